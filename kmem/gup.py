@@ -1,0 +1,121 @@
+"""get_user_pages and pin_user_pages (mm/gup.c).
+
+Pins (FOLL_PIN) are what a caller takes to do I/O to user memory; each is
+held in the sanitizer ledger until unpinned, so a leak shows at the end of a
+test and an unpin of a page that was never pinned is recorded.  References
+(get_user_pages) are plain page references the caller drops with
+put_page().
+"""
+
+from __future__ import annotations
+
+from kmem.errno import EFAULT, EINVAL, EREMOTEIO
+from kmem.mm_types import PAGE_SHIFT, PAGE_SIZE, Kind, Page
+from kmem.mmap import access_ok, current_mm
+from kmem.page_alloc import folio_put
+from kmem.preempt import might_sleep
+from kmem.sanitizer import UNPIN_UNPINNED, WARN, ledger, report
+
+FOLL_WRITE = 0x01
+FOLL_GET = 0x04
+FOLL_FORCE = 0x10
+FOLL_NOWAIT = 0x20
+FOLL_NOFAULT = 0x80
+FOLL_LONGTERM = 0x100
+FOLL_PCI_P2PDMA = 0x1000
+FOLL_PIN = 0x40000
+
+
+def _gup(start: int, nr_pages: int, gup_flags: int, pin: bool, what: str) -> tuple[int, list[Page]]:
+    if not isinstance(nr_pages, int) or nr_pages < 0:
+        raise ValueError(f"nr_pages must be an int >= 0, got {nr_pages!r}")
+    if WARN(gup_flags & (FOLL_PIN | FOLL_GET), f"{what}: FOLL_PIN/FOLL_GET are internal flags"):
+        return -EINVAL, []
+    if nr_pages == 0:
+        return 0, []
+    start &= ~(PAGE_SIZE - 1)
+    if not access_ok(start, nr_pages << PAGE_SHIFT):
+        return -EFAULT, []
+    if not gup_flags & FOLL_NOFAULT:
+        might_sleep(what)
+    mm = current_mm()
+    write = bool(gup_flags & FOLL_WRITE)
+    pages: list[Page] = []
+    err = 0
+    from kmem.preempt import pagefault_disable, pagefault_enable
+
+    if gup_flags & FOLL_NOFAULT:
+        pagefault_disable()
+    try:
+        for i in range(nr_pages):
+            page = mm._fault_in((start >> PAGE_SHIFT) + i, write)
+            if page is None:
+                err = -EFAULT
+                break
+            if page.kind is Kind.DEVICE and not gup_flags & FOLL_PCI_P2PDMA:
+                # P2PDMA pages are only handed to callers that asked for them.
+                err = -EREMOTEIO
+                break
+            pages.append(page)
+    finally:
+        if gup_flags & FOLL_NOFAULT:
+            pagefault_enable()
+    for page in pages:
+        folio = page.head
+        folio._refcount += 1
+        if pin:
+            folio._pincount += 1
+            ledger.pins[folio] = ledger.pins.get(folio, 0) + 1
+    if not pages:
+        return err, []
+    return len(pages), pages
+
+
+def pin_user_pages(start: int, nr_pages: int, gup_flags: int) -> tuple[int, list[Page]]:
+    """Pin ``nr_pages`` user pages from ``start`` (FOLL_PIN).  Returns
+    ``(number pinned or -errno, pages)``; a short count means a fault part
+    way.  Release each with unpin_user_page()."""
+    return _gup(start, nr_pages, gup_flags, True, "pin_user_pages")
+
+
+def pin_user_pages_fast(start: int, nr_pages: int, gup_flags: int) -> tuple[int, list[Page]]:
+    return _gup(start, nr_pages, gup_flags, True, "pin_user_pages_fast")
+
+
+def get_user_pages(start: int, nr_pages: int, gup_flags: int) -> tuple[int, list[Page]]:
+    """Take references (not pins) on user pages; drop them with put_page()."""
+    return _gup(start, nr_pages, gup_flags, False, "get_user_pages")
+
+
+def get_user_pages_fast(start: int, nr_pages: int, gup_flags: int) -> tuple[int, list[Page]]:
+    return _gup(start, nr_pages, gup_flags, False, "get_user_pages_fast")
+
+
+def unpin_user_page(page: Page) -> None:
+    """Release one pin; unpinning what was not pinned is recorded."""
+    folio = page.head
+    held = ledger.pins.get(folio, 0)
+    if held == 0:
+        report(UNPIN_UNPINNED, f"unpin_user_page() on {page!r}, which holds no pin")
+        return
+    if held == 1:
+        del ledger.pins[folio]
+    else:
+        ledger.pins[folio] = held - 1
+    folio._pincount -= 1
+    folio_put(folio)
+
+
+def unpin_user_pages(pages: list[Page], npages: int) -> None:
+    for page in pages[:npages]:
+        unpin_user_page(page)
+
+
+def unpin_user_pages_dirty_lock(pages: list[Page], npages: int, make_dirty: bool) -> None:
+    """Unpin after I/O; the model has no dirty tracking, so ``make_dirty``
+    only documents intent."""
+    unpin_user_pages(pages, npages)
+
+
+def folio_maybe_dma_pinned(folio) -> bool:
+    return folio._pincount > 0

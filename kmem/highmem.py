@@ -1,0 +1,102 @@
+"""kmap_local_page and the page copy helpers (include/linux/highmem.h).
+
+The model has no highmem, so a mapping is the page's direct-map address;
+what is modelled is the discipline: local and atomic mappings nest and must
+be released in reverse order, atomic ones disable page faults, nothing is
+left mapped at the end, and device memory is never mapped for the CPU.
+"""
+
+from __future__ import annotations
+
+from kmem.access import Buffer, buffer_views, copy_views, page_views
+from kmem.mm_types import PAGE_SIZE, Kind, Page
+from kmem.page_alloc import page_address
+from kmem.preempt import pagefault_disable, pagefault_enable, preempt_disable, preempt_enable
+from kmem.sanitizer import DEVICE_ACCESS, KMAP_UNBALANCED, ledger, report
+
+
+def _map(page: Page, atomic: bool) -> int:
+    if page.kind is Kind.DEVICE:
+        report(DEVICE_ACCESS, f"kmap of device memory {page!r}")
+    vaddr = page_address(page)
+    ledger.kmaps.append((vaddr, page, atomic))
+    if atomic:
+        pagefault_disable()
+        preempt_disable()
+    return vaddr
+
+
+def _unmap(vaddr: int, what: str) -> None:
+    base = vaddr & ~(PAGE_SIZE - 1)
+    if not ledger.kmaps:
+        report(KMAP_UNBALANCED, f"{what}({vaddr:#x}) with nothing mapped")
+        return
+    top, _page, atomic = ledger.kmaps[-1]
+    if top != base:
+        held = [f"{v:#x}" for v, _, _ in ledger.kmaps]
+        report(KMAP_UNBALANCED, f"{what}({vaddr:#x}) out of order: mappings held {held}")
+        # Release the named mapping anyway so one slip is reported once.
+        for i in range(len(ledger.kmaps) - 1, -1, -1):
+            if ledger.kmaps[i][0] == base:
+                _, _, atomic = ledger.kmaps.pop(i)
+                break
+        else:
+            return
+    else:
+        ledger.kmaps.pop()
+    if atomic:
+        preempt_enable()
+        pagefault_enable()
+
+
+def kmap_local_page(page: Page) -> int:
+    """Map ``page`` for CPU access; returns its address."""
+    return _map(page, atomic=False)
+
+
+def kmap_local_folio(folio, offset: int) -> int:
+    from kmem.page_alloc import folio_page
+
+    return kmap_local_page(folio_page(folio, offset // PAGE_SIZE)) + offset % PAGE_SIZE
+
+
+def kunmap_local(vaddr: int) -> None:
+    """Release the most recent local mapping; it must be ``vaddr``'s."""
+    _unmap(vaddr, "kunmap_local")
+
+
+def kmap_atomic(page: Page) -> int:
+    """The older atomic mapping: also disables page faults and preemption."""
+    return _map(page, atomic=True)
+
+
+def kunmap_atomic(vaddr: int) -> None:
+    _unmap(vaddr, "kunmap_atomic")
+
+
+def kmap(page: Page) -> int:
+    return _map(page, atomic=False)
+
+
+def kunmap(page: Page) -> None:
+    _unmap(page_address(page), "kunmap")
+
+
+def memcpy_to_page(page: Page, offset: int, from_: Buffer, length: int) -> None:
+    """Copy ``length`` bytes of a kernel buffer into ``page`` at ``offset``."""
+    vaddr = kmap_local_page(page)
+    copy_views(page_views(page, offset, length, write=True), buffer_views(from_, length))
+    kunmap_local(vaddr)
+
+
+def memcpy_from_page(to: Buffer, page: Page, offset: int, length: int) -> None:
+    vaddr = kmap_local_page(page)
+    copy_views(buffer_views(to, length, write=True), page_views(page, offset, length))
+    kunmap_local(vaddr)
+
+
+def memzero_page(page: Page, offset: int, length: int) -> None:
+    vaddr = kmap_local_page(page)
+    for v in page_views(page, offset, length, write=True):
+        v.fill(0)
+    kunmap_local(vaddr)

@@ -1,0 +1,228 @@
+"""User address spaces (mm/mmap.c, mm/memory.c, include/linux/uaccess.h).
+
+An ``MmStruct`` holds anonymous mappings whose pages are allocated on first
+touch, and mappings of device memory (P2PDMA pages the CPU cannot touch).
+The kernel reaches user memory through ``current->mm``; the model has a
+``current`` task whose mm tests switch with :func:`kthread_use_mm`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kmem.errno import EINVAL, ENOMEM
+from kmem.mm_types import GFP_HIGHUSER, PAGE_SHIFT, PAGE_SIZE, Folio, Kind
+from kmem.page_alloc import _alloc_folio, folio_put, pfn_to_page, phys_frame_view
+from kmem.preempt import might_sleep, pagefault_disabled
+
+TASK_SIZE = 0x00007FFFFFFFF000
+MMAP_BASE = 0x00007F0000000000
+
+PROT_NONE = 0x0
+PROT_READ = 0x1
+PROT_WRITE = 0x2
+MAP_SHARED = 0x01
+MAP_PRIVATE = 0x02
+MAP_ANONYMOUS = 0x20
+MAP_POPULATE = 0x8000
+
+VM_READ = 0x1
+VM_WRITE = 0x2
+VM_IO = 0x4000
+VM_PFNMAP = 0x400
+
+
+@dataclass
+class Vma:
+    """``struct vm_area_struct``: [start, end) with its protection."""
+
+    start: int
+    end: int
+    flags: int
+    device: list | None = None   # device pages backing a device mapping
+
+
+@dataclass
+class MmStruct:
+    """``struct mm_struct``: a user address space."""
+
+    vmas: list[Vma] = field(default_factory=list)
+    pages: dict[int, Folio] = field(default_factory=dict)   # vpn -> page
+    next_base: int = MMAP_BASE
+
+    # Mapping.
+
+    def find_vma(self, addr: int) -> Vma | None:
+        i = bisect.bisect([v.start for v in self.vmas], addr) - 1
+        if i >= 0 and addr < self.vmas[i].end:
+            return self.vmas[i]
+        return None
+
+    def _insert(self, vma: Vma) -> None:
+        self.vmas.insert(bisect.bisect([v.start for v in self.vmas], vma.start), vma)
+
+    def _free_range(self, length: int) -> int:
+        self.next_base -= (length + PAGE_SIZE)   # leave a hole below each mapping
+        return self.next_base
+
+    def mmap(self, length: int, prot: int = PROT_READ | PROT_WRITE, addr: int = 0,
+             flags: int = MAP_PRIVATE | MAP_ANONYMOUS) -> int:
+        """Map ``length`` bytes of anonymous memory; returns the address or
+        -errno.  ``addr`` (page aligned, free) fixes the placement."""
+        if not isinstance(length, int) or length <= 0:
+            return -EINVAL
+        length = (length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+        if addr:
+            if addr & (PAGE_SIZE - 1) or addr + length > TASK_SIZE:
+                return -EINVAL
+            if any(v.start < addr + length and addr < v.end for v in self.vmas):
+                return -ENOMEM
+        else:
+            addr = self._free_range(length)
+        vm = (VM_READ if prot & PROT_READ else 0) | (VM_WRITE if prot & PROT_WRITE else 0)
+        self._insert(Vma(addr, addr + length, vm))
+        if flags & MAP_POPULATE:
+            for vpn in range(addr >> PAGE_SHIFT, (addr + length) >> PAGE_SHIFT):
+                self._fault_in(vpn, False)
+        return addr
+
+    def mmap_device(self, folio: Folio, prot: int = PROT_READ | PROT_WRITE) -> int:
+        """Map a block of device memory (from alloc_device_pages) into this
+        address space, as a driver's mmap of a P2PDMA BAR would."""
+        if folio.kind is not Kind.DEVICE:
+            raise ValueError("mmap_device() takes device memory")
+        n = 1 << folio.order
+        addr = self._free_range(n << PAGE_SHIFT)
+        vm = VM_IO | (VM_READ if prot & PROT_READ else 0) | (VM_WRITE if prot & PROT_WRITE else 0)
+        self._insert(Vma(addr, addr + (n << PAGE_SHIFT), vm,
+                         device=[pfn_to_page(folio.pfn + i) for i in range(n)]))
+        return addr
+
+    def munmap(self, addr: int, length: int) -> int:
+        """Unmap [addr, addr+length); pages pinned meanwhile stay alive until
+        unpinned.  Returns 0 or -EINVAL."""
+        if addr & (PAGE_SIZE - 1) or length <= 0:
+            return -EINVAL
+        end = addr + ((length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+        kept = []
+        for v in self.vmas:
+            if v.end <= addr or v.start >= end:
+                kept.append(v)
+                continue
+            if v.start < addr:
+                kept.append(Vma(v.start, addr, v.flags, v.device))
+            if v.end > end:
+                tail_dev = v.device[(end - v.start) >> PAGE_SHIFT:] if v.device else None
+                kept.append(Vma(end, v.end, v.flags, tail_dev))
+        self.vmas = kept
+        for vpn in range(addr >> PAGE_SHIFT, end >> PAGE_SHIFT):
+            page = self.pages.pop(vpn, None)
+            if page is not None:
+                folio_put(page)
+        return 0
+
+    # Faults.
+
+    def _fault_in(self, vpn: int, write: bool) -> Folio | None:
+        """The page at ``vpn``, allocated on first touch; None for a fault
+        that cannot be satisfied (no mapping, wrong protection, or a
+        not-yet-present page while page faults are disabled)."""
+        addr = vpn << PAGE_SHIFT
+        vma = self.find_vma(addr)
+        if vma is None or not vma.flags & (VM_WRITE if write else VM_READ):
+            return None
+        if vma.device is not None:
+            return vma.device[(addr - vma.start) >> PAGE_SHIFT]
+        page = self.pages.get(vpn)
+        if page is None:
+            if pagefault_disabled():
+                return None
+            might_sleep("a user page fault")
+            page = _alloc_folio(GFP_HIGHUSER, 0, Kind.USER)
+            if page is None:
+                return None
+            phys_frame_view(page.pfn, 0, PAGE_SIZE)[:] = 0
+            self.pages[vpn] = page
+        return page
+
+    def user_views(self, uaddr: int, length: int, write: bool) -> tuple[list[np.ndarray], int]:
+        """Views of the user range up to the first fault, physically adjacent
+        pages merged; returns ``(views, bytes_reachable)``."""
+        from kmem.access import RunBuilder, page_views
+
+        out = RunBuilder()
+        done = 0
+        while done < length:
+            addr = uaddr + done
+            page = self._fault_in(addr >> PAGE_SHIFT, write)
+            if page is None:
+                break
+            off = addr & (PAGE_SIZE - 1)
+            n = min(PAGE_SIZE - off, length - done)
+            if page.kind is Kind.DEVICE:
+                for v in page_views(page, off, n, write=write):
+                    out.add_view(v)
+            else:
+                out.add(page.pfn, off, n)
+            done += n
+        return out.done(), done
+
+
+class Task:
+    """The bits of ``struct task_struct`` the model needs."""
+
+    def __init__(self) -> None:
+        self.mm: MmStruct | None = None
+
+
+current = Task()
+
+
+def mm_alloc() -> MmStruct:
+    return MmStruct()
+
+
+def current_mm() -> MmStruct:
+    """``current->mm``, creating an address space on first use."""
+    if current.mm is None:
+        current.mm = MmStruct()
+    return current.mm
+
+
+def kthread_use_mm(mm: MmStruct) -> None:
+    current.mm = mm
+
+
+def kthread_unuse_mm(mm: MmStruct) -> None:
+    current.mm = None
+
+
+@contextmanager
+def use_mm(mm: MmStruct) -> Iterator[MmStruct]:
+    """Run the block with ``current->mm`` set to ``mm``."""
+    saved = current.mm
+    current.mm = mm
+    try:
+        yield mm
+    finally:
+        current.mm = saved
+
+
+def vm_mmap(length: int, prot: int = PROT_READ | PROT_WRITE,
+            flags: int = MAP_PRIVATE | MAP_ANONYMOUS) -> int:
+    """Map anonymous memory into ``current->mm``."""
+    return current_mm().mmap(length, prot, 0, flags)
+
+
+def vm_munmap(addr: int, length: int) -> int:
+    return current_mm().munmap(addr, length)
+
+
+def access_ok(addr: int, size: int) -> bool:
+    """``access_ok()``: the range lies below TASK_SIZE (mapping not checked)."""
+    return 0 <= size <= TASK_SIZE and 0 <= addr <= TASK_SIZE - size

@@ -1,0 +1,171 @@
+"""The sanitizer ledger: what KASAN, lockdep, DEBUG_SG and WARN() would say.
+
+Every violation of the memory rules (a reference taken where the memory kind
+forbids it, CPU access to device memory, access past a buffer, use after
+free, unbalanced kmap, a pin released twice, sleeping under RCU, ...) and
+every WARN is recorded here with a short stack summary.  The model then
+carries on as the kernel would, so that a test sees both the record and the
+kernel's return value.
+
+Outstanding pins and kmaps are not records until someone asks: a test
+harness calls :func:`check_leaks` when a test ends.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from kmem.errno import KernelBug
+
+# The kinds of record.  Tests and harnesses match on these names.
+REF_FORBIDDEN = "ref-forbidden"          # get_page() on slab/stack/device memory
+DEVICE_ACCESS = "device-access"          # CPU touched device memory
+OUT_OF_BOUNDS = "out-of-bounds"          # access past an allocation
+USE_AFTER_FREE = "use-after-free"
+DOUBLE_FREE = "double-free"
+INVALID_FREE = "invalid-free"            # kfree/vfree of an address it did not return
+KMAP_UNBALANCED = "kmap-unbalanced"      # kunmap out of LIFO order or of nothing
+KMAP_LEAK = "kmap-leak"                  # kmap still held at the end
+PIN_LEAK = "pin-leak"                    # pin still held at the end
+UNPIN_UNPINNED = "unpin-unpinned"        # unpin of a page that was not pinned
+REFCOUNT = "refcount"                    # put_page() below zero
+VIRT_TO_PAGE = "virt_to_page-nonlinear"  # virt_to_page() on vmalloc/stack memory
+SLEEP_IN_ATOMIC = "sleep-in-atomic"      # might_sleep() under RCU or kmap_atomic
+WARNING = "warn"                         # a kernel WARN()
+
+_KMEM_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class KernelWarning(UserWarning):
+    """Emitted (as a Python warning) for every kernel WARN the model hits."""
+
+
+@dataclass(frozen=True)
+class Record:
+    kind: str
+    message: str
+    where: str
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.message} (at {self.where})"
+
+
+def _where() -> str:
+    """A short stack summary: the innermost frames outside kmem itself."""
+    frames = [
+        f for f in traceback.extract_stack()[:-2]
+        if not f.filename.startswith(_KMEM_DIR)
+    ]
+    last = frames[-3:]
+    return " <- ".join(
+        f"{os.path.basename(f.filename)}:{f.lineno} {f.name}" for f in reversed(last)
+    )
+
+
+@dataclass
+class Ledger:
+    records: list[Record] = field(default_factory=list)
+    # Live state the leak check looks at; kmem's modules keep these current.
+    pins: dict = field(default_factory=dict)     # folio -> pins held
+    kmaps: list = field(default_factory=list)    # stack of (vaddr, page, atomic)
+
+    def record(self, kind: str, message: str) -> Record:
+        rec = Record(kind, message, _where())
+        self.records.append(rec)
+        return rec
+
+
+ledger = Ledger()
+
+
+def report(kind: str, message: str) -> Record:
+    """Record a violation of kind ``kind``."""
+    return ledger.record(kind, message)
+
+
+def WARN(condition: object, message: str = "WARN") -> bool:
+    """The kernel's ``WARN(cond, ...)``: record and warn when ``condition``
+    holds; return it so that callers can write ``if WARN(...): return 0``."""
+    if condition:
+        rec = ledger.record(WARNING, message)
+        warnings.warn(str(rec), KernelWarning, stacklevel=3)
+    return bool(condition)
+
+
+WARN_ON = WARN
+WARN_ON_ONCE = WARN
+
+
+def BUG_ON(condition: object, message: str = "BUG") -> None:
+    """The kernel's ``BUG_ON(cond)``: raise :class:`KernelBug`."""
+    if condition:
+        raise KernelBug(message)
+
+
+def check_leaks() -> list[Record]:
+    """Turn outstanding pins and kmaps into records and forget them.
+
+    Called when a test (or a conformance check) ends, so that one leak is
+    reported once and does not poison what runs next."""
+    found = []
+    for folio, n in list(ledger.pins.items()):
+        found.append(ledger.record(PIN_LEAK, f"{n} pin(s) still held on {folio!r}"))
+        folio._pincount -= n
+        folio._refcount -= n
+    ledger.pins.clear()
+    for vaddr, page, _atomic in reversed(ledger.kmaps):
+        found.append(ledger.record(KMAP_LEAK, f"kmap of {page!r} at {vaddr:#x} never unmapped"))
+    ledger.kmaps.clear()
+    return found
+
+
+def mark() -> int:
+    """A position in the ledger, for :func:`since`."""
+    return len(ledger.records)
+
+
+def since(position: int) -> list[Record]:
+    """The records made after :func:`mark` returned ``position``."""
+    return ledger.records[position:]
+
+
+def take(position: int, kinds: tuple[str, ...] = ()) -> tuple[list[Record], list[Record]]:
+    """Remove the records made since ``position`` whose kind is in ``kinds``.
+
+    Returns ``(taken, remaining)``; the remaining records stay in the ledger.
+    """
+    new = ledger.records[position:]
+    taken = [r for r in new if r.kind in kinds]
+    remaining = [r for r in new if r.kind not in kinds]
+    del ledger.records[position:]
+    ledger.records.extend(remaining)
+    return taken, remaining
+
+
+@contextmanager
+def expect_violations(*kinds: str) -> Iterator[list[Record]]:
+    """Expect each of ``kinds`` to be recorded inside the block.
+
+    The matching records are removed from the ledger (they were expected)
+    and handed to the caller; an expected kind that was not recorded raises
+    ``AssertionError``.  Other records stay, so an unexpected violation still
+    fails the test.
+    """
+    pos = mark()
+    got: list[Record] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KernelWarning)
+        yield got
+    check_leaks_now = {PIN_LEAK, KMAP_LEAK} & set(kinds)
+    if check_leaks_now:
+        check_leaks()
+    taken, _ = take(pos, kinds)
+    got.extend(taken)
+    missing = [k for k in kinds if not any(r.kind == k for r in taken)]
+    if missing:
+        raise AssertionError(f"expected sanitizer record(s) {missing} were not made")

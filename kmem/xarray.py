@@ -1,0 +1,141 @@
+"""A minimal xarray (include/linux/xarray.h, lib/xarray.c) and the page
+cache built on it (include/linux/pagemap.h).
+
+Entries are stored per index; a multi-page folio occupies every index it
+covers, as a multi-index entry does.  Value entries (xa_mk_value) are
+distinguishable from pointers.  Lookups under RCU are what ITER_XARRAY
+does; the sanitizer records anything that sleeps inside the read section.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from kmem.errno import EINVAL
+from kmem.mm_types import GFP_KERNEL, Folio, gfpflags_allow_blocking
+from kmem.preempt import might_sleep
+
+
+@dataclass(frozen=True)
+class XaValue:
+    """``xa_mk_value(v)``: an integer stored in the array (e.g. a shadow
+    entry), not a pointer."""
+
+    value: int
+
+
+def xa_mk_value(v: int) -> XaValue:
+    return XaValue(v)
+
+
+def xa_is_value(entry: object) -> bool:
+    return isinstance(entry, XaValue)
+
+
+def xa_to_value(entry: XaValue) -> int:
+    return entry.value
+
+
+@dataclass
+class XArray:
+    """``struct xarray``."""
+
+    entries: dict[int, object] = field(default_factory=dict)
+    _keys: list[int] = field(default_factory=list)   # sorted indices
+
+    def __repr__(self) -> str:
+        return f"<xarray {len(self.entries)} entries>"
+
+
+def xa_init() -> XArray:
+    return XArray()
+
+
+def xa_store(xa: XArray, index: int, entry: object, gfp: int = GFP_KERNEL) -> object:
+    """Store ``entry`` at ``index``; None erases.  Returns the old entry."""
+    if not isinstance(index, int) or index < 0:
+        raise ValueError(f"index must be an int >= 0, got {index!r}")
+    if gfpflags_allow_blocking(gfp):
+        might_sleep("xa_store() with a blocking gfp")
+    old = xa.entries.get(index)
+    if entry is None:
+        if old is not None:
+            del xa.entries[index]
+            xa._keys.pop(bisect.bisect_left(xa._keys, index))
+        return old
+    if old is None:
+        bisect.insort(xa._keys, index)
+    xa.entries[index] = entry
+    return old
+
+
+def xa_store_range(xa: XArray, first: int, last: int, entry: object, gfp: int = GFP_KERNEL) -> None:
+    """Store ``entry`` at every index in [first, last] (a multi-index entry)."""
+    if last < first:
+        raise ValueError("last must be >= first")
+    for index in range(first, last + 1):
+        xa_store(xa, index, entry, gfp)
+
+
+def xa_load(xa: XArray, index: int) -> object:
+    return xa.entries.get(index)
+
+
+def xa_erase(xa: XArray, index: int) -> object:
+    return xa_store(xa, index, None, 0)
+
+
+def xa_for_each(xa: XArray, start: int = 0, last: int = 2**64 - 1) -> Iterator[tuple[int, object]]:
+    """``xa_for_each_range``: (index, entry) in index order; a multi-index
+    entry is reported once, at its first index."""
+    i = bisect.bisect_left(xa._keys, start)
+    prev = None
+    for index in xa._keys[i:]:
+        if index > last:
+            break
+        entry = xa.entries[index]
+        if entry is prev and index > start:
+            continue
+        prev = entry
+        yield index, entry
+
+
+def xa_empty(xa: XArray) -> bool:
+    return not xa.entries
+
+
+# The page cache: an address_space is an xarray of folios by page index.
+
+@dataclass(eq=False)
+class AddressSpace:
+    """``struct address_space`` (just the i_pages array)."""
+
+    i_pages: XArray = field(default_factory=XArray)
+
+
+def filemap_add_folio(mapping: AddressSpace, folio: Folio, index: int,
+                      gfp: int = GFP_KERNEL) -> int:
+    """Insert ``folio`` at page ``index`` (aligned to its size); 0 or -EINVAL."""
+    n = 1 << folio.order
+    if index % n or folio.mapping is not None:
+        return -EINVAL
+    folio.mapping = mapping
+    folio.index = index
+    xa_store_range(mapping.i_pages, index, index + n - 1, folio, gfp)
+    return 0
+
+
+def filemap_remove_folio(folio: Folio) -> None:
+    mapping = folio.mapping
+    if mapping is None:
+        return
+    for index in range(folio.index, folio.index + (1 << folio.order)):
+        xa_erase(mapping.i_pages, index)
+    folio.mapping = None
+
+
+def filemap_get_folio(mapping: AddressSpace, index: int) -> Folio | None:
+    entry = xa_load(mapping.i_pages, index)
+    return entry if isinstance(entry, Folio) else None

@@ -1,0 +1,1 @@
+"""sgl: the scatterlist world as the kernel has it today."""

@@ -1,0 +1,1 @@
+"""shims: where the two worlds meet, by conversion at the boundary."""
