@@ -17,8 +17,10 @@ from kmem.errno import KernelBug
 from kmem.mm_types import PAGE_SHIFT, PAGE_SIZE, Kind, Page
 from kmem.page_alloc import (
     BANK_PAGES,
+    BANK_SHIFT,
     PAGE_OFFSET,
     PFN_BASE,
+    _banks,
     head_pfn_of,
     is_direct_map,
     mem_map,
@@ -27,6 +29,8 @@ from kmem.page_alloc import (
 )
 from kmem.sanitizer import DEVICE_ACCESS, OUT_OF_BOUNDS, USE_AFTER_FREE, report
 from kmem.vmalloc import area_views, find_vm_area, is_vmalloc_addr
+
+_PLAIN = frozenset((Kind.PAGE, Kind.VMALLOC, Kind.STACK, Kind.USER))
 
 
 def _scratch(n: int) -> np.ndarray:
@@ -48,7 +52,8 @@ class RunBuilder:
     def add(self, pfn: int, off: int, n: int) -> None:
         start = (pfn << PAGE_SHIFT) + off
         end = (self._pfn << PAGE_SHIFT) + self._off + self._len
-        if self._len and start == end and (pfn - PFN_BASE) >> 14 == (self._pfn - PFN_BASE) >> 14:
+        if (self._len and start == end
+                and (pfn - PFN_BASE) >> BANK_SHIFT == (self._pfn - PFN_BASE) >> BANK_SHIFT):
             self._len += n
             return
         self.flush()
@@ -66,9 +71,6 @@ class RunBuilder:
     def done(self) -> list[np.ndarray]:
         self.flush()
         return self.views
-
-
-assert BANK_PAGES == 1 << 14
 
 
 def _frames(out: RunBuilder, pfn: int, off: int, length: int, write: bool) -> None:
@@ -120,9 +122,18 @@ def page_views(page: Page, offset: int, length: int, *, write: bool = False) -> 
     scatterlist or bio_vec entry may)."""
     if length <= 0:
         return []
-    if page.head.freed:
+    folio = page.head
+    if folio.freed:
         report(USE_AFTER_FREE, f"access through stale struct page {page!r}")
         return [_scratch(length)]
+    pfn = page.pfn + (offset >> PAGE_SHIFT)
+    off = offset & (PAGE_SIZE - 1)
+    # The common case: inside one folio of plain, CPU-accessible memory.
+    if (folio.kind in _PLAIN
+            and ((pfn - folio.pfn) << PAGE_SHIFT) + off + length <= PAGE_SIZE << folio.order):
+        rel = pfn - PFN_BASE
+        start = ((rel & (BANK_PAGES - 1)) << PAGE_SHIFT) + off
+        return [_banks[rel >> BANK_SHIFT][start:start + length]]
     out = RunBuilder()
     _frames(out, page.pfn + (offset >> PAGE_SHIFT), offset & (PAGE_SIZE - 1), length, write)
     return out.done()

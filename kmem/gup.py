@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kmem.errno import EFAULT, EINVAL, EREMOTEIO
 from kmem.mm_types import PAGE_SHIFT, PAGE_SIZE, Kind, Page
-from kmem.mmap import access_ok, current_mm
+from kmem.mmap import VM_PFNMAP, access_ok, current_mm
 from kmem.page_alloc import folio_put
 from kmem.preempt import might_sleep
 from kmem.sanitizer import UNPIN_UNPINNED, WARN, ledger, report
@@ -48,7 +48,13 @@ def _gup(start: int, nr_pages: int, gup_flags: int, pin: bool, what: str) -> tup
         pagefault_disable()
     try:
         for i in range(nr_pages):
-            page = mm._fault_in((start >> PAGE_SHIFT) + i, write)
+            addr = start + (i << PAGE_SHIFT)
+            vma = mm.find_vma(addr)
+            if vma is not None and vma.flags & VM_PFNMAP:
+                # remap_pfn_range memory has no pages GUP may hand out.
+                err = -EFAULT
+                break
+            page = mm._fault_in(addr >> PAGE_SHIFT, write)
             if page is None:
                 err = -EFAULT
                 break

@@ -44,7 +44,7 @@ class Vma:
     start: int
     end: int
     flags: int
-    device: list | None = None   # device pages backing a device mapping
+    backing: list | None = None  # fixed pages of a driver/file mapping (None: anonymous)
 
 
 @dataclass
@@ -91,17 +91,27 @@ class MmStruct:
                 self._fault_in(vpn, False)
         return addr
 
+    def mmap_pages(self, pages: list, prot: int = PROT_READ | PROT_WRITE) -> int:
+        """Map existing pages into this address space, as a driver's or a
+        file's mmap does.  Ordinary pages (page cache, vmalloc_user) are
+        mapped as normal pages that GUP can pin; device (P2PDMA) pages are
+        mapped for GUP only with FOLL_PCI_P2PDMA; slab and stack pages can
+        only be mapped by remap_pfn_range (VM_PFNMAP), which GUP refuses."""
+        if not pages:
+            raise ValueError("mmap_pages() needs at least one page")
+        addr = self._free_range(len(pages) << PAGE_SHIFT)
+        vm = (VM_READ if prot & PROT_READ else 0) | (VM_WRITE if prot & PROT_WRITE else 0)
+        if any(p.kind in (Kind.SLAB, Kind.STACK) for p in pages):
+            vm |= VM_PFNMAP | VM_IO
+        self._insert(Vma(addr, addr + (len(pages) << PAGE_SHIFT), vm, backing=list(pages)))
+        return addr
+
     def mmap_device(self, folio: Folio, prot: int = PROT_READ | PROT_WRITE) -> int:
-        """Map a block of device memory (from alloc_device_pages) into this
-        address space, as a driver's mmap of a P2PDMA BAR would."""
+        """Map a block of device memory (from alloc_device_pages)."""
         if folio.kind is not Kind.DEVICE:
             raise ValueError("mmap_device() takes device memory")
-        n = 1 << folio.order
-        addr = self._free_range(n << PAGE_SHIFT)
-        vm = VM_IO | (VM_READ if prot & PROT_READ else 0) | (VM_WRITE if prot & PROT_WRITE else 0)
-        self._insert(Vma(addr, addr + (n << PAGE_SHIFT), vm,
-                         device=[pfn_to_page(folio.pfn + i) for i in range(n)]))
-        return addr
+        return self.mmap_pages([pfn_to_page(folio.pfn + i) for i in range(1 << folio.order)],
+                               prot)
 
     def munmap(self, addr: int, length: int) -> int:
         """Unmap [addr, addr+length); pages pinned meanwhile stay alive until
@@ -115,10 +125,10 @@ class MmStruct:
                 kept.append(v)
                 continue
             if v.start < addr:
-                kept.append(Vma(v.start, addr, v.flags, v.device))
+                kept.append(Vma(v.start, addr, v.flags, v.backing))
             if v.end > end:
-                tail_dev = v.device[(end - v.start) >> PAGE_SHIFT:] if v.device else None
-                kept.append(Vma(end, v.end, v.flags, tail_dev))
+                tail = v.backing[(end - v.start) >> PAGE_SHIFT:] if v.backing else None
+                kept.append(Vma(end, v.end, v.flags, tail))
         self.vmas = kept
         for vpn in range(addr >> PAGE_SHIFT, end >> PAGE_SHIFT):
             page = self.pages.pop(vpn, None)
@@ -136,8 +146,8 @@ class MmStruct:
         vma = self.find_vma(addr)
         if vma is None or not vma.flags & (VM_WRITE if write else VM_READ):
             return None
-        if vma.device is not None:
-            return vma.device[(addr - vma.start) >> PAGE_SHIFT]
+        if vma.backing is not None:
+            return vma.backing[(addr - vma.start) >> PAGE_SHIFT]
         page = self.pages.get(vpn)
         if page is None:
             if pagefault_disabled():
@@ -164,7 +174,7 @@ class MmStruct:
                 break
             off = addr & (PAGE_SIZE - 1)
             n = min(PAGE_SIZE - off, length - done)
-            if page.kind is Kind.DEVICE:
+            if page.kind is not Kind.USER:
                 for v in page_views(page, off, n, write=write):
                     out.add_view(v)
             else:

@@ -11,7 +11,6 @@ work on them.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +20,10 @@ import numpy as np
 from kmem.mm_types import __GFP_ZERO, GFP_KERNEL, PAGE_SHIFT, PAGE_SIZE, Kind, Page
 from kmem.page_alloc import (
     BANK_PAGES,
+    BANK_SHIFT,
     PFN_BASE,
     _alloc_folio,
+    _banks,
     folio_put,
     phys_frame_view,
     should_fail_alloc,
@@ -226,22 +227,30 @@ def object_is_on_stack(addr: int) -> bool:
 
 def area_views(area: VmArea, offset: int, length: int) -> list[np.ndarray]:
     """Views of ``length`` bytes at ``offset`` in ``area``, one per run of
-    physically contiguous pages (the caller checked the bounds)."""
+    physically contiguous pages (the caller checked the bounds).
+
+    The runs are found with numpy over the area's pfn array, so resolving a
+    large range over scattered pages costs one slice per run and no Python
+    work per page beyond that."""
     first = offset >> PAGE_SHIFT
     last = (offset + length - 1) >> PAGE_SHIFT
-    pfns = area.pfns[first:last + 1]
-    views = []
     off = offset & (PAGE_SIZE - 1)
-    remaining = length
-    if len(pfns) == 1:
-        return [phys_frame_view(int(pfns[0]), off, length)]
+    if first == last:
+        return [phys_frame_view(int(area.pfns[first]), off, length)]
+    pfns = area.pfns[first:last + 1]
     # Runs of ascending adjacent pfns are contiguous, unless a bank ends.
     step = (np.diff(pfns) != 1) | (((pfns[1:] - PFN_BASE) & (BANK_PAGES - 1)) == 0)
-    breaks = np.flatnonzero(step) + 1
-    bounds = [0, *breaks.tolist(), len(pfns)]
-    for a, b in itertools.pairwise(bounds):
-        n = min(((b - a) << PAGE_SHIFT) - off, remaining)
-        views.append(phys_frame_view(int(pfns[a]), off, n))
-        remaining -= n
-        off = 0
-    return views
+    run_starts = np.concatenate(([0], np.flatnonzero(step) + 1))
+    run_ends = np.append(run_starts[1:], len(pfns))
+    rel = pfns[run_starts] - PFN_BASE
+    banks = rel >> BANK_SHIFT
+    starts = (rel & (BANK_PAGES - 1)) << PAGE_SHIFT
+    lens = (run_ends - run_starts) << PAGE_SHIFT
+    starts[0] += off
+    lens[0] -= off
+    lens[-1] -= ((last + 1) << PAGE_SHIFT) - (offset + length)
+    ends = starts + lens
+    if (banks == banks[0]).all():
+        bank = _banks[int(banks[0])]
+        return [bank[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
+    return [_banks[b][s:e] for b, s, e in zip(banks.tolist(), starts.tolist(), ends.tolist())]
