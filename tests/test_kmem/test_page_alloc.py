@@ -1,5 +1,7 @@
 """Physical memory, struct page/folio, references (DESIGN §5)."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -45,7 +47,7 @@ def test_alloc_pages_is_a_naturally_aligned_folio():
 
 def test_consecutive_single_pages_are_physically_scattered():
     pages = [kmem.alloc_page(kmem.GFP_KERNEL) for _ in range(16)]
-    assert all(b.pfn != a.pfn + 1 for a, b in zip(pages, pages[1:]))
+    assert all(b.pfn != a.pfn + 1 for a, b in itertools.pairwise(pages))
     for p in pages:
         kmem.__free_page(p)
 

@@ -1,6 +1,8 @@
 """kmalloc, vmalloc/vmap and on-stack buffers: what each kind allows and
 what is recorded as a violation (DESIGN §5)."""
 
+import itertools
+
 import pytest
 
 import kmem
@@ -84,7 +86,7 @@ def test_vmalloc_is_virtually_contiguous_physically_scattered():
     kmem.write_virt(v, data)
     assert kmem.read_virt(v, n) == data
     pfns = [kmem.vmalloc_to_pfn(v + i * 4096) for i in range(6)]
-    runs = 1 + sum(b != a + 1 for a, b in zip(pfns, pfns[1:]))
+    runs = 1 + sum(b != a + 1 for a, b in itertools.pairwise(pfns))
     assert runs > 1                                    # not one physical run
     assert len(kmem.virt_views(v, n)) == runs          # one view per run
     page = kmem.vmalloc_to_page(v + 4096 + 3)

@@ -96,7 +96,7 @@ def test_pin_partial_and_errors(mm):
 
 def test_pin_leak_is_detected(mm):
     addr = mm.mmap(4096)
-    ret, pages = kmem.pin_user_pages(addr, 1, 0)
+    ret, _pages = kmem.pin_user_pages(addr, 1, 0)
     assert ret == 1
     with kmem.expect_violations("pin-leak"):
         pass                          # the block ends with the pin still held
