@@ -13,7 +13,9 @@ import click
 from iovcrypto.__about__ import __version__
 
 # name -> "module:attribute" of a click command.
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "checklist": "iovcrypto.tools.checklist.command:checklist",
+}
 
 
 class LazyGroup(click.Group):

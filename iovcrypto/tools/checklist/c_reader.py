@@ -1,0 +1,525 @@
+"""The C reader: scatterlist-side API uses in kernel sources, through tree-sitter.
+
+Kernel C is not plain C: annotations (``__init``, ``__must_check``), iterator
+macros used as statements (``for_each_sg(...) { ... }``), registration
+macros at file scope (``module_init(x);``) and attribute macros after
+declarators.  tree-sitter's C grammar recovers from all of these, either by
+parsing them as calls (which is what they look like) or by wrapping the
+tokens it cannot place in ERROR nodes.  This reader
+
+- reports every catalogued call whose callee is a plain identifier, with the
+  enclosing function, line, column and argument texts (calls through
+  function pointers such as ``ops->sg_next(x)`` are not the kernel API);
+- reports every declaration of a catalogued struct (locals, parameters,
+  struct members, globals; arrays, pointers, values);
+- looks inside ERROR nodes for calls it can still recognise from the tokens
+  (marked ``recovered``) and reports the ERROR node itself as skipped,
+  unless it holds nothing but known annotations;
+- reads the bodies of ``#define`` macros as code, so calls hidden in macros
+  are found (scope ``macro NAME``);
+- never looks into comments or string literals.
+
+``sg_init_one``/``sg_set_buf`` get a specific finding when their buffer
+argument is, within the same function, a non-static local array or a local
+whose address is taken (stack), or a pointer assigned from a vmalloc-family
+allocator (vmalloc).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import tree_sitter_c
+from tree_sitter import Language, Node, Parser
+
+from iovcrypto.tools.checklist.catalogue import Catalogue, load_catalogue
+from iovcrypto.tools.checklist.model import FileReport, Finding, Skipped, squash
+
+C_SUFFIXES = (".c", ".h")
+
+_DECLARATIONS = ("declaration", "field_declaration", "parameter_declaration")
+_OPAQUE = ("comment", "string_literal", "char_literal", "concatenated_string",
+           "system_lib_string")
+# A macro body is parsed as the body of a function; the prefix stays on the
+# body's first line so that rows map one to one.
+_MACRO_FUNCTION = "__iovcrypto_macro"
+_MACRO_PREFIX = f"void {_MACRO_FUNCTION}(void) {{ ".encode()
+
+
+@cache
+def _parser() -> Parser:
+    return Parser(Language(tree_sitter_c.language()))
+
+
+@dataclass
+class _Local:
+    shape: str  # "array", "pointer" or "value"
+    static: bool
+    line: int
+
+
+@dataclass
+class _FunctionInfo:
+    name: str
+    locals: dict[str, _Local] = field(default_factory=dict)
+    vmalloc: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Scope:
+    kind: str  # "function", "struct", "macro", "file"
+    label: str
+    function: _FunctionInfo | None = None
+
+
+def declarator_name(node: Node | None) -> str | None:
+    """The identifier a (possibly nested) declarator declares."""
+    while node is not None:
+        if node.type in ("identifier", "field_identifier", "type_identifier"):
+            return _text(node)
+        inner = node.child_by_field_name("declarator")
+        if inner is None:
+            inner = next((c for c in node.named_children
+                          if c.type.endswith("declarator") or c.type.endswith("identifier")),
+                         None)
+        node = inner
+    return None
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def _shape(node: Node) -> str:
+    """array / pointer / function / value for a declarator (initialiser ignored)."""
+    if node.type == "init_declarator":
+        node = node.child_by_field_name("declarator") or node
+    kinds = []
+    cur: Node | None = node
+    while cur is not None and not cur.type.endswith("identifier"):
+        kinds.append(cur.type)
+        cur = cur.child_by_field_name("declarator")
+    if "function_declarator" in kinds:
+        return "function"
+    if kinds and kinds[0] == "pointer_declarator":
+        return "pointer"
+    if "array_declarator" in kinds:
+        return "array"
+    return "value"
+
+
+def _unwrap_call(node: Node | None) -> Node | None:
+    """The call expression behind casts and parentheses, if any."""
+    while node is not None and node.type in ("cast_expression", "parenthesized_expression"):
+        node = (node.child_by_field_name("value") if node.type == "cast_expression"
+                else next(iter(node.named_children), None))
+    return node if node is not None and node.type == "call_expression" else None
+
+
+class _CReader:
+    def __init__(self, source: bytes, path: str, catalogue: Catalogue) -> None:
+        self.source = source
+        self.path = path
+        self.cat = catalogue
+        self.lines = source.split(b"\n")
+        self.report = FileReport(path=path, language="c")
+        self.defined: set[str] = set()
+
+    # -- positions -------------------------------------------------------
+
+    def _column(self, row: int, byte_col: int) -> int:
+        if row >= len(self.lines):
+            return byte_col + 1
+        return len(self.lines[row][:byte_col].decode("utf-8", "replace")) + 1
+
+    def _span(self, node: Node, row_base: int = 0, col_base: int = 0) -> tuple[int, ...]:
+        (sr, sc), (er, ec) = node.start_point, node.end_point
+        sc = sc + col_base if sr == 0 else sc
+        ec = ec + col_base if er == 0 else ec
+        sr, er = sr + row_base, er + row_base
+        return sr + 1, self._column(sr, sc), er + 1, self._column(er, ec)
+
+    # -- entry point -----------------------------------------------------
+
+    def run(self) -> FileReport:
+        tree = _parser().parse(self.source)
+        root = tree.root_node
+        self.defined = self._defined_functions(root)
+        self._walk(root, _Scope("file", "file"), 0, 0, report_skipped=True)
+        self.report.findings.sort(key=Finding.sort_key)
+        self.report.skipped.sort(key=lambda s: (s.start_line, s.end_line))
+        return self.report
+
+    def _defined_functions(self, root: Node) -> set[str]:
+        names = set()
+        for child in root.children:
+            if child.type == "function_definition":
+                name = declarator_name(child.child_by_field_name("declarator"))
+                if name:
+                    names.add(name)
+        return names
+
+    # -- traversal -------------------------------------------------------
+
+    def _walk(self, root: Node, scope: _Scope, row_base: int, col_base: int,
+              report_skipped: bool) -> None:
+        stack: list[tuple[Node, _Scope, bool]] = [(root, scope, False)]
+        while stack:
+            node, scope, in_error = stack.pop()
+            kind = node.type
+            if kind in _OPAQUE:
+                continue
+            if kind == "function_definition":
+                scope = self._function_scope(node) or scope
+            elif kind == "struct_specifier" and node.child_by_field_name("body") is not None:
+                name = node.child_by_field_name("name")
+                scope = _Scope("struct", f"struct {_text(name) if name else '(anonymous)'}",
+                               scope.function)
+            elif kind == "function_declarator" and scope.kind == "file":
+                # Parameters of a prototype belong to that function's checklist.
+                name = declarator_name(node.child_by_field_name("declarator"))
+                if self._is_function_name(name):
+                    scope = _Scope("function", name, _FunctionInfo(name))
+            elif kind in ("preproc_function_def", "preproc_def"):
+                self._macro(node)
+                continue
+            elif kind == "call_expression":
+                self._call(node, scope, row_base, col_base)
+            elif kind in _DECLARATIONS:
+                self._declaration(node, scope, row_base, col_base)
+            elif kind == "ERROR":
+                # Only the outermost ERROR of a nest is a skipped region.
+                self._error(node, scope, row_base, col_base, report_skipped and not in_error)
+                stack.extend(reversed(self._error_children(node, scope)))
+                continue
+            stack.extend((c, scope, in_error) for c in reversed(node.children))
+
+    def _is_function_name(self, name: str | None) -> bool:
+        """A declarator name that is a function, not ``__aligned(8)`` or our macro wrapper."""
+        return bool(name) and name != _MACRO_FUNCTION and name not in self.cat.annotations
+
+    def _error_children(self, node: Node, scope: _Scope) -> list[tuple[Node, _Scope, bool]]:
+        """Children of an ERROR node with their scopes.
+
+        A function whose body the parser could not close (an ``#ifdef`` that
+        opens a brace in each branch, say) shows up as an ERROR holding the
+        function's declarator followed by its statements: what follows the
+        declarator still belongs to that function.
+        """
+        out = []
+        for child in node.children:
+            if child.type == "function_declarator" and scope.kind in ("file", "function"):
+                name = declarator_name(child.child_by_field_name("declarator"))
+                if self._is_function_name(name):
+                    info = _FunctionInfo(name)
+                    self._collect_locals(node, info)
+                    scope = _Scope("function", name, info)
+            out.append((child, scope, True))
+        return out
+
+    def _function_scope(self, node: Node) -> _Scope | None:
+        name = declarator_name(node.child_by_field_name("declarator"))
+        if not name or name == _MACRO_FUNCTION:
+            return None
+        info = _FunctionInfo(name)
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self._collect_locals(body, info)
+        return _Scope("function", name, info)
+
+    def _collect_locals(self, body: Node, info: _FunctionInfo) -> None:
+        stack = [body]
+        while stack:
+            node = stack.pop()
+            if node.type in _OPAQUE:
+                continue
+            if node.type == "declaration":
+                static = any(c.type == "storage_class_specifier" and _text(c) == "static"
+                             for c in node.children)
+                for decl in node.children_by_field_name("declarator"):
+                    name = declarator_name(decl)
+                    if not name:
+                        continue
+                    line = decl.start_point.row + 1
+                    info.locals[name] = _Local(_shape(decl), static, line)
+                    if decl.type == "init_declarator":
+                        self._note_alloc(info, name, decl.child_by_field_name("value"), line)
+            elif node.type == "assignment_expression":
+                left = node.child_by_field_name("left")
+                if left is not None and left.type == "identifier":
+                    self._note_alloc(info, _text(left), node.child_by_field_name("right"),
+                                     node.start_point.row + 1)
+            stack.extend(node.children)
+
+    def _note_alloc(self, info: _FunctionInfo, name: str, value: Node | None,
+                    line: int) -> None:
+        call = _unwrap_call(value)
+        if call is None:
+            return
+        fn = call.child_by_field_name("function")
+        if fn is not None and fn.type == "identifier" and _text(fn) in self.cat.vmalloc_allocators:
+            info.vmalloc[name] = (_text(fn), line)
+
+    # -- findings --------------------------------------------------------
+
+    def _scope_fields(self, scope: _Scope) -> tuple[str | None, str]:
+        if scope.kind == "function":
+            return scope.label, "function"
+        return None, scope.label
+
+    def _call(self, node: Node, scope: _Scope, row_base: int, col_base: int) -> None:
+        fn = node.child_by_field_name("function")
+        if fn is None or fn.type != "identifier":
+            return
+        name = _text(fn)
+        entry = self.cat.match(name)
+        if entry is None or name in self.defined:
+            return
+        args_node = node.child_by_field_name("arguments")
+        arg_nodes = ([a for a in args_node.named_children if a.type != "comment"]
+                     if args_node is not None else [])
+        args = tuple(squash(_text(a)) for a in arg_nodes)
+        detail = ""
+        derived = self._derive(name, arg_nodes, scope)
+        if derived is not None:
+            entry, detail = derived
+        function, scope_label = self._scope_fields(scope)
+        line, col, end_line, end_col = self._span(node, row_base, col_base)
+        self.report.findings.append(Finding(
+            path=self.path, line=line, column=col, end_line=end_line, end_column=end_col,
+            function=function, scope=scope_label, construct="call", name=name,
+            arguments=args, text=f"{name}({', '.join(args)})", entry=entry, detail=detail))
+
+    def _derive(self, name: str, args: list[Node], scope: _Scope):
+        rules = [d for d in self.cat.derived if name in d.calls]
+        if not rules or scope.function is None:
+            return None
+        index = rules[0].argument
+        if index >= len(args):
+            return None
+        found = self._buffer_memory(args[index], scope.function)
+        if found is None:
+            return None
+        memory, detail = found
+        rule = self.cat.derived_for(name, memory)
+        return (rule.entry, detail) if rule is not None else None
+
+    def _buffer_memory(self, node: Node, info: _FunctionInfo) -> tuple[str, str] | None:
+        """Classify a buffer expression as stack or vmalloc memory, if provable here."""
+        addressed = False
+        while True:
+            kind = node.type
+            if kind == "parenthesized_expression" and node.named_children:
+                node = node.named_children[0]
+            elif kind == "cast_expression":
+                node = node.child_by_field_name("value")
+            elif kind == "pointer_expression":
+                op = node.child_by_field_name("operator")
+                if op is None or _text(op) != "&":
+                    return None
+                addressed = True
+                node = node.child_by_field_name("argument")
+            elif kind == "subscript_expression":
+                node = node.child_by_field_name("argument")
+            elif kind == "binary_expression":
+                op = node.child_by_field_name("operator")
+                if op is None or _text(op) not in ("+", "-"):
+                    return None
+                node = node.child_by_field_name("left")
+            elif kind == "field_expression":
+                op = node.child_by_field_name("operator")
+                if op is None or _text(op) != ".":
+                    return None
+                addressed = True
+                node = node.child_by_field_name("argument")
+            else:
+                break
+            if node is None:
+                return None
+        if node.type != "identifier":
+            return None
+        name = _text(node)
+        local = info.locals.get(name)
+        if name in info.vmalloc:
+            alloc, line = info.vmalloc[name]
+            return "vmalloc", f"`{name}` comes from {alloc}() at line {line}"
+        if local is None or local.static:
+            return None
+        if local.shape == "array" or (local.shape == "value" and addressed):
+            return "stack", f"`{name}` is on the stack (declared at line {local.line})"
+        return None
+
+    def _declaration(self, node: Node, scope: _Scope, row_base: int, col_base: int) -> None:
+        type_node = node.child_by_field_name("type")
+        if type_node is None or type_node.type != "struct_specifier":
+            return
+        sname = type_node.child_by_field_name("name")
+        if sname is None:
+            return
+        entry = self.cat.match_struct(_text(sname))
+        if entry is None:
+            return
+        declarators = list(node.children_by_field_name("declarator"))
+        # Attribute macros after a declarator (``sg[2] __aligned(8)``) push it
+        # into an ERROR child; the declarator inside is still what is declared.
+        for child in node.children:
+            if child.type == "ERROR":
+                declarators += [c for c in child.named_children
+                                if c.type.endswith("declarator") or c.type == "identifier"]
+        function, scope_label = self._scope_fields(scope)
+        for decl in declarators:
+            name = declarator_name(decl)
+            if not name or name in self.cat.annotations:
+                continue
+            shown = decl.child_by_field_name("declarator") if decl.type == "init_declarator" \
+                else decl
+            text = f"struct {_text(sname)} {squash(_text(shown or decl))}"
+            line, col, end_line, end_col = self._span(decl, row_base, col_base)
+            where = {"parameter_declaration": "parameter",
+                     "field_declaration": "member"}.get(node.type, "variable")
+            self.report.findings.append(Finding(
+                path=self.path, line=line, column=col, end_line=end_line, end_column=end_col,
+                function=function, scope=scope_label, construct="declaration", name=name,
+                arguments=(), text=text, entry=entry, detail=f"{where}, {_shape(decl)}"))
+
+    def _error(self, node: Node, scope: _Scope, row_base: int, col_base: int,
+               report_skipped: bool) -> None:
+        children = node.children
+        for i, child in enumerate(children):
+            if child.type != "identifier" or i + 1 >= len(children):
+                continue
+            nxt = children[i + 1]
+            if _text(nxt)[:1] != "(":
+                continue
+            self._recovered_call(child, nxt, node, scope, row_base, col_base)
+        if not report_skipped:
+            return
+        if self._only_annotations(node):
+            return
+        start, _, end, _ = self._span(node, row_base, col_base)
+        self.report.skipped.append(Skipped(self.path, start, end,
+                                           squash(_text(node))[:80]))
+
+    def _only_annotations(self, node: Node) -> bool:
+        """An ERROR node that is just ``__init``-style decoration, or inside ``__aligned(8)``."""
+        leaves = [c for c in _leaves(node) if c.type != "comment"]
+        if leaves and all(c.type == "identifier" and _text(c) in self.cat.annotations
+                          for c in leaves):
+            return True
+        parent = node.parent
+        for _ in range(3):
+            if parent is None:
+                break
+            if parent.type in ("function_declarator", "call_expression"):
+                callee = parent.child_by_field_name("declarator") or \
+                    parent.child_by_field_name("function")
+                if callee is not None and _text(callee) in self.cat.annotations:
+                    return True
+            parent = parent.parent
+        return False
+
+    def _recovered_call(self, ident: Node, paren: Node, error: Node, scope: _Scope,
+                        row_base: int, col_base: int) -> None:
+        name = _text(ident)
+        entry = self.cat.match(name)
+        if entry is None or name in self.defined:
+            return
+        start = paren.start_byte
+        end, args = _split_arguments(self.source, start, error.end_byte)
+        if end is None:
+            return
+        function, scope_label = self._scope_fields(scope)
+        line, col, _, _ = self._span(ident, row_base, col_base)
+        self.report.findings.append(Finding(
+            path=self.path, line=line, column=col, end_line=line, end_column=col + len(name),
+            function=function, scope=scope_label, construct="call", name=name,
+            arguments=args, text=f"{name}({', '.join(args)})", entry=entry,
+            detail="recovered from a region the parser could not place", recovered=True))
+
+    def _macro(self, node: Node) -> None:
+        name_node = node.child_by_field_name("name")
+        body = node.child_by_field_name("value")
+        if name_node is None or body is None:
+            return
+        text = (body.text or b"").replace(b"\\\n", b" \n").replace(b"\\\r\n", b"  \n")
+        sub = _CReader(_MACRO_PREFIX + text + b"\n;}\n", self.path, self.cat)
+        sub.defined = self.defined
+        sub.lines = self.lines
+        tree = _parser().parse(sub.source)
+        sub._walk(tree.root_node, _Scope("macro", f"macro {_text(name_node)}"),
+                  body.start_point.row, body.start_point.column - len(_MACRO_PREFIX),
+                  report_skipped=False)
+        self.report.findings.extend(sub.report.findings)
+
+
+def _leaves(node: Node) -> list[Node]:
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        if n.child_count == 0:
+            out.append(n)
+        else:
+            stack.extend(reversed(n.children))
+    return out
+
+
+def _split_arguments(source: bytes, start: int, limit: int) -> tuple[int | None, tuple[str, ...]]:
+    """Arguments of a call whose ``(`` is at ``start``: matching ``)`` and the parts.
+
+    Used only for tokens the parser left in an ERROR node; strings and
+    character literals are skipped so that their parentheses do not count.
+    """
+    depth, i, parts, begin = 0, start, [], start + 1
+    quote = 0
+    while i < min(limit, len(source)):
+        ch = source[i]
+        if quote:
+            if ch == 0x5C:  # backslash
+                i += 2
+                continue
+            if ch == quote:
+                quote = 0
+        elif ch in (0x22, 0x27):
+            quote = ch
+        elif ch in (0x28, 0x5B, 0x7B):
+            depth += 1
+        elif ch in (0x29, 0x5D, 0x7D):
+            depth -= 1
+            if depth == 0:
+                parts.append(source[begin:i])
+                texts = tuple(squash(p.decode("utf-8", "replace")) for p in parts)
+                return i + 1, tuple(t for t in texts if t)
+        elif ch == 0x2C and depth == 1:
+            parts.append(source[begin:i])
+            begin = i + 1
+        i += 1
+    return None, ()
+
+
+def _is_binary(source: bytes) -> bool:
+    return b"\x00" in source[:8192]
+
+
+def scan_c_source(source: bytes, path: str, catalogue: Catalogue | None = None) -> FileReport:
+    """Checklist findings for one C source given as bytes (``path`` is for display)."""
+    cat = catalogue or load_catalogue()
+    if not source.strip():
+        return FileReport(path=path, language="c", status="empty", message="empty file")
+    if _is_binary(source):
+        return FileReport(path=path, language="c", status="binary",
+                          message="binary file (NUL bytes), not read")
+    return _CReader(source, path, cat).run()
+
+
+def scan_c_file(path: str | Path, display: str | None = None,
+                catalogue: Catalogue | None = None) -> FileReport:
+    """Checklist findings for one C file on disk."""
+    shown = display or str(path)
+    try:
+        source = Path(path).read_bytes()
+    except OSError as exc:
+        return FileReport(path=shown, language="c", status="unreadable",
+                          message=f"cannot read: {exc.strerror or exc}")
+    return scan_c_source(source, shown, catalogue)

@@ -1,0 +1,129 @@
+"""``iovcrypto checklist`` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+from click.testing import CliRunner
+
+from iovcrypto.tools.checklist import json_schema
+from iovcrypto.tools.checklist.command import checklist, project_root
+from iovcrypto.tools.cli import cli
+
+from .helpers import C_FIXTURES, GARBAGE, PYTREE, SARIF_SUBSET_SCHEMA
+
+
+def _run(*args: str):
+    return CliRunner().invoke(cli, ["checklist", *args])
+
+
+def test_registered_in_the_iovcrypto_command():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "checklist" in result.output
+
+
+def test_markdown_default():
+    result = _run(str(C_FIXTURES / "acme_skcipher.c"))
+    assert result.exit_code == 0, result.output
+    assert "- [ ] line 44: skcipher_walk_virt(&walk, req, false) → iov_iter walk (mechanical)" \
+        in result.output
+    assert "## Summary" in result.output
+
+
+def test_json_and_sarif_formats():
+    result = _run(str(C_FIXTURES), "--format", "json")
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    jsonschema.validate(doc, json_schema())
+    assert len(doc["files"]) == 4
+    result = _run(str(C_FIXTURES), "--format", "sarif")
+    assert result.exit_code == 0
+    log = json.loads(result.output)
+    jsonschema.validate(log, json.loads(SARIF_SUBSET_SCHEMA.read_text()))
+    assert len(log["runs"][0]["results"]) == doc["summary"]["findings"]
+
+
+def test_output_file(tmp_path):
+    out = tmp_path / "checklist.sarif"
+    result = _run(str(C_FIXTURES / "acme_dma.c"), "--format", "sarif", "--output", str(out))
+    assert result.exit_code == 0
+    assert "checklist written to" in result.output
+    log = json.loads(out.read_text())
+    assert {r["ruleId"] for r in log["runs"][0]["results"]} >= {"dma_map_sg", "sg_dma"}
+
+
+def test_output_into_missing_directory_fails_cleanly(tmp_path):
+    result = _run(str(C_FIXTURES / "acme_dma.c"), "-o", str(tmp_path / "no" / "such" / "f.md"))
+    assert result.exit_code != 0
+    assert "Could not open file" in result.output or "Error" in result.output
+    assert not isinstance(result.exception, OSError)
+
+
+def test_missing_path_is_an_error(tmp_path):
+    result = _run(str(tmp_path / "does-not-exist.c"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_no_paths_is_a_usage_error():
+    result = _run()
+    assert result.exit_code == 2
+    assert "give at least one PATH" in result.output
+
+
+def test_unparsable_input_still_exits_zero(tmp_path):
+    empty = tmp_path / "empty.c"
+    empty.write_bytes(b"")
+    blob = tmp_path / "blob.c"
+    blob.write_bytes(b"\x00" * 64)
+    result = _run(str(GARBAGE), str(empty), str(blob))
+    assert result.exit_code == 0
+    assert "Not analysed: empty file." in result.output
+    assert "Not analysed: binary file" in result.output
+    assert "The parser skipped what it could not place" in result.output
+
+
+def test_python_root_option():
+    result = CliRunner().invoke(checklist, ["--python-root", str(PYTREE), "--format", "json"])
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    assert [d["status"] for d in doc["drivers"]] == ["converted", "partially converted",
+                                                    "not converted"]
+
+
+def test_self_runs_on_this_project():
+    assert project_root() is not None
+    result = _run("--self")
+    assert result.exit_code == 0, result.output
+    assert "## Legacy drivers of this project" in result.output
+    result = _run("--self", "--python-root", str(PYTREE))
+    assert result.exit_code == 2
+    assert "not both" in result.output
+
+
+def test_guide_example_is_real_output(monkeypatch):
+    """migration_guide.md §4.2 pastes the checklist of one fixture; keep it true."""
+    monkeypatch.chdir(project_root())
+    guide = (project_root() / "migration_guide.md").read_text()
+    pasted = guide.split("```markdown\n", 1)[1].split("\n```\n", 1)[0] + "\n"
+    result = _run("tests/test_checklist/fixtures/c/acme_netfs_crypt.c")
+    assert result.exit_code == 0
+    assert pasted == result.output, "regenerate the example in migration_guide.md §4.2"
+
+
+def test_directories_python_files_and_duplicates(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.h").write_text("static inline void h(void) { sg_mark_end(sg); }\n")
+    (tmp_path / "b.c").write_text("void b(void) { sg_next(sg); }\n")
+    (tmp_path / "notes.txt").write_text("sg_init_table(sg, 1);\n")
+    (tmp_path / "drv.py").write_text("from sgl import sg_init_one\nsg_init_one(1, 2, 3)\n")
+    result = _run(str(tmp_path), str(tmp_path / "b.c"), str(tmp_path / "drv.py"),
+                  "--format", "json")
+    assert result.exit_code == 0
+    files = json.loads(result.output)["files"]
+    names = [(f["path"].rsplit("/", 1)[-1], f["language"]) for f in files]
+    assert names == [("b.c", "c"), ("a.h", "c"), ("drv.py", "python")]
+    assert [x["name"] for f in files for x in f["findings"]] == [
+        "sg_next", "sg_mark_end", "sg_init_one"]
