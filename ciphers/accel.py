@@ -1,0 +1,300 @@
+"""Accelerated twins of the skcipher cores: the same interfaces as the
+generic cores, delegating the mode itself to ``cryptography``'s streaming
+contexts (OpenSSL with AES-NI/VAES). They play the part of the kernel's
+arch drivers (aesni_intel, chacha-x86_64, ...) and are what the generic
+cores are checked against, as testmgr checks a driver against the generic
+implementation.
+
+Where the library does not fit the kernel's semantics:
+
+* CTR / ChaCha20 / XTS contexts accept ``update_into`` with an output of
+  exactly the input length, in place included, so they write straight into
+  ``dst``; ECB/CBC need ``len + 15`` bytes, so all blocks but the last go
+  straight into ``dst`` and the last through a scratch (as in ciphers.aes).
+* ChaCha20: ``cryptography`` refuses to wrap the 32-bit block counter, the
+  kernel wraps it silently; the twin opens a fresh context at counter 0 at
+  the wrap point.
+* XChaCha20: no library offers the kernel's layout (pycryptodome clears the
+  high position word), so HChaCha20 is ours and the stream is
+  ``cryptography``'s ChaCha20 with the kernel's real IV.
+* XTS: a ``cryptography`` XTS context restarts the data unit on every
+  ``update``, so :class:`AccelXts` is one-shot (``final`` only). It rejects
+  AES-192-XTS and equal key halves, which the kernel accepts; those keys
+  fall back to the generic core.
+* CTS: no library mode; the CBC body is the accelerated CBC and the two
+  stolen blocks go through the block cipher (as the kernel's cts template
+  does over an arch cbc(aes)).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, aes_check_keylen, as_key_bytes, u8_view
+from ciphers.chacha import (
+    CHACHA_BLOCK_SIZE,
+    CHACHA_IV_SIZE,
+    CHACHA_KEY_SIZE,
+    XCHACHA_IV_SIZE,
+    hchacha20,
+    xchacha_real_iv,
+)
+from ciphers.cts import Cts
+from ciphers.ecb import BlockModeCore, check_pair
+from ciphers.essiv import Essiv
+from ciphers.xts import XTS_KEYSIZES, Xts, xts_verify_key
+
+__all__ = [
+    "AccelCbc",
+    "AccelChaCha20",
+    "AccelCtr",
+    "AccelCts",
+    "AccelEcb",
+    "AccelEssivCbc",
+    "AccelXChaCha20",
+    "AccelXts",
+]
+
+BS = AES_BLOCK_SIZE
+_M128 = (1 << 128) - 1
+
+
+def _aes_key(key: Any) -> bytes:
+    kb = as_key_bytes(key)
+    if not aes_check_keylen(len(kb)):
+        raise ValueError(f"key: AES key must be 16, 24 or 32 bytes, got {len(kb)}")
+    return kb
+
+
+def _iv16(iv: Any, what: str) -> bytes:
+    ivb = u8_view(iv, "iv")
+    if ivb.size != BS:
+        raise ValueError(f"iv: {what} IV must be 16 bytes, got {ivb.size}")
+    return ivb.tobytes()
+
+
+class _AccelBlockMode(BlockModeCore):
+    """A cryptography ECB/CBC context behind the BlockModeCore carrying."""
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._scratch = bytearray(2 * BS)
+        self._sv = np.frombuffer(self._scratch, dtype=np.uint8)
+
+    def _lib_blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
+        n = src.size
+        if n > BS:
+            self._ctx.update_into(src[:n - BS], dst)
+        self._ctx.update_into(src[n - BS:], self._scratch)
+        dst[n - BS:] = self._sv[:BS]
+
+
+class AccelEcb(_AccelBlockMode):
+    """ECB through one reused ``cryptography`` ECB context (ecb-aes-openssl)."""
+
+    def __init__(self, key: bytes | np.ndarray, encrypt: bool = True) -> None:
+        c = Cipher(algorithms.AES(_aes_key(key)), modes.ECB())
+        super().__init__(c.encryptor() if encrypt else c.decryptor())
+
+    def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
+        self._lib_blocks(src, dst)
+
+    def next_iv(self) -> bytes:
+        """ECB has no IV."""
+        return b""
+
+
+class AccelCbc(_AccelBlockMode):
+    """CBC through one streaming ``cryptography`` CBC context
+    (cbc-aes-openssl). :attr:`iv` tracks the last ciphertext block; when
+    decrypting in place it is saved before the library overwrites it."""
+
+    def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray,
+                 encrypt: bool = True) -> None:
+        ivb = _iv16(iv, "CBC")
+        c = Cipher(algorithms.AES(_aes_key(key)), modes.CBC(ivb))
+        super().__init__(c.encryptor() if encrypt else c.decryptor())
+        self.encrypt = encrypt
+        self.iv = ivb
+
+    def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
+        if self.encrypt:
+            self._lib_blocks(src, dst)
+            self.iv = dst[-BS:].tobytes()
+        else:
+            last = src[-BS:].tobytes()
+            self._lib_blocks(src, dst)
+            self.iv = last
+
+    def next_iv(self) -> bytes:
+        """The kernel's CBC IV output: the last ciphertext block."""
+        return self.iv
+
+
+class AccelCtr:
+    """CTR through one streaming ``cryptography`` CTR context
+    (ctr-aes-openssl); the library carries partial blocks itself and its
+    128-bit big-endian counter wraps like ``crypto_inc()``."""
+
+    def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray) -> None:
+        ivb = _iv16(iv, "CTR")
+        self._ctx = Cipher(algorithms.AES(_aes_key(key)), modes.CTR(ivb)).encryptor()
+        self._counter0 = int.from_bytes(ivb, "big")
+        self.consumed = 0
+
+    @property
+    def counter(self) -> int:
+        """Next counter value (a started partial block counts as used)."""
+        return (self._counter0 + -(-self.consumed // BS)) & _M128
+
+    @property
+    def iv(self) -> bytes:
+        """The kernel's IV output: the next counter block."""
+        return self.counter.to_bytes(BS, "big")
+
+    def next_iv(self) -> bytes:
+        """Same as :attr:`iv`."""
+        return self.iv
+
+    def update(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """XOR src with the keystream into dst (any length, dst may be src)."""
+        s, d = check_pair(src, dst)
+        if s.size:
+            self._ctx.update_into(s, d)
+            self.consumed += s.size
+
+
+class AccelChaCha20:
+    """ChaCha20 through ``cryptography`` (chacha20-openssl) with the kernel's
+    16-byte IV (LE32 counter ‖ nonce), wrapping the counter like the
+    kernel instead of failing like the library."""
+
+    def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray) -> None:
+        kb = as_key_bytes(key)
+        ivb = as_key_bytes(iv, "iv")
+        if len(kb) != CHACHA_KEY_SIZE:
+            raise ValueError(f"key: ChaCha20 key must be 32 bytes, got {len(kb)}")
+        if len(ivb) != CHACHA_IV_SIZE:
+            raise ValueError(f"iv: ChaCha20 IV must be 16 bytes, got {len(ivb)}")
+        self._key = kb
+        self._nonce = ivb[4:]
+        self._counter0 = int.from_bytes(ivb[:4], "little")
+        self._open(self._counter0)
+        self.consumed = 0
+
+    def _open(self, counter: int) -> None:
+        iv = counter.to_bytes(4, "little") + self._nonce
+        self._ctx = Cipher(algorithms.ChaCha20(self._key, iv), None).encryptor()
+        self._room = ((1 << 32) - counter) * CHACHA_BLOCK_SIZE  # bytes before the wrap
+
+    @property
+    def counter(self) -> int:
+        """Block counter of the next unused block (mod 2^32)."""
+        return (self._counter0 + -(-self.consumed // CHACHA_BLOCK_SIZE)) & 0xFFFFFFFF
+
+    @property
+    def iv(self) -> bytes:
+        """16-byte IV continuing the stream at the next block."""
+        return self.counter.to_bytes(4, "little") + self._nonce
+
+    def next_iv(self) -> bytes:
+        """Same as :attr:`iv`. The kernel's chacha20 does not write it back."""
+        return self.iv
+
+    def update(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """XOR src with the keystream into dst (any length, dst may be src)."""
+        s, d = check_pair(src, dst)
+        n = s.size
+        pos = 0
+        while pos < n:
+            if self._room == 0:
+                self._open(0)  # the kernel's state word 12 wraps to 0
+            take = min(n - pos, self._room)
+            self._ctx.update_into(s[pos:pos + take], d[pos:pos + take])
+            self._room -= take
+            pos += take
+        self.consumed += n
+
+
+class AccelXChaCha20(AccelChaCha20):
+    """XChaCha20 with the kernel's 32-byte IV: our HChaCha20 for the subkey,
+    then :class:`AccelChaCha20` with ``IV[24:32] ‖ IV[16:24]``."""
+
+    def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray) -> None:
+        kb = as_key_bytes(key)
+        ivb = as_key_bytes(iv, "iv")
+        if len(kb) != CHACHA_KEY_SIZE:
+            raise ValueError(f"key: XChaCha20 key must be 32 bytes, got {len(kb)}")
+        if len(ivb) != XCHACHA_IV_SIZE:
+            raise ValueError(f"iv: XChaCha20 IV must be 32 bytes, got {len(ivb)}")
+        super().__init__(hchacha20(kb, ivb[:16]), xchacha_real_iv(ivb))
+        self.xiv = ivb
+
+    @property
+    def iv(self) -> bytes:
+        """32-byte XChaCha IV continuing the stream at the next block."""
+        return self.xiv[:24] + self.counter.to_bytes(4, "little") + self.xiv[28:32]
+
+
+class AccelXts:
+    """One-shot XTS (xts-aes-openssl): :meth:`final` processes a whole data
+    unit (≥ 16 bytes) in one ``cryptography`` XTS call. Keys the library
+    refuses (48 bytes, equal halves) use the generic :class:`Xts`."""
+
+    def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray,
+                 encrypt: bool = True, *, forbid_weak_keys: bool = False) -> None:
+        kb = as_key_bytes(key)
+        if len(kb) not in XTS_KEYSIZES:
+            raise ValueError(f"key: XTS key must be 32, 48 or 64 bytes, got {len(kb)}")
+        if xts_verify_key(kb, forbid_weak_keys):
+            raise ValueError("key: the two XTS key halves are identical")
+        self.iv = _iv16(iv, "XTS")
+        self.encrypt = encrypt
+        self._key = kb
+        half = len(kb) // 2
+        self.uses_library = len(kb) != 48 and kb[:half] != kb[half:]
+        self.finalized = False
+
+    def final(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Process the whole data unit (dst may be src)."""
+        s, d = check_pair(src, dst)
+        if self.finalized:
+            raise ValueError("XTS data unit already finalized")
+        if s.size < BS:
+            raise ValueError(f"XTS data unit of {s.size} bytes is shorter than 16")
+        if self.uses_library:
+            c = Cipher(algorithms.AES(self._key), modes.XTS(self.iv))
+            ctx = c.encryptor() if self.encrypt else c.decryptor()
+            ctx.update_into(s, d)
+        else:
+            Xts(self._key, self.iv, self.encrypt).final(s, d)
+        self.finalized = True
+
+    def next_iv(self) -> bytes:
+        """xts(aes) does not write an IV back: the IV as given."""
+        return self.iv
+
+
+class AccelCts(Cts):
+    """cts(cbc-aes-openssl): :class:`~ciphers.cts.Cts` with an
+    :class:`AccelCbc` body."""
+
+    def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray,
+                 encrypt: bool = True) -> None:
+        kb = _aes_key(key)
+        super().__init__(AesBlockCipher(kb), iv, encrypt, body=AccelCbc(kb, iv, encrypt))
+
+
+class AccelEssivCbc(AccelCbc):
+    """essiv(cbc-aes-openssl,sha256): :class:`AccelCbc` from the
+    ESSIV-encrypted IV (see ciphers.essiv)."""
+
+    def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray, encrypt: bool = True,
+                 *, essiv: Essiv | None = None) -> None:
+        gen = essiv if essiv is not None else Essiv(key)
+        self.essiv_iv = gen.generate_iv(iv)
+        super().__init__(key, self.essiv_iv, encrypt)

@@ -1,0 +1,309 @@
+"""Accelerated AEAD cores: the same algorithms as ``gcm``, ``ccm`` and
+``chacha20poly1305``, delegated to streaming contexts of ``cryptography``
+(OpenSSL) and ``pycryptodome`` — the counterpart of the kernel's arch
+drivers (``gcm-aes-aesni``, ``ccm-aes-ce``, ``rfc7539-chacha20-poly1305``
+with SIMD), which keep the generic template's semantics and swap the
+arithmetic.
+
+Each class has the interface and call order of its generic twin
+(``update_ad`` pieces, ``update(src, dst)`` pieces, ``finalize`` on
+encrypt, ``verify`` on decrypt), so a driver can switch cores without
+touching its walk loop.  Differences, all deliberate:
+
+* GCM and CCM decryption can only ``verify`` (the library checks the tag
+  and never exposes the expected one); ``finalize`` there raises.
+* GCM: ``modes.GCM`` streams with ``update_into`` and verifies a truncated
+  tag through ``finalize_with_tag`` with ``min_tag_length=4``, so tags of
+  1..3 bytes (never valid for gcm(aes)) are rejected with ValueError.
+* CCM: pycryptodome needs the lengths up front, as B0 does.  For the one
+  length it refuses and the kernel accepts (cryptlen == 2^(8L), encoded as
+  zero by ``set_msg_len``) the request falls back to the generic core.
+* ChaCha20: the stream is :class:`ciphers.accel.AccelChaCha20`, which wraps
+  the 32-bit block counter as the kernel does (OpenSSL alone refuses).
+
+GCM and ChaCha20 streams ``update_into`` exactly the input length, so output
+lands straight in ``dst`` (in place included) with no copy.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import numpy as np
+from Crypto.Cipher import AES as _PyAES
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import poly1305 as _c_poly1305
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from ciphers.accel import AccelChaCha20
+from ciphers.aes import AES_KEYSIZES, AesBlockCipher, as_key_bytes, u8_view
+from ciphers.ccm import Ccm, ccm_format_input, crypto_ccm_check_iv
+from ciphers.chacha20poly1305 import CHACHAPOLY_IV_SIZE
+from ciphers.gcm import GCM_AES_IV_SIZE
+from kmem import errno
+
+__all__ = ["AccelCcm", "AccelChaChaPoly", "AccelGcm", "AccelGcmKey"]
+
+_AD, _DATA, _DONE = 0, 1, 2
+
+
+def _check_pair(src: Any, dst: Any) -> tuple[np.ndarray, np.ndarray]:
+    s = u8_view(src, "src")
+    d = u8_view(dst, "dst", writable=True)
+    if d.size != s.size:
+        raise ValueError(f"dst: length {d.size} differs from src length {s.size}")
+    return s, d
+
+
+class AccelGcmKey:
+    """A keyed accelerated gcm(aes) context (ValueError for a bad key length)."""
+
+    __slots__ = ("_alg",)
+
+    def __init__(self, key: Any) -> None:
+        kb = as_key_bytes(key)
+        if len(kb) not in AES_KEYSIZES:
+            raise ValueError(f"key: AES key must be 16, 24 or 32 bytes, got {len(kb)}")
+        self._alg = algorithms.AES(kb)
+
+    def cipher(self, iv: bytes) -> Cipher:
+        """A GCM cipher object for one request (truncated tags down to 4)."""
+        return Cipher(self._alg, modes.GCM(iv, None, 4))
+
+
+class AccelGcm:
+    """One gcm(aes) request through OpenSSL's streaming GCM."""
+
+    __slots__ = ("_ctx", "_decrypt", "_phase", "_tag")
+
+    def __init__(self, key: AccelGcmKey, iv: Any, *, decrypt: bool = False) -> None:
+        if not isinstance(key, AccelGcmKey):
+            raise TypeError("key: expected an AccelGcmKey")
+        ivb = u8_view(iv, "iv").tobytes()
+        if len(ivb) != GCM_AES_IV_SIZE:
+            raise ValueError(f"iv: gcm(aes) IV must be 12 bytes, got {len(ivb)}")
+        c = key.cipher(ivb)
+        self._ctx = c.decryptor() if decrypt else c.encryptor()
+        self._decrypt = decrypt
+        self._phase = _AD
+        self._tag: bytes | None = None
+
+    def update_ad(self, data: Any) -> None:
+        """Authenticate associated data; only before the first ``update``."""
+        if self._phase != _AD:
+            raise ValueError("update_ad: associated data must come before the data")
+        src = u8_view(data, "data")
+        if src.size:
+            self._ctx.authenticate_additional_data(src)
+
+    def update(self, src: Any, dst: Any) -> None:
+        """En/decrypt a piece of data from src into dst (same length)."""
+        if self._phase == _DONE:
+            raise ValueError("update: request already finalized")
+        self._phase = _DATA
+        s, d = _check_pair(src, dst)
+        if s.size:
+            self._ctx.update_into(s, d)
+
+    def finalize(self) -> bytes:
+        """Encrypt only: the full 16-byte tag (idempotent)."""
+        if self._decrypt:
+            raise ValueError("finalize: an accelerated GCM decryption can only verify")
+        if self._tag is None:
+            self._ctx.finalize()
+            self._tag = self._ctx.tag
+            self._phase = _DONE
+        return self._tag
+
+    def verify(self, tag: Any) -> bool:
+        """Decrypt only: check a 4..16-byte tag (OpenSSL compares in
+        constant time).  Call once."""
+        if not self._decrypt:
+            raise ValueError("verify: not a decryption")
+        if self._phase == _DONE:
+            raise ValueError("verify: request already finalized")
+        tb = u8_view(tag, "tag").tobytes()
+        if not 4 <= len(tb) <= 16:
+            raise ValueError(f"tag: length must be 4..16, got {len(tb)}")
+        self._phase = _DONE
+        try:
+            self._ctx.finalize_with_tag(tb)
+        except InvalidTag:
+            return False
+        return True
+
+
+class AccelCcm:
+    """One ccm(aes) request through pycryptodome's streaming CCM.  Same
+    constructor arguments and :meth:`new` as :class:`ciphers.ccm.Ccm`."""
+
+    __slots__ = ("_authsize", "_ctx", "_decrypt", "_fallback", "_phase", "_tag")
+
+    def __init__(self, key: Any, iv: Any, authsize: int, assoclen: int, cryptlen: int, *,
+                 decrypt: bool = False) -> None:
+        ret = self._setup(key, iv, authsize, assoclen, cryptlen, decrypt)
+        if ret:
+            raise ValueError(f"ccm: request rejected with {errno.errname(ret)}")
+
+    @classmethod
+    def new(cls, key: Any, iv: Any, authsize: int, assoclen: int, cryptlen: int, *,
+            decrypt: bool = False) -> tuple[int, AccelCcm | None]:
+        """(0, request) or (-EINVAL / -EOVERFLOW, None); ``key`` is the raw
+        AES key (pycryptodome keys its own context)."""
+        obj = cls.__new__(cls)
+        ret = obj._setup(key, iv, authsize, assoclen, cryptlen, decrypt)
+        return (ret, None) if ret else (0, obj)
+
+    def _setup(self, key: Any, iv: Any, authsize: int, assoclen: int, cryptlen: int,
+               decrypt: bool) -> int:
+        kb = as_key_bytes(key)
+        if len(kb) not in AES_KEYSIZES:
+            raise ValueError(f"key: AES key must be 16, 24 or 32 bytes, got {len(kb)}")
+        if authsize not in (4, 6, 8, 10, 12, 14, 16):
+            raise ValueError(f"authsize: CCM needs 4, 6, ..., 16, got {authsize}")
+        ret = crypto_ccm_check_iv(iv)
+        if ret:
+            return ret
+        ret, _ = ccm_format_input(iv, authsize, assoclen, cryptlen)
+        if ret:
+            return ret
+        ivb = u8_view(iv, "iv").tobytes()
+        self._authsize = authsize
+        self._decrypt = decrypt
+        self._phase = _AD
+        self._tag: bytes | None = None
+        self._fallback: Ccm | None = None
+        try:
+            self._ctx = _PyAES.new(kb, _PyAES.MODE_CCM, nonce=ivb[1:15 - ivb[0]],
+                                   mac_len=authsize, msg_len=cryptlen, assoc_len=assoclen)
+        except ValueError:
+            # cryptlen == 2^(8L): the kernel encodes it as zero, pycryptodome refuses.
+            self._ctx = None
+            self._fallback = Ccm(AesBlockCipher(kb), ivb, authsize, assoclen, cryptlen,
+                                 decrypt=decrypt)
+        return 0
+
+    def update_ad(self, data: Any) -> None:
+        """Feed associated data (assoclen bytes in total, before the data)."""
+        if self._fallback is not None:
+            self._fallback.update_ad(data)
+            return
+        if self._phase != _AD:
+            raise ValueError("update_ad: associated data must come before the data")
+        src = u8_view(data, "data")
+        if src.size:
+            self._ctx.update(memoryview(src))
+
+    def update(self, src: Any, dst: Any) -> None:
+        """En/decrypt a piece of the payload from src into dst (same length)."""
+        if self._fallback is not None:
+            self._fallback.update(src, dst)
+            return
+        if self._phase == _DONE:
+            raise ValueError("update: request already finalized")
+        self._phase = _DATA
+        s, d = _check_pair(src, dst)
+        if s.size:
+            op = self._ctx.decrypt if self._decrypt else self._ctx.encrypt
+            op(memoryview(s), output=memoryview(d))
+
+    def finalize(self) -> bytes:
+        """Encrypt only: the authsize-byte tag (idempotent)."""
+        if self._fallback is not None:
+            return self._fallback.finalize()
+        if self._decrypt:
+            raise ValueError("finalize: an accelerated CCM decryption can only verify")
+        if self._tag is None:
+            self._tag = self._ctx.digest()
+            self._phase = _DONE
+        return self._tag
+
+    def verify(self, tag: Any) -> bool:
+        """Decrypt only: check an authsize-byte tag in constant time.  Call once."""
+        if self._fallback is not None:
+            return self._fallback.verify(tag)
+        if not self._decrypt:
+            raise ValueError("verify: not a decryption")
+        if self._phase == _DONE:
+            raise ValueError("verify: request already finalized")
+        tb = u8_view(tag, "tag").tobytes()
+        if len(tb) != self._authsize:
+            raise ValueError(f"tag: expected {self._authsize} bytes, got {len(tb)}")
+        self._phase = _DONE
+        try:
+            self._ctx.verify(tb)
+        except ValueError:
+            return False
+        return True
+
+
+class AccelChaChaPoly:
+    """One rfc7539 request through OpenSSL's ChaCha20 and Poly1305 streams
+    (the composition the kernel's template makes, with both halves fast)."""
+
+    __slots__ = ("_adlen", "_ctlen", "_decrypt", "_mac", "_phase", "_stream", "_tag")
+
+    def __init__(self, key: Any, nonce: Any, *, decrypt: bool = False) -> None:
+        kb = as_key_bytes(key)
+        nb = as_key_bytes(nonce, "nonce")
+        if len(kb) != 32:
+            raise ValueError(f"key: must be 32 bytes, got {len(kb)}")
+        if len(nb) != CHACHAPOLY_IV_SIZE:
+            raise ValueError(f"nonce: must be 12 bytes (salt ‖ iv), got {len(nb)}")
+        block0 = Cipher(algorithms.ChaCha20(kb, b"\x00\x00\x00\x00" + nb), None).encryptor()
+        self._mac = _c_poly1305.Poly1305(block0.update(bytes(32)))
+        self._stream = AccelChaCha20(kb, b"\x01\x00\x00\x00" + nb)
+        self._decrypt = decrypt
+        self._adlen = 0
+        self._ctlen = 0
+        self._phase = _AD
+        self._tag: bytes | None = None
+
+    def update_ad(self, data: Any) -> None:
+        """Authenticate associated data; only before the first ``update``."""
+        if self._phase != _AD:
+            raise ValueError("update_ad: associated data must come before the data")
+        src = u8_view(data, "data")
+        self._mac.update(src)
+        self._adlen += src.size
+
+    def update(self, src: Any, dst: Any) -> None:
+        """En/decrypt a piece of data from src into dst (same length)."""
+        if self._phase == _DONE:
+            raise ValueError("update: request already finalized")
+        if self._phase == _AD:
+            self._mac.update(bytes(-self._adlen % 16))
+            self._phase = _DATA
+        s, d = _check_pair(src, dst)
+        if not s.size:
+            return
+        if self._decrypt:
+            self._mac.update(s)
+            self._stream.update(s, d)
+        else:
+            self._stream.update(s, d)
+            self._mac.update(d)
+        self._ctlen += s.size
+
+    def _tag_now(self) -> bytes:
+        if self._tag is None:
+            if self._phase == _AD:
+                self._mac.update(bytes(-self._adlen % 16))
+            self._mac.update(bytes(-self._ctlen % 16) + self._adlen.to_bytes(8, "little")
+                             + self._ctlen.to_bytes(8, "little"))
+            self._tag = self._mac.finalize()
+            self._phase = _DONE
+        return self._tag
+
+    def finalize(self) -> bytes:
+        """The 16-byte tag (idempotent; both directions, as the MAC is ours
+        to finish here)."""
+        return self._tag_now()
+
+    def verify(self, tag: Any) -> bool:
+        """Check a 16-byte tag in constant time."""
+        tb = u8_view(tag, "tag").tobytes()
+        if len(tb) != 16:
+            raise ValueError(f"tag: expected 16 bytes, got {len(tb)}")
+        return hmac.compare_digest(self._tag_now(), tb)

@@ -1,0 +1,152 @@
+"""AES block encryption of many blocks at once (the kernel's lib/crypto/aes.c
+and the "aes" cipher of crypto/aes_generic.c).
+
+The kernel's ``crypto_cipher_encrypt_one()`` works on one 16-byte block; the
+model instead takes any number of whole blocks per call so that the modes
+built on top (ECB, CBC decryption, CTR, XTS, the AEADs) can be vectorised.
+The block function itself is delegated to ``cryptography``'s AES-ECB with a
+context created once per key and reused for every call: ECB has no chaining
+state, so a reused context is exactly the raw block function.
+
+``update_into`` insists on an output buffer at least ``len + 15`` bytes long
+(it reserves room for a partial block it might buffer). So all blocks but
+the last are written straight into ``dst`` (which is 16 bytes longer than
+that input) and only the last block goes through a small reusable scratch:
+no large temporary is ever allocated, which also avoids the page faults a
+fresh large ``bytes`` result costs on this VM.
+
+Also here: :func:`u8_view`, the argument normaliser every core in
+``ciphers`` uses for its ``src``/``dst`` parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+__all__ = [
+    "AES_BLOCK_SIZE",
+    "AES_KEYSIZES",
+    "AesBlockCipher",
+    "aes_check_keylen",
+    "as_key_bytes",
+    "u8_view",
+]
+
+AES_BLOCK_SIZE = 16
+AES_KEYSIZES = (16, 24, 32)
+
+
+def u8_view(buf: Any, name: str, *, writable: bool = False) -> np.ndarray:
+    """Return ``buf`` as a 1-D contiguous uint8 numpy array without copying.
+
+    Accepts numpy arrays (any dtype, reinterpreted as bytes), memoryviews,
+    ``bytes`` and ``bytearray``. Raises TypeError naming ``name`` for
+    anything else, for non-contiguous arrays, and for read-only buffers
+    when ``writable`` is set.
+    """
+    if isinstance(buf, np.ndarray):
+        if not buf.flags.c_contiguous:
+            raise TypeError(f"{name}: array must be C-contiguous")
+        arr = buf.reshape(-1).view(np.uint8) if buf.dtype != np.uint8 or buf.ndim != 1 else buf
+    elif isinstance(buf, (bytes, bytearray, memoryview)):
+        try:
+            arr = np.frombuffer(buf, dtype=np.uint8)
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"{name}: buffer must be contiguous bytes ({e})") from None
+    else:
+        raise TypeError(f"{name}: expected a uint8 numpy array or bytes-like, "
+                        f"got {type(buf).__name__}")
+    if writable and not arr.flags.writeable:
+        raise TypeError(f"{name}: buffer is read-only")
+    return arr
+
+
+def as_key_bytes(key: Any, name: str = "key") -> bytes:
+    """Return a key given as bytes-like or uint8 array as ``bytes``."""
+    return u8_view(key, name).tobytes()
+
+
+def aes_check_keylen(keylen: int) -> bool:
+    """True when ``keylen`` is a valid AES key length (models the check of
+    the kernel's ``aes_check_keylen()``, which returns -EINVAL otherwise)."""
+    return keylen in AES_KEYSIZES
+
+
+class AesBlockCipher:
+    """AES with an expanded key, encrypting/decrypting whole blocks.
+
+    Models ``aes_expandkey()`` + ``aes_encrypt()``/``aes_decrypt()`` of
+    lib/crypto/aes.c, generalised to many blocks per call. ``key`` is 16, 24
+    or 32 bytes (ValueError otherwise). ``src`` and ``dst`` are uint8 arrays
+    of the same length, a multiple of 16; ``dst`` may be ``src`` (in place)
+    but must not partially overlap it.
+    """
+
+    __slots__ = ("_dec", "_enc", "_scratch", "_scratch_view", "key_length")
+
+    def __init__(self, key: bytes | np.ndarray) -> None:
+        kb = as_key_bytes(key)
+        if not aes_check_keylen(len(kb)):
+            raise ValueError(f"key: AES key must be 16, 24 or 32 bytes, got {len(kb)}")
+        cipher = Cipher(algorithms.AES(kb), modes.ECB())
+        self._enc = cipher.encryptor()
+        self._dec = cipher.decryptor()
+        self._scratch = bytearray(2 * AES_BLOCK_SIZE)
+        self._scratch_view = np.frombuffer(self._scratch, dtype=np.uint8)
+        self.key_length = len(kb)
+
+    def _run(self, ctx: Any, src: Any, dst: Any) -> None:
+        s = u8_view(src, "src")
+        d = u8_view(dst, "dst", writable=True)
+        n = s.size
+        if n % AES_BLOCK_SIZE:
+            raise ValueError(f"src: length {n} is not a multiple of the AES block size")
+        if d.size != n:
+            raise ValueError(f"dst: length {d.size} differs from src length {n}")
+        if n == 0:
+            return
+        # All but the last block go straight into dst: dst is then at least
+        # 15 bytes longer than that input, as update_into demands. Only the
+        # last block passes through the small scratch.
+        if n > AES_BLOCK_SIZE:
+            ctx.update_into(s[:n - AES_BLOCK_SIZE], d)
+        ctx.update_into(s[n - AES_BLOCK_SIZE:], self._scratch)
+        d[n - AES_BLOCK_SIZE:] = self._scratch_view[:AES_BLOCK_SIZE]
+
+    def encrypt_blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Encrypt ``len(src) // 16`` independent blocks from src into dst."""
+        self._run(self._enc, src, dst)
+
+    def decrypt_blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Decrypt ``len(src) // 16`` independent blocks from src into dst."""
+        self._run(self._dec, src, dst)
+
+    @property
+    def encrypt_bytes(self) -> Any:
+        """Raw bytes-to-bytes block encryption (a bound method taking bytes
+        whose length is a multiple of 16). For inherently serial loops
+        (CBC encryption) where a numpy call per block would cost more than
+        the cipher; callers must pass whole blocks only."""
+        return self._enc.update
+
+    def encrypt_block(self, block: bytes | np.ndarray) -> bytes:
+        """Encrypt one 16-byte block and return it as bytes (models
+        ``crypto_cipher_encrypt_one()``; convenient for tweaks, ESSIV, H)."""
+        b = u8_view(block, "block")
+        if b.size != AES_BLOCK_SIZE:
+            raise ValueError(f"block: must be 16 bytes, got {b.size}")
+        out = np.empty(AES_BLOCK_SIZE, dtype=np.uint8)
+        self._run(self._enc, b, out)
+        return out.tobytes()
+
+    def decrypt_block(self, block: bytes | np.ndarray) -> bytes:
+        """Decrypt one 16-byte block and return it as bytes."""
+        b = u8_view(block, "block")
+        if b.size != AES_BLOCK_SIZE:
+            raise ValueError(f"block: must be 16 bytes, got {b.size}")
+        out = np.empty(AES_BLOCK_SIZE, dtype=np.uint8)
+        self._run(self._dec, b, out)
+        return out.tobytes()

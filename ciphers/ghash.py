@@ -1,0 +1,260 @@
+"""GHASH: the universal hash of GCM, incremental and vectorised.
+
+Models the kernel's generic GHASH (``crypto/ghash-generic.c`` over
+``lib/crypto/gf128mul.c``): a key H, a running 16-byte digest, data fed in
+any split with a partial block carried inside, zero padding on flush.
+
+The arithmetic is our own.  Multiplication by a fixed power of H is linear
+over GF(2), so ``X * H^p`` is the XOR of sixteen table entries, one per byte
+of X (an 8-bit table per power, as ``gf128mul_4k`` does per nibble).  A run
+of m blocks folds, Horner-style, into
+
+    Y' = (Y ^ X_0) * H^m  ^  X_1 * H^(m-1)  ^ ... ^  X_(m-1) * H
+
+so with tables for H^1..H^K every block of a K-block chunk is one gather of
+sixteen 16-byte rows, and the whole chunk is one XOR reduction: no shifts and
+no reduction at run time.  Chunks are chained by a multiplication by H^K on
+Python ints.  Tables are built lazily, doubling up to ``GHASH_MAX_POWERS``, so
+a key that only ever hashes a few blocks stays cheap.
+
+Bit order is GCM's: the first bit of a block (the MSB of byte 0) is the
+coefficient of x^0; a block read as a big-endian integer ``v`` is multiplied
+by x with ``v >> 1`` and a conditional XOR of 0xE1 << 120.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ciphers.aes import u8_view
+
+__all__ = ["GHASH_BLOCK_SIZE", "GHASH_DIGEST_SIZE", "GHASH_MAX_POWERS", "Ghash", "GhashKey",
+           "gf128_mul"]
+
+GHASH_BLOCK_SIZE = 16
+GHASH_DIGEST_SIZE = 16
+#: Powers of H kept in tables (64 KiB of table per power).
+GHASH_MAX_POWERS = 64
+# Chunks gathered per numpy pass: keeps the gathered rows (256 B per block)
+# cache-resident instead of streaming 16x the input through memory.
+_BATCH_CHUNKS = 32
+
+_R = 0xE1 << 120
+_MASK64 = (1 << 64) - 1
+
+
+def gf128_mul(a: int, b: int) -> int:
+    """Multiply two GF(2^128) elements in GCM bit order (big-endian ints).
+
+    The plain shift-and-add method of NIST SP 800-38D, Algorithm 1; used to
+    build tables and as the reference the vectorised path is tested against.
+    """
+    z = 0
+    for i in range(127, -1, -1):
+        if (a >> i) & 1:
+            z ^= b
+        b = (b >> 1) ^ _R if b & 1 else b >> 1
+    return z
+
+
+def _u64_pairs(values: list[int]) -> np.ndarray:
+    """Big-endian 128-bit ints -> (n, 2) uint64 [high, low]."""
+    out = np.empty((len(values), 2), dtype=np.uint64)
+    out[:, 0] = [v >> 64 for v in values]
+    out[:, 1] = [v & _MASK64 for v in values]
+    return out
+
+
+def _xor_rows(g: np.ndarray) -> np.ndarray:
+    """XOR-reduce (c, L, 2) uint64 along axis 1 by halving (a strided
+    ``bitwise_xor.reduce`` over the middle axis is several times slower)."""
+    while g.shape[1] > 1:
+        length = g.shape[1]
+        half = length // 2
+        folded = g[:, :half] ^ g[:, half:2 * half]
+        if length & 1:
+            folded[:, 0] ^= g[:, -1]
+        g = folded
+    return g[:, 0]
+
+
+class GhashKey:
+    """The expanded GHASH key: H and lazily built multiplication tables.
+
+    Models ``ghash_setkey`` (the kernel builds a 4k table for H); shared by
+    every request of a tfm, never modified by hashing.
+    """
+
+    def __init__(self, h: Any) -> None:
+        hb = u8_view(h, "h").tobytes()
+        if len(hb) != GHASH_BLOCK_SIZE:
+            raise ValueError(f"h must be {GHASH_BLOCK_SIZE} bytes, not {len(hb)}")
+        self.h = int.from_bytes(hb, "big")
+        self._powers: list[int] = [self.h]      # H^1, H^2, ...
+        self._table = np.zeros((0, 16, 256, 2), dtype=np.uint64)
+        self._flat = self._table.reshape(-1).view(np.complex128)
+        self._chain_table: list[list[int]] | None = None
+
+    @property
+    def npowers(self) -> int:
+        """Number of powers of H with tables built so far."""
+        return self._table.shape[0]
+
+    def _ensure(self, m: int) -> None:
+        have = self._table.shape[0]
+        if m <= have:
+            return
+        want = GHASH_MAX_POWERS if m > GHASH_MAX_POWERS else 1 << (m - 1).bit_length()
+        while len(self._powers) < want:
+            self._powers.append(gf128_mul(self._powers[-1], self.h))
+        new = self._build(self._powers[have:want])
+        self._table = np.concatenate([self._table, new]) if have else new
+        self._flat = self._table.reshape(-1).view(np.complex128)
+
+    @staticmethod
+    def _basis_vectorised(powers: list[int]) -> np.ndarray:
+        """basis[:, i] = P * x^i for each power P, stepping all powers at once."""
+        k = len(powers)
+        pairs = _u64_pairs(powers)
+        hi, lo = pairs[:, 0].copy(), pairs[:, 1].copy()
+        basis = np.empty((k, 128, 2), dtype=np.uint64)
+        one, sixty_three = np.uint64(1), np.uint64(63)
+        rhi = np.uint64(0xE1 << 56)
+        for i in range(128):
+            basis[:, i, 0] = hi
+            basis[:, i, 1] = lo
+            carry = lo & one
+            lo = (lo >> one) | (hi << sixty_three)
+            hi = (hi >> one) ^ (carry * rhi)
+        return basis
+
+    @staticmethod
+    def _build(powers: list[int]) -> np.ndarray:
+        k = len(powers)
+        if k <= 8:
+            # A few powers: stepping Python ints beats 128 tiny numpy passes.
+            steps = []
+            for p in powers:
+                for _ in range(128):
+                    steps.append(p)
+                    p = (p >> 1) ^ _R if p & 1 else p >> 1
+            basis = _u64_pairs(steps).reshape(k, 128, 2)
+        else:
+            basis = GhashKey._basis_vectorised(powers)
+        # Byte j of a block holds x^(8j) in its MSB: value bit (7-t) -> basis 8j+t.
+        per_byte = basis.reshape(k, 16, 8, 2)
+        table = np.zeros((k, 16, 256, 2), dtype=np.uint64)
+        for b in range(8):
+            lo_end = 1 << b
+            table[:, :, lo_end:2 * lo_end] = (table[:, :, :lo_end]
+                                              ^ per_byte[:, :, 7 - b, None, :])
+        return table
+
+    def _chain_mul(self, y: int) -> int:
+        """y * H^GHASH_MAX_POWERS on Python ints (chains full chunks)."""
+        tab = self._chain_table
+        if tab is None:
+            t = self._table[GHASH_MAX_POWERS - 1]
+            hi, lo = t[:, :, 0].tolist(), t[:, :, 1].tolist()
+            tab = [[(h << 64) | low for h, low in zip(hr, lr)] for hr, lr in zip(hi, lo)]
+            self._chain_table = tab
+        r = 0
+        for j, byte in enumerate(y.to_bytes(16, "big")):
+            r ^= tab[j][byte]
+        return r
+
+    def _chunk_sums(self, blocks: np.ndarray, m: int, y: int) -> np.ndarray:
+        """Per chunk of m blocks, XOR_i X_i * H^(m-i) with y folded into the
+        very first block; returns (chunks, 2) uint64."""
+        chunks = blocks.shape[0] // m
+        base = ((np.arange(m - 1, -1, -1, dtype=np.int32)[:, None] * 16
+                 + np.arange(16, dtype=np.int32)[None, :]) * 256)
+        idx = np.add(blocks.reshape(chunks, m, 16), base, dtype=np.int32)
+        if y:
+            first = blocks[0] ^ np.frombuffer(y.to_bytes(16, "big"), dtype=np.uint8)
+            idx[0, 0] = base[0] + first
+        g = self._flat.take(idx.reshape(-1)).view(np.uint64)
+        return _xor_rows(g.reshape(chunks, m * 16, 2))
+
+    def hash_blocks(self, y: int, blocks: np.ndarray) -> int:
+        """Fold whole 16-byte blocks ((n, 16) uint8) into digest y; return it."""
+        n = blocks.shape[0]
+        if n == 0:
+            return y
+        k = GHASH_MAX_POWERS
+        full, tail = divmod(n, k)
+        self._ensure(k if full else tail)
+        for start in range(0, full, _BATCH_CHUNKS):
+            stop = min(start + _BATCH_CHUNKS, full)
+            s = self._chunk_sums(blocks[start * k:stop * k], k, y)
+            hi, lo = s[:, 0].tolist(), s[:, 1].tolist()
+            y = (hi[0] << 64) | lo[0]
+            for c in range(1, stop - start):
+                y = self._chain_mul(y) ^ (hi[c] << 64) ^ lo[c]
+        if tail:
+            s = self._chunk_sums(blocks[full * k:], tail, y)
+            y = (int(s[0, 0]) << 64) | int(s[0, 1])
+        return y
+
+
+class Ghash:
+    """One GHASH computation over a ``GhashKey``.
+
+    Call order: ``update(data)`` any number of times with any lengths;
+    ``pad()`` zero-fills a pending partial block (GCM pads the AD and the
+    ciphertext separately); ``digest()`` pads and returns the 16-byte digest
+    (it may be called more than once; further updates continue from the
+    padded state).  Models ``ghash_update``/``ghash_final`` of
+    ``crypto/ghash-generic.c``, which XOR partial bytes into the digest and
+    multiply when a block completes; we buffer the bytes instead.
+    """
+
+    __slots__ = ("_buf", "_key", "_nbuf", "_y")
+
+    def __init__(self, key: GhashKey) -> None:
+        if not isinstance(key, GhashKey):
+            raise TypeError("key must be a GhashKey")
+        self._key = key
+        self._y = 0
+        self._buf = np.zeros(16, dtype=np.uint8)
+        self._nbuf = 0
+
+    def update(self, data: Any) -> None:
+        """Absorb bytes; any length, any split."""
+        src = u8_view(data, "data")
+        n = src.shape[0]
+        if n == 0:
+            return
+        pos = 0
+        if self._nbuf:
+            take = min(16 - self._nbuf, n)
+            self._buf[self._nbuf:self._nbuf + take] = src[:take]
+            self._nbuf += take
+            pos = take
+            if self._nbuf < 16:
+                return
+            self._y = self._key.hash_blocks(self._y, self._buf.reshape(1, 16))
+            self._nbuf = 0
+        nblocks = (n - pos) // 16
+        if nblocks:
+            end = pos + nblocks * 16
+            self._y = self._key.hash_blocks(self._y, src[pos:end].reshape(nblocks, 16))
+            pos = end
+        rest = n - pos
+        if rest:
+            self._buf[:rest] = src[pos:]
+            self._nbuf = rest
+
+    def pad(self) -> None:
+        """Zero-pad and absorb a pending partial block (no-op when aligned)."""
+        if self._nbuf:
+            self._buf[self._nbuf:] = 0
+            self._y = self._key.hash_blocks(self._y, self._buf.reshape(1, 16))
+            self._nbuf = 0
+
+    def digest(self) -> bytes:
+        """Pad, then return the 16-byte digest."""
+        self.pad()
+        return self._y.to_bytes(16, "big")
