@@ -1,0 +1,369 @@
+"""skcipher_walk over scatterlists (crypto/skcipher.c until late 2025, then
+crypto/scatterwalk.c; include/crypto/internal/skcipher.h).
+
+How a driver uses it (the kernel's loop, in Python)::
+
+    walk = SkcipherWalk()
+    err = skcipher_walk_virt(walk, req, False)
+    while walk.nbytes:
+        n = walk.nbytes - walk.nbytes % bs          # whole blocks (or all, at the end)
+        core(walk.dst_view[:n], walk.src_view[:n], walk.iv)
+        err = skcipher_walk_done(walk, walk.nbytes - n)
+    return err
+
+Step sizing is the kernel's: each step is ``min(total, rest of the current
+src entry, rest of the current dst entry, PAGE_SIZE)``; if that is smaller
+than ``bsize = min(stride, max(total, blocksize))`` the step goes through a
+bounce buffer ("slow path", exactly ``bsize`` bytes gathered from as many
+entries as needed), unless ``total < blocksize``, which ends the walk with
+-EINVAL.  Offsets not aligned to the algorithm's alignmask go through a
+bounce page ("copy path").  On the slow path, leaving bytes unprocessed is
+-EINVAL.  A misaligned IV (an IV given as a kernel address) is copied into
+the walk's buffer and copied back when the walk ends.  The walk frees what
+it allocated when it ends (normally or by error).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import kmem
+from ciphers.algapi import CRYPTO_MINALIGN, CRYPTO_TFM_REQ_MAY_SLEEP
+from kmem import errno as E
+from kmem.access import buffer_views, copy_views, page_views, virt_views
+from sgl.aead import AeadRequest
+from sgl.scatterlist_iter import _Cursor
+from sgl.scatterwalk import (
+    ScatterWalk,
+    _walk_copy,
+    scatterwalk_clamp,
+    scatterwalk_start,
+    scatterwalk_start_at_pos,
+)
+from sgl.skcipher import SkcipherRequest
+
+SKCIPHER_WALK_SLOW = 1 << 0
+SKCIPHER_WALK_COPY = 1 << 1
+SKCIPHER_WALK_DIFF = 1 << 2
+SKCIPHER_WALK_SLEEP = 1 << 3
+_STEP_FLAGS = SKCIPHER_WALK_SLOW | SKCIPHER_WALK_COPY | SKCIPHER_WALK_DIFF
+
+
+class _Virt:
+    """``walk->src.virt`` / ``walk->dst.virt``: the address of the step,
+    shared with the scatter_walk it overlays (``addr``)."""
+
+    __slots__ = ("_sw",)
+
+    def __init__(self, sw: ScatterWalk) -> None:
+        self._sw = sw
+
+    @property
+    def virt(self) -> _Virt:
+        return self
+
+    @property
+    def addr(self) -> int:
+        return self._sw.addr
+
+
+class SkcipherWalk:
+    """``struct skcipher_walk``.
+
+    Per step (valid while ``nbytes`` != 0):
+
+    - ``nbytes``: bytes available this step.  Process a multiple of the
+      block size (or everything, on the last step of a stream mode), then
+      call ``skcipher_walk_done(walk, nbytes - processed)``.
+    - ``src_view`` / ``dst_view``: numpy uint8 arrays of exactly ``nbytes``
+      bytes to read / write (views of the real memory on the fast path, of
+      a bounce buffer on the slow and copy paths).  In place they are the
+      same array object.  Write results only to ``dst_view``.
+    - ``src.virt.addr`` / ``dst.virt.addr``: the kernel addresses of those
+      bytes (as in C).
+
+    Whole walk:
+
+    - ``total``: bytes not yet done (including this step's).
+    - ``iv``: numpy view of the IV (``ivsize`` bytes) that the driver reads
+      and updates in place; it is the caller's IV unless that was bounced,
+      and is copied back to the caller's IV (``oiv``) when the walk ends.
+    - ``blocksize``, ``stride`` (walksize or AEAD chunksize), ``ivsize``,
+      ``alignmask``: from the tfm.
+    - ``flags``: SKCIPHER_WALK_{SLOW,COPY,DIFF,SLEEP}; ``page``/``buffer``:
+      addresses of the bounce page/buffer (0 when none).
+    - ``in_`` / ``out``: the underlying scatter_walks (private in C).
+    """
+
+    __slots__ = ("_iv_bounced", "_oiv_views", "alignmask", "blocksize", "buffer", "dst",
+                 "dst_view", "flags", "in_", "iv", "ivsize", "nbytes", "oiv", "out", "page",
+                 "src", "src_view", "stride", "total")
+
+    def __init__(self) -> None:
+        self.in_ = ScatterWalk()
+        self.out = ScatterWalk()
+        self.src = _Virt(self.in_)
+        self.dst = _Virt(self.out)
+        self.nbytes = 0
+        self.total = 0
+        self.page = 0
+        self.buffer = 0
+        self.oiv: object = None
+        self.iv: np.ndarray | None = None
+        self.ivsize = 0
+        self.flags = 0
+        self.blocksize = 1
+        self.stride = 1
+        self.alignmask = 0
+        self.src_view: np.ndarray | None = None
+        self.dst_view: np.ndarray | None = None
+        self._iv_bounced = False
+        self._oiv_views: list[np.ndarray] = []
+
+
+def _gfp(walk: SkcipherWalk) -> int:
+    return kmem.GFP_KERNEL if walk.flags & SKCIPHER_WALK_SLEEP else kmem.GFP_ATOMIC
+
+
+def _one_view(views: list[np.ndarray]) -> np.ndarray | None:
+    return views[0] if len(views) == 1 else None
+
+
+def _begin(walk: SkcipherWalk, req: object, atomic: bool) -> None:
+    walk.nbytes = 0
+    walk.iv = None
+    walk.oiv = req.iv
+    walk._iv_bounced = False
+    walk.src_view = walk.dst_view = None
+    walk.buffer = walk.page = 0
+    flags = req.base.flags
+    if flags & CRYPTO_TFM_REQ_MAY_SLEEP:
+        kmem.might_sleep("skcipher_walk with CRYPTO_TFM_REQ_MAY_SLEEP")
+    walk.flags = SKCIPHER_WALK_SLEEP if flags & CRYPTO_TFM_REQ_MAY_SLEEP and not atomic else 0
+
+
+def skcipher_walk_virt(walk: SkcipherWalk, req: SkcipherRequest, atomic: bool) -> int:
+    """``skcipher_walk_virt()``: start a walk over ``req`` (cryptlen bytes of
+    src/dst) and map the first step.  0 (check ``walk.nbytes``) or -errno."""
+    if not isinstance(walk, SkcipherWalk):
+        raise TypeError(f"walk must be a SkcipherWalk, got {type(walk).__name__}")
+    if not isinstance(req, SkcipherRequest):
+        raise TypeError(f"req must be a SkcipherRequest, got {type(req).__name__}")
+    tfm = req.base.tfm
+    alg = tfm.alg
+    _begin(walk, req, atomic)
+    walk.total = req.cryptlen
+    if not walk.total:
+        return 0
+    scatterwalk_start(walk.in_, req.src)
+    scatterwalk_start(walk.out, req.dst)
+    walk.blocksize = alg.cra_blocksize
+    walk.ivsize = alg.ivsize
+    walk.alignmask = alg.cra_alignmask
+    walk.stride = alg.walksize or alg.chunksize or alg.cra_blocksize
+    return _walk_first(walk)
+
+
+def _walk_aead(walk: SkcipherWalk, req: AeadRequest, atomic: bool, total: int) -> int:
+    if not isinstance(walk, SkcipherWalk):
+        raise TypeError(f"walk must be a SkcipherWalk, got {type(walk).__name__}")
+    if not isinstance(req, AeadRequest):
+        raise TypeError(f"req must be an AeadRequest, got {type(req).__name__}")
+    alg = req.base.tfm.alg
+    _begin(walk, req, atomic)
+    if kmem.WARN(total < 0, "skcipher_walk_aead_decrypt: cryptlen < authsize"):
+        walk.total = 0
+        return -E.EINVAL
+    walk.total = total
+    if not total:
+        return 0
+    scatterwalk_start_at_pos(walk.in_, req.src, req.assoclen)
+    scatterwalk_start_at_pos(walk.out, req.dst, req.assoclen)
+    walk.blocksize = alg.cra_blocksize
+    walk.stride = alg.chunksize or alg.cra_blocksize
+    walk.ivsize = alg.ivsize
+    walk.alignmask = alg.cra_alignmask
+    return _walk_first(walk)
+
+
+def skcipher_walk_aead_encrypt(walk: SkcipherWalk, req: AeadRequest, atomic: bool) -> int:
+    """Walk the ``cryptlen`` plaintext bytes after ``assoclen``."""
+    return _walk_aead(walk, req, atomic, req.cryptlen)
+
+
+def skcipher_walk_aead_decrypt(walk: SkcipherWalk, req: AeadRequest, atomic: bool) -> int:
+    """Walk the ``cryptlen - authsize`` ciphertext bytes after ``assoclen``."""
+    return _walk_aead(walk, req, atomic, req.cryptlen - req.base.tfm.authsize)
+
+
+def _walk_first(walk: SkcipherWalk) -> int:
+    walk.buffer = 0
+    walk.page = 0
+    oiv = walk.oiv
+    if oiv is not None and walk.ivsize:
+        views = buffer_views(oiv, walk.ivsize, write=True)
+        walk._oiv_views = views
+        misaligned = isinstance(oiv, int) and bool(oiv & walk.alignmask)
+        if misaligned or len(views) != 1:
+            err = _copy_iv(walk, views)
+            if err:
+                return err
+        else:
+            walk.iv = views[0]
+    return _walk_next(walk)
+
+
+def _copy_iv(walk: SkcipherWalk, views: list[np.ndarray]) -> int:
+    """skcipher_copy_iv: the IV goes after a stride-sized area of an
+    aligned kmalloc'd buffer (which the slow path may reuse)."""
+    am = walk.alignmask
+    aligned_stride = (walk.stride + am) & ~am
+    size = aligned_stride + walk.ivsize + (am & ~(CRYPTO_MINALIGN - 1))
+    walk.buffer = kmem.kmalloc(size, _gfp(walk))
+    if not walk.buffer:
+        return -E.ENOMEM
+    iv_addr = ((walk.buffer + am) & ~am) + aligned_stride
+    walk.iv = virt_views(iv_addr, walk.ivsize, write=True)[0]
+    copy_views([walk.iv], views)
+    walk._iv_bounced = True
+    return 0
+
+
+def _walk_next(walk: SkcipherWalk) -> int:
+    n = walk.total
+    bsize = min(walk.stride, max(n, walk.blocksize))
+    n = scatterwalk_clamp(walk.in_, n)
+    n = scatterwalk_clamp(walk.out, n)
+    if n < bsize:
+        if walk.total < walk.blocksize:
+            return skcipher_walk_done(walk, -E.EINVAL)
+        return _next_slow(walk, bsize)
+    walk.nbytes = n
+    if (walk.in_.offset | walk.out.offset) & walk.alignmask:
+        return _next_copy(walk, bsize)
+    return _next_fast(walk, bsize)
+
+
+def _next_slow(walk: SkcipherWalk, bsize: int) -> int:
+    am = walk.alignmask
+    if not walk.buffer:
+        walk.buffer = walk.page
+    if not walk.buffer:
+        walk.buffer = kmem.kzalloc(bsize + (am & ~(CRYPTO_MINALIGN - 1)), _gfp(walk))
+        if not walk.buffer:
+            return skcipher_walk_done(walk, -E.ENOMEM)
+    addr = (walk.buffer + am) & ~am
+    view = virt_views(addr, bsize, write=True)[0]
+    _walk_copy(walk.in_, _Cursor([view]), bsize, False)
+    walk.out.addr = walk.in_.addr = addr
+    walk.src_view = walk.dst_view = view
+    walk.nbytes = bsize
+    walk.flags |= SKCIPHER_WALK_SLOW
+    return 0
+
+
+def _page_of(sw: ScatterWalk) -> kmem.Page:
+    page = sw.sg._link
+    if not isinstance(page, kmem.Page):
+        raise kmem.KernelBug("skcipher_walk: scatterlist entry without a page")
+    return page
+
+
+def _next_copy(walk: SkcipherWalk, bsize: int) -> int:
+    if not walk.page:
+        walk.page = kmem.__get_free_pages(_gfp(walk), 0)
+        if not walk.page:
+            return _next_slow(walk, bsize)
+    n = walk.nbytes
+    view = virt_views(walk.page, n, write=True)[0]
+    src = walk.in_
+    copy_views([view], page_views(_page_of(src), src.offset, n))
+    walk.in_.addr = walk.out.addr = walk.page
+    walk.src_view = walk.dst_view = view
+    walk.flags |= SKCIPHER_WALK_COPY
+    return 0
+
+
+def _next_fast(walk: SkcipherWalk, bsize: int) -> int:
+    n = walk.nbytes
+    i, o = walk.in_, walk.out
+    ipage, opage = _page_of(i), _page_of(o)
+    out_view = _one_view(page_views(opage, o.offset, n, write=True))
+    if out_view is None:
+        # Not one run of memory (a bank boundary, or partly invalid memory):
+        # the model takes the copy path, which gives the same bytes.
+        return _next_copy(walk, bsize)
+    o.addr = kmem.page_address(opage) + o.offset
+    if (ipage.pfn << 12) + i.offset != (opage.pfn << 12) + o.offset:
+        in_view = _one_view(page_views(ipage, i.offset, n))
+        if in_view is None:
+            return _next_copy(walk, bsize)
+        walk.flags |= SKCIPHER_WALK_DIFF
+        i.addr = kmem.page_address(ipage) + i.offset
+        walk.src_view = in_view
+    else:
+        i.addr = o.addr
+        walk.src_view = out_view
+    walk.dst_view = out_view
+    return 0
+
+
+def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
+    """``skcipher_walk_done()``: finish a step.  ``res`` >= 0 is the number
+    of bytes of this step NOT processed (they come back in the next step);
+    a negative ``res`` aborts the walk with that error.  Writes bounce data
+    back, advances and maps the next step (``walk.nbytes``; 0 when the walk
+    is over, after which buffers are freed and a bounced IV copied back).
+    Returns 0 or -errno (-EINVAL for unprocessed bytes on the slow path)."""
+    n = walk.nbytes
+    total = 0
+    if n:
+        if res >= 0:
+            if kmem.WARN(res > n, f"skcipher_walk_done: res {res} > nbytes {n}"):
+                res = -E.EINVAL
+            else:
+                n -= res
+                total = walk.total - n
+        flags = walk.flags
+        if not flags & _STEP_FLAGS or flags & SKCIPHER_WALK_DIFF:
+            walk.in_.offset += n
+            walk.out.offset += n
+        elif flags & SKCIPHER_WALK_COPY:
+            walk.in_.offset += n
+            out = walk.out
+            if n:
+                copy_views(page_views(out.sg._link, out.offset, n, write=True),
+                           [walk.dst_view[:n]])
+            out.offset += n
+        else:
+            if res > 0:
+                res = -E.EINVAL
+                total = 0
+            else:
+                _walk_copy(walk.out, _Cursor([walk.dst_view]), n, True)
+        if res > 0:
+            res = 0
+        walk.total = total
+        walk.nbytes = 0
+        walk.src_view = walk.dst_view = None
+        if total:
+            walk.flags &= ~_STEP_FLAGS
+            return _walk_next(walk)
+    walk.nbytes = 0
+    walk.total = 0
+    walk.src_view = walk.dst_view = None
+    if not (walk.buffer or walk.page):
+        return res
+    if walk._iv_bounced:
+        copy_views(walk._oiv_views, [walk.iv])
+    if walk.buffer != walk.page:
+        kmem.kfree(walk.buffer)
+    if walk.page:
+        kmem.free_pages(walk.page, 0)
+    return res
+
+
+def skcipher_walk_abort(walk: SkcipherWalk) -> None:
+    """``skcipher_walk_abort()``: end the walk with -ECANCELED."""
+    skcipher_walk_done(walk, -E.ECANCELED)
+
