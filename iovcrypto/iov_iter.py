@@ -1,0 +1,584 @@
+"""lib/iov_iter.c, part one: initialisers, copies, position management.
+
+Every copy here (copy_to_iter, copy_from_iter and their _full/_nocache
+variants, copy_page_*, copy_folio_*, iov_iter_zero) is a step function run
+by iterate_and_advance (iovcrypto/iterate.py), as in the kernel.  The
+caller's buffer is resolved to numpy views once per call; steps slice it by
+``progress``.  Queries are in iovcrypto/iov_iter_query.py, the import of
+user iovecs and dup_iter() in iovcrypto/iov_iter_import.py, page extraction
+in iovcrypto/iov_iter_extract.py.
+
+Deliberate differences from the kernel:
+- check_copy_size() is modelled only for its ``bytes > INT_MAX`` WARN; the
+  hardened-usercopy object check is left to kmem's bounds checking (an
+  over-long copy out of a kmalloc object is recorded as out-of-bounds).
+- copy_page_to_iter() and friends copy the page range in one walk instead
+  of one kmap'd page at a time; the bytes, the result and the iterator's
+  final position are the same, and no kmap is recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from iovcrypto.iterate import iterate_and_advance
+from iovcrypto.uio import (
+    INT_MAX,
+    ITER_BVEC,
+    ITER_DISCARD,
+    ITER_FOLIOQ,
+    ITER_IOVEC,
+    ITER_KVEC,
+    ITER_UBUF,
+    ITER_XARRAY,
+    MAX_RW_COUNT,
+    READ,
+    WRITE,
+    bio_vec,
+    check_size,
+    iov_iter,
+    iov_iter_state,
+    iovec,
+    kvec,
+    user_backed_iter,
+)
+from kmem import (
+    PAGE_SHIFT,
+    PAGE_SIZE,
+    WARN,
+    Folio,
+    KernelBug,
+    Page,
+    XArray,
+    buffer_views,
+    gather,
+    might_sleep,
+    page_views,
+    pagefault_disable,
+    pagefault_disabled,
+    pagefault_enable,
+)
+from kmem.folio_queue import PAGEVEC_SIZE, FolioQueue
+
+# Initialisers.
+
+def check_iter(i: object) -> iov_iter:
+    if not isinstance(i, iov_iter):
+        raise TypeError(f"i must be an iov_iter, got {type(i).__name__}")
+    return i
+
+
+def _direction(direction: object) -> int:
+    if not isinstance(direction, int) or isinstance(direction, bool):
+        raise TypeError(f"direction must be an int (READ/WRITE), got {direction!r}")
+    return direction
+
+
+def _setup(i: iov_iter, itype: int, direction: int, ptr: Any, u: int, count: int,
+           iov_offset: int = 0) -> None:
+    check_iter(i)
+    i.iter_type = itype
+    i.nofault = False
+    i.data_source = bool(direction)
+    i.iov_offset = iov_offset
+    i.count = check_size("count", count)
+    i._ptr = ptr
+    i.vec_idx = 0
+    i._u = u
+
+
+def _vec_init(i: iov_iter, itype: int, direction: int, vec: list, nr_segs: int, count: int,
+              cls: type, name: str) -> None:
+    direction = _direction(direction)
+    WARN(direction & ~(READ | WRITE), f"iov_iter_{name}: bad direction {direction:#x}")
+    if not isinstance(vec, list):
+        raise TypeError(f"{name} must be a list of {cls.__name__}, got {type(vec).__name__}")
+    check_size("nr_segs", nr_segs)
+    if nr_segs > len(vec):
+        raise ValueError(f"nr_segs ({nr_segs}) exceeds the {len(vec)}-element {name} array")
+    for seg in vec[:nr_segs]:
+        if not isinstance(seg, cls):
+            raise TypeError(f"{name} array holds a {type(seg).__name__}, not a {cls.__name__}")
+        if cls is not bio_vec and not isinstance(seg.iov_base, int):
+            raise TypeError(f"{name}.iov_base must be an address (int), got "
+                            f"{type(seg.iov_base).__name__}")
+    _setup(i, itype, direction, vec, nr_segs, count)
+
+
+def iov_iter_init(i: iov_iter, direction: int, iov: list[iovec], nr_segs: int,
+                  count: int) -> None:
+    """``iov_iter_init()``: ITER_IOVEC over user segments (WARN on a bad
+    direction).  ``count`` is trusted, not checked against the segments."""
+    _vec_init(i, ITER_IOVEC, direction, iov, nr_segs, count, iovec, "iov")
+
+
+def iov_iter_kvec(i: iov_iter, direction: int, kvec_: list[kvec], nr_segs: int,
+                  count: int) -> None:
+    """``iov_iter_kvec()``: ITER_KVEC over kernel segments."""
+    _vec_init(i, ITER_KVEC, direction, kvec_, nr_segs, count, kvec, "kvec")
+
+
+def iov_iter_bvec(i: iov_iter, direction: int, bvec: list[bio_vec], nr_segs: int,
+                  count: int) -> None:
+    """``iov_iter_bvec()``: ITER_BVEC over bio_vecs."""
+    _vec_init(i, ITER_BVEC, direction, bvec, nr_segs, count, bio_vec, "bvec")
+
+
+def iov_iter_ubuf(i: iov_iter, direction: int, buf: int, count: int) -> None:
+    """``iov_iter_ubuf()``: ITER_UBUF over one user buffer (nr_segs = 1)."""
+    direction = _direction(direction)
+    WARN(direction & ~(READ | WRITE), f"iov_iter_ubuf: bad direction {direction:#x}")
+    if not isinstance(buf, int):
+        raise TypeError(f"buf must be a user address (int), got {type(buf).__name__}")
+    _setup(i, ITER_UBUF, direction, buf, 1, count)
+
+
+def iov_iter_folio_queue(i: iov_iter, direction: int, folioq: FolioQueue, first_slot: int,
+                         offset: int, count: int) -> None:
+    """``iov_iter_folio_queue()``: ITER_FOLIOQ from ``offset`` into the folio
+    in ``first_slot``; BUG on a bad direction."""
+    direction = _direction(direction)
+    if direction & ~1:
+        raise KernelBug(f"iov_iter_folio_queue: bad direction {direction:#x}")
+    if not isinstance(folioq, FolioQueue):
+        raise TypeError(f"folioq must be a FolioQueue, got {type(folioq).__name__}")
+    if not 0 <= check_size("first_slot", first_slot) <= PAGEVEC_SIZE:
+        raise ValueError(f"first_slot must be in 0..{PAGEVEC_SIZE}, got {first_slot}")
+    _setup(i, ITER_FOLIOQ, direction, folioq, first_slot, count, check_size("offset", offset))
+
+
+def iov_iter_xarray(i: iov_iter, direction: int, xarray: XArray, start: int,
+                    count: int) -> None:
+    """``iov_iter_xarray()``: ITER_XARRAY from file position ``start``; BUG on
+    a bad direction."""
+    direction = _direction(direction)
+    if direction & ~1:
+        raise KernelBug(f"iov_iter_xarray: bad direction {direction:#x}")
+    if not isinstance(xarray, XArray):
+        raise TypeError(f"xarray must be an XArray, got {type(xarray).__name__}")
+    _setup(i, ITER_XARRAY, direction, xarray, check_size("start", start), count)
+
+
+def iov_iter_discard(i: iov_iter, direction: int, count: int) -> None:
+    """``iov_iter_discard()``: a sink; BUG unless ``direction`` is READ."""
+    if _direction(direction) != READ:
+        raise KernelBug("iov_iter_discard: only a READ (ITER_DEST) iterator can discard")
+    _setup(i, ITER_DISCARD, READ, None, 0, count)
+
+
+# Copies.
+
+def _memcpy_to_iter(base: np.ndarray, progress: int, length: int, from_: np.ndarray,
+                    _priv2: Any) -> int:
+    base[:] = from_[progress:progress + length]
+    return 0
+
+
+def _memcpy_from_iter(base: np.ndarray, progress: int, length: int, to: np.ndarray,
+                      _priv2: Any) -> int:
+    to[progress:progress + length] = base
+    return 0
+
+
+def _zero_to_iter(base: np.ndarray, progress: int, length: int, _priv: Any,
+                  _priv2: Any) -> int:
+    base.fill(0)
+    return 0
+
+
+# The walker resolves user memory itself (see iterate.py), so the user and
+# kernel steps of a copy are the same function.
+_copy_to_user_iter = _memcpy_to_iter
+_copy_from_user_iter = _memcpy_from_iter
+_zero_to_user_iter = _zero_to_iter
+
+
+def _might_fault() -> None:
+    if not pagefault_disabled():
+        might_sleep("might_fault() in a user-backed iov_iter copy")
+
+
+def _one_array(views: list[np.ndarray]) -> np.ndarray:
+    return views[0] if len(views) == 1 else gather(views)
+
+
+def _to_iter(src: Any, n: int, i: iov_iter) -> int:
+    """Walk ``i`` with the copy-to step over ``n`` (<= count) bytes whose
+    source ``src`` resolves lazily (DISCARD never reads it)."""
+    if not n:
+        return 0
+    if user_backed_iter(i):
+        _might_fault()
+    data = None if i.iter_type == ITER_DISCARD else _one_array(src(n))
+    return iterate_and_advance(i, n, data, _copy_to_user_iter, _memcpy_to_iter,
+                               page_steps=False)
+
+
+def _from_iter(dst: Any, n: int, i: iov_iter, fault: bool = True) -> int:
+    """Walk ``i`` with the copy-from step into the views ``dst(n)``."""
+    if not n:
+        return 0
+    if fault and user_backed_iter(i):
+        _might_fault()
+    if i.iter_type == ITER_DISCARD:
+        return iterate_and_advance(i, n, None, _copy_from_user_iter, _memcpy_from_iter)
+    views = dst(n)
+    if len(views) == 1:
+        return iterate_and_advance(i, n, views[0], _copy_from_user_iter, _memcpy_from_iter,
+                                   page_steps=False)
+    # A physically scattered destination: copy into one buffer, then
+    # scatter exactly the bytes the walk produced.
+    tmp = np.empty(n, dtype=np.uint8)
+    done = iterate_and_advance(i, n, tmp, _copy_from_user_iter, _memcpy_from_iter,
+                               page_steps=False)
+    pos = 0
+    for v in views:
+        if pos >= done:
+            break
+        k = min(len(v), done - pos)
+        v[:k] = tmp[pos:pos + k]
+        pos += k
+    return done
+
+
+def _copy_size(bytes_: object, what: str) -> int:
+    n = check_size("bytes", bytes_)
+    if WARN(n > INT_MAX, f"{what}: {n} bytes fails check_copy_size()"):
+        return -1
+    return n
+
+
+def _copy_to_iter(addr: Any, bytes: int, i: iov_iter) -> int:
+    """``_copy_to_iter()``: WARN and 0 if ``i`` is a source iterator."""
+    check_iter(i)
+    if WARN(i.data_source, "copy_to_iter() into an ITER_SOURCE iterator"):
+        return 0
+    return _to_iter(lambda n: buffer_views(addr, n), min(bytes, i.count), i)
+
+
+def _copy_from_iter(addr: Any, bytes: int, i: iov_iter) -> int:
+    """``_copy_from_iter()``: WARN and 0 if ``i`` is a destination iterator."""
+    check_iter(i)
+    if WARN(not i.data_source, "copy_from_iter() out of an ITER_DEST iterator"):
+        return 0
+    return _from_iter(lambda n: buffer_views(addr, n, write=True), min(bytes, i.count), i)
+
+
+def copy_to_iter(addr: Any, bytes: int, i: iov_iter) -> int:
+    """``copy_to_iter()``: copy up to ``bytes`` from the kernel buffer
+    ``addr`` (an address, or a numpy/bytes buffer of the model's own) into
+    ``i`` and advance it.  Returns the bytes copied: short at ``count``, at
+    a user fault, 0 with a WARN for an ITER_SOURCE iterator; ITER_DISCARD
+    drops the data."""
+    check_iter(i)
+    n = _copy_size(bytes, "copy_to_iter")
+    return 0 if n < 0 else _copy_to_iter(addr, n, i)
+
+
+def copy_from_iter(addr: Any, bytes: int, i: iov_iter) -> int:
+    """``copy_from_iter()``: copy up to ``bytes`` out of ``i`` into the
+    kernel buffer ``addr``; 0 with a WARN for an ITER_DEST iterator
+    (ITER_DISCARD included)."""
+    check_iter(i)
+    n = _copy_size(bytes, "copy_from_iter")
+    return 0 if n < 0 else _copy_from_iter(addr, n, i)
+
+
+def copy_from_iter_nocache(addr: Any, bytes: int, i: iov_iter) -> int:
+    """``copy_from_iter_nocache()``: the model has no caches; as copy_from_iter."""
+    return copy_from_iter(addr, bytes, i)
+
+
+def copy_to_iter_full(addr: Any, bytes: int, i: iov_iter) -> bool:
+    """``copy_to_iter_full()``: all or nothing; a short copy is reverted."""
+    copied = copy_to_iter(addr, bytes, i)
+    if copied == bytes:
+        return True
+    iov_iter_revert(i, copied)
+    return False
+
+
+def copy_from_iter_full(addr: Any, bytes: int, i: iov_iter) -> bool:
+    """``copy_from_iter_full()``: all or nothing; a short copy is reverted
+    (the bytes already copied into ``addr`` stay)."""
+    copied = copy_from_iter(addr, bytes, i)
+    if copied == bytes:
+        return True
+    iov_iter_revert(i, copied)
+    return False
+
+
+copy_from_iter_full_nocache = copy_from_iter_full
+
+
+def page_copy_sane(page: Page, offset: int, n: int) -> bool:
+    """``page_copy_sane()``: [offset, offset+n) must lie in the compound page
+    that holds ``page`` (WARN otherwise)."""
+    v = n + offset
+    if v <= PAGE_SIZE:
+        return True
+    head = page.head
+    v += (page.pfn - head.pfn) << PAGE_SHIFT
+    return not WARN(v > PAGE_SIZE << head.order,
+                    f"page copy of {n} bytes at offset {offset} overruns {head!r}")
+
+
+def _page_args(page: object, offset: object, bytes_: object, i: object) -> None:
+    if not isinstance(page, Page):
+        raise TypeError(f"page must be a Page, got {type(page).__name__}")
+    check_size("offset", offset)
+    check_size("bytes", bytes_)
+    check_iter(i)
+
+
+def copy_page_to_iter(page: Page, offset: int, bytes: int, i: iov_iter) -> int:
+    """``copy_page_to_iter()``: copy from ``page`` (``offset`` may reach into
+    later pages of its folio) into ``i``."""
+    _page_args(page, offset, bytes, i)
+    if not page_copy_sane(page, offset, bytes):
+        return 0
+    if WARN(i.data_source, "copy_page_to_iter() into an ITER_SOURCE iterator"):
+        return 0
+    return _to_iter(lambda n: page_views(page, offset, n), min(bytes, i.count), i)
+
+
+def copy_page_to_iter_nofault(page: Page, offset: int, bytes: int,
+                              i: iov_iter) -> int:
+    """``copy_page_to_iter_nofault()``: user pages that are not present
+    fault (a short copy) instead of being faulted in."""
+    pagefault_disable()
+    try:
+        return copy_page_to_iter(page, offset, bytes, i)
+    finally:
+        pagefault_enable()
+
+
+def copy_page_from_iter(page: Page, offset: int, bytes: int, i: iov_iter) -> int:
+    """``copy_page_from_iter()``: copy out of ``i`` into ``page``."""
+    _page_args(page, offset, bytes, i)
+    if not page_copy_sane(page, offset, bytes):
+        return 0
+    if WARN(not i.data_source, "copy_page_from_iter() out of an ITER_DEST iterator"):
+        return 0
+    return _from_iter(lambda n: page_views(page, offset, n, write=True), min(bytes, i.count), i)
+
+
+def copy_folio_to_iter(folio: Folio, offset: int, bytes: int, i: iov_iter) -> int:
+    """``copy_folio_to_iter()`` = copy_page_to_iter(&folio->page, ...)."""
+    return copy_page_to_iter(folio, offset, bytes, i)
+
+
+def copy_folio_from_iter(folio: Folio, offset: int, bytes: int,
+                         i: iov_iter) -> int:
+    """``copy_folio_from_iter()`` = copy_page_from_iter(&folio->page, ...)."""
+    return copy_page_from_iter(folio, offset, bytes, i)
+
+
+def copy_folio_from_iter_atomic(folio: Folio, offset: int, bytes: int,
+                                i: iov_iter) -> int:
+    """``copy_folio_from_iter_atomic()``: with page faults disabled, so a
+    user page that is not present ends the copy short; WARN/0 for an
+    ITER_DEST iterator."""
+    _page_args(folio, offset, bytes, i)
+    if not page_copy_sane(folio, offset, bytes):
+        return 0
+    if WARN(not i.data_source, "copy_folio_from_iter_atomic() out of an ITER_DEST iterator"):
+        return 0
+    copied = 0
+    while True:
+        off = offset + copied
+        pagefault_disable()
+        try:
+            n = _from_iter(lambda k, off=off: page_views(folio, off, k, write=True),
+                           min(bytes - copied, i.count), i, fault=False)
+        finally:
+            pagefault_enable()
+        copied += n
+        if copied == bytes or n == 0:
+            return copied
+
+
+def iov_iter_zero(bytes: int, i: iov_iter) -> int:
+    """``iov_iter_zero()``: zero up to ``bytes`` of the iterator and advance.
+    There is no direction check, as in the kernel."""
+    check_iter(i)
+    return iterate_and_advance(i, check_size("bytes", bytes), None, _zero_to_user_iter,
+                               _zero_to_iter, write=True, page_steps=False)
+
+
+# Position management.
+
+def _elem(i: iov_iter, idx: int) -> Any:
+    vec = i._ptr
+    if not 0 <= idx < len(vec):
+        raise KernelBug(f"iov_iter stepped outside its segment array (element {idx} of "
+                        f"{len(vec)})")
+    return vec[idx]
+
+
+def _vec_advance(i: iov_iter, size: int, bvec: bool) -> None:
+    if not i.count:
+        return
+    i.count -= size
+    size += i.iov_offset
+    idx = start = i.vec_idx
+    end = idx + i._u
+    while idx < end:
+        seg = _elem(i, idx)
+        n = seg.bv_len if bvec else seg.iov_len
+        if size < n:
+            break
+        size -= n
+        idx += 1
+    i.iov_offset = size
+    i._u -= idx - start
+    i.vec_idx = idx
+
+
+def _folioq_advance(i: iov_iter, size: int) -> None:
+    if not i.count:
+        return
+    i.count -= size
+    folioq, slot = i._ptr, i._u
+    if slot >= PAGEVEC_SIZE:
+        folioq, slot = folioq.next, 0
+    size += i.iov_offset
+    while True:
+        if folioq is None or slot >= PAGEVEC_SIZE:
+            raise KernelBug("iov_iter_advance() ran off the end of the folio queue")
+        fsize = PAGE_SIZE << folioq.orders[slot]
+        if size < fsize:
+            break
+        size -= fsize
+        slot += 1
+        if slot >= PAGEVEC_SIZE and folioq.next is not None:
+            folioq, slot = folioq.next, 0
+        if not size:
+            break
+    i.iov_offset = size
+    i._u = slot
+    i._ptr = folioq
+
+
+def iov_iter_advance(i: iov_iter, size: int) -> None:
+    """``iov_iter_advance()``: skip ``size`` bytes (at most ``count``).
+    Vector types skip every segment the new position reaches the end of,
+    empty ones included."""
+    check_iter(i)
+    size = check_size("size", size)
+    if i.count < size:
+        size = i.count
+    t = i.iter_type
+    if t in (ITER_UBUF, ITER_XARRAY):
+        i.iov_offset += size
+        i.count -= size
+    elif t in (ITER_IOVEC, ITER_KVEC):
+        _vec_advance(i, size, False)
+    elif t == ITER_BVEC:
+        _vec_advance(i, size, True)
+    elif t == ITER_FOLIOQ:
+        _folioq_advance(i, size)
+    elif t == ITER_DISCARD:
+        i.count -= size
+
+
+def iov_iter_revert(i: iov_iter, unroll: int) -> None:
+    """``iov_iter_revert()``: step back ``unroll`` bytes.  WARN and no-op
+    above MAX_RW_COUNT; BUG before the start of a UBUF/XARRAY range; vector
+    and folio-queue types walk back across segments (and BUG here if they
+    would walk off the front of the array or queue)."""
+    check_iter(i)
+    unroll = check_size("unroll", unroll)
+    if not unroll:
+        return
+    if WARN(unroll > MAX_RW_COUNT, f"iov_iter_revert({unroll}) beyond MAX_RW_COUNT"):
+        return
+    i.count += unroll
+    t = i.iter_type
+    if t == ITER_DISCARD:
+        return
+    if unroll <= i.iov_offset:
+        i.iov_offset -= unroll
+        return
+    unroll -= i.iov_offset
+    if t in (ITER_XARRAY, ITER_UBUF):
+        raise KernelBug("iov_iter_revert() before the start of the iterator's range")
+    if t == ITER_FOLIOQ:
+        i.iov_offset = 0
+        folioq, slot = i._ptr, i._u
+        while True:
+            if slot == 0:
+                folioq = folioq.prev
+                if folioq is None:
+                    raise KernelBug("iov_iter_revert() before the head of the folio queue")
+                slot = PAGEVEC_SIZE
+            slot -= 1
+            fsize = PAGE_SIZE << folioq.orders[slot]
+            if unroll <= fsize:
+                i.iov_offset = fsize - unroll
+                break
+            unroll -= fsize
+        i._u = slot
+        i._ptr = folioq
+        return
+    bvec = t == ITER_BVEC
+    idx = i.vec_idx
+    while True:
+        idx -= 1
+        if idx < 0:
+            raise KernelBug("iov_iter_revert() before the first segment")
+        seg = i._ptr[idx]
+        n = seg.bv_len if bvec else seg.iov_len
+        i._u += 1
+        if unroll <= n:
+            i.vec_idx = idx
+            i.iov_offset = n - unroll
+            return
+        unroll -= n
+
+
+def iov_iter_truncate(i: iov_iter, count: int) -> None:
+    """``iov_iter_truncate()``: cap ``count`` (a larger value does nothing)."""
+    check_iter(i)
+    if i.count > check_size("count", count):
+        i.count = count
+
+
+def iov_iter_reexpand(i: iov_iter, count: int) -> None:
+    """``iov_iter_reexpand()``: set ``count`` back; the caller guarantees it
+    is no more than the iterator was truncated by."""
+    check_iter(i)
+    i.count = check_size("count", count)
+
+
+def iov_iter_save_state(iter: iov_iter, state: iov_iter_state | None = None
+                        ) -> iov_iter_state:
+    """``iov_iter_save_state()``: fills ``state`` (a new one if None) and
+    returns it."""
+    check_iter(iter)
+    if state is None:
+        state = iov_iter_state()
+    state.iov_offset, state.count, state.nr_segs = iter.iov_offset, iter.count, iter._u
+    return state
+
+
+def iov_iter_restore(i: iov_iter, state: iov_iter_state) -> None:
+    """``iov_iter_restore()``: for BVEC, IOVEC, UBUF and KVEC.  As in the
+    kernel, KVEC trips the WARN (operator precedence) but is restored;
+    FOLIOQ, XARRAY and DISCARD WARN and are left as they are."""
+    check_iter(i)
+    t = i.iter_type
+    if WARN(t not in (ITER_BVEC, ITER_IOVEC, ITER_UBUF),
+            f"iov_iter_restore() on iter_type {t}") and t != ITER_KVEC:
+        return
+    i.iov_offset = state.iov_offset
+    i.count = state.count
+    if t == ITER_UBUF:
+        return
+    idx = i.vec_idx - (state.nr_segs - i._u)
+    if idx < 0:
+        raise KernelBug("iov_iter_restore() to before the first segment")
+    i.vec_idx = idx
+    i._u = state.nr_segs
