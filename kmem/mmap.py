@@ -17,7 +17,7 @@ import numpy as np
 
 from kmem.errno import EINVAL, ENOMEM
 from kmem.mm_types import GFP_HIGHUSER, PAGE_SHIFT, PAGE_SIZE, Folio, Kind
-from kmem.page_alloc import _alloc_folio, folio_put, pfn_to_page, phys_frame_view
+from kmem.page_alloc import _alloc_folio, folio_put, pfn_run_views, pfn_to_page, phys_frame_view
 from kmem.preempt import might_sleep, pagefault_disabled
 
 TASK_SIZE = 0x00007FFFFFFFF000
@@ -58,13 +58,13 @@ class MmStruct:
     # Mapping.
 
     def find_vma(self, addr: int) -> Vma | None:
-        i = bisect.bisect([v.start for v in self.vmas], addr) - 1
+        i = bisect.bisect_right(self.vmas, addr, key=lambda v: v.start) - 1
         if i >= 0 and addr < self.vmas[i].end:
             return self.vmas[i]
         return None
 
     def _insert(self, vma: Vma) -> None:
-        self.vmas.insert(bisect.bisect([v.start for v in self.vmas], vma.start), vma)
+        bisect.insort(self.vmas, vma, key=lambda v: v.start)
 
     def _free_range(self, length: int) -> int:
         self.next_base -= (length + PAGE_SIZE)   # leave a hole below each mapping
@@ -167,19 +167,42 @@ class MmStruct:
 
         out = RunBuilder()
         done = 0
+        pages = self.pages
+        need = VM_WRITE if write else VM_READ
         while done < length:
             addr = uaddr + done
-            page = self._fault_in(addr >> PAGE_SHIFT, write)
-            if page is None:
+            vma = self.find_vma(addr)
+            if vma is None or not vma.flags & need:
                 break
-            off = addr & (PAGE_SIZE - 1)
-            n = min(PAGE_SIZE - off, length - done)
-            if page.kind is not Kind.USER:
-                for v in page_views(page, off, n, write=write):
-                    out.add_view(v)
-            else:
-                out.add(page.pfn, off, n)
-            done += n
+            # Present anonymous pages of this VMA are taken straight from the
+            # page table; anything else goes through the fault path.
+            stop = min(uaddr + length, vma.end)
+            if vma.backing is None and stop - addr > 2 * PAGE_SIZE:
+                first, last = addr >> PAGE_SHIFT, (stop - 1) >> PAGE_SHIFT
+                present = [pages.get(vpn) for vpn in range(first, last + 1)]
+                if None not in present:
+                    # All present: resolve the whole stretch at once.
+                    pfns = np.fromiter((p.pfn for p in present), np.int64, len(present))
+                    for v in pfn_run_views(pfns, addr & (PAGE_SIZE - 1), stop - addr):
+                        out.add_view(v)
+                    done += stop - addr
+                    continue
+            while addr < stop:
+                vpn = addr >> PAGE_SHIFT
+                page = pages.get(vpn) if vma.backing is None else None
+                if page is None:
+                    page = self._fault_in(vpn, write)
+                    if page is None:
+                        return out.done(), done
+                off = addr & (PAGE_SIZE - 1)
+                n = min(PAGE_SIZE - off, stop - addr)
+                if page.kind is Kind.USER:
+                    out.add(page.pfn, off, n)
+                else:
+                    for v in page_views(page, off, n, write=write):
+                        out.add_view(v)
+                addr += n
+                done += n
         return out.done(), done
 
 

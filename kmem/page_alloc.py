@@ -408,3 +408,30 @@ def get_page(page: Page) -> None:
 
 def put_page(page: Page) -> None:
     folio_put(page.head)
+
+
+def pfn_run_views(pfns: np.ndarray, offset: int, length: int) -> list[np.ndarray]:
+    """Views of ``length`` bytes starting ``offset`` bytes into the first of
+    the frames ``pfns`` (a virtually contiguous run of pages, as a vmalloc
+    area or a user mapping has), one view per physically contiguous run.
+
+    The runs are found with numpy, so a large range over scattered pages
+    costs one slice per run and no Python work per page beyond that."""
+    if len(pfns) == 1:
+        return [phys_frame_view(int(pfns[0]), offset, length)]
+    # Runs of ascending adjacent pfns are contiguous, unless a bank ends.
+    step = (np.diff(pfns) != 1) | (((pfns[1:] - PFN_BASE) & (BANK_PAGES - 1)) == 0)
+    run_starts = np.concatenate(([0], np.flatnonzero(step) + 1))
+    run_ends = np.append(run_starts[1:], len(pfns))
+    rel = pfns[run_starts] - PFN_BASE
+    banks = rel >> BANK_SHIFT
+    starts = (rel & (BANK_PAGES - 1)) << PAGE_SHIFT
+    lens = (run_ends - run_starts) << PAGE_SHIFT
+    starts[0] += offset
+    lens[0] -= offset
+    lens[-1] -= (len(pfns) << PAGE_SHIFT) - (offset + length)
+    ends = starts + lens
+    if (banks == banks[0]).all():
+        bank = _banks[int(banks[0])]
+        return [bank[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
+    return [_banks[b][s:e] for b, s, e in zip(banks.tolist(), starts.tolist(), ends.tolist())]

@@ -19,13 +19,9 @@ import numpy as np
 
 from kmem.mm_types import __GFP_ZERO, GFP_KERNEL, PAGE_SHIFT, PAGE_SIZE, Kind, Page
 from kmem.page_alloc import (
-    BANK_PAGES,
-    BANK_SHIFT,
-    PFN_BASE,
     _alloc_folio,
-    _banks,
     folio_put,
-    phys_frame_view,
+    pfn_run_views,
     should_fail_alloc,
 )
 from kmem.sanitizer import DOUBLE_FREE, INVALID_FREE, report
@@ -227,30 +223,7 @@ def object_is_on_stack(addr: int) -> bool:
 
 def area_views(area: VmArea, offset: int, length: int) -> list[np.ndarray]:
     """Views of ``length`` bytes at ``offset`` in ``area``, one per run of
-    physically contiguous pages (the caller checked the bounds).
-
-    The runs are found with numpy over the area's pfn array, so resolving a
-    large range over scattered pages costs one slice per run and no Python
-    work per page beyond that."""
+    physically contiguous pages (the caller checked the bounds)."""
     first = offset >> PAGE_SHIFT
     last = (offset + length - 1) >> PAGE_SHIFT
-    off = offset & (PAGE_SIZE - 1)
-    if first == last:
-        return [phys_frame_view(int(area.pfns[first]), off, length)]
-    pfns = area.pfns[first:last + 1]
-    # Runs of ascending adjacent pfns are contiguous, unless a bank ends.
-    step = (np.diff(pfns) != 1) | (((pfns[1:] - PFN_BASE) & (BANK_PAGES - 1)) == 0)
-    run_starts = np.concatenate(([0], np.flatnonzero(step) + 1))
-    run_ends = np.append(run_starts[1:], len(pfns))
-    rel = pfns[run_starts] - PFN_BASE
-    banks = rel >> BANK_SHIFT
-    starts = (rel & (BANK_PAGES - 1)) << PAGE_SHIFT
-    lens = (run_ends - run_starts) << PAGE_SHIFT
-    starts[0] += off
-    lens[0] -= off
-    lens[-1] -= ((last + 1) << PAGE_SHIFT) - (offset + length)
-    ends = starts + lens
-    if (banks == banks[0]).all():
-        bank = _banks[int(banks[0])]
-        return [bank[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
-    return [_banks[b][s:e] for b, s, e in zip(banks.tolist(), starts.tolist(), ends.tolist())]
+    return pfn_run_views(area.pfns[first:last + 1], offset & (PAGE_SIZE - 1), length)

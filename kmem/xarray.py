@@ -90,9 +90,14 @@ def xa_erase(xa: XArray, index: int) -> object:
 def xa_for_each(xa: XArray, start: int = 0, last: int = 2**64 - 1) -> Iterator[tuple[int, object]]:
     """``xa_for_each_range``: (index, entry) in index order; a multi-index
     entry is reported once, at its first index."""
-    i = bisect.bisect_left(xa._keys, start)
+    keys = xa._keys
+    i = bisect.bisect_left(keys, start)
     prev = None
-    for index in xa._keys[i:]:
+    # Index the list rather than slicing it: a walk that asks for the next
+    # entry again and again must not copy the tail each time.
+    while i < len(keys):
+        index = keys[i]
+        i += 1
         if index > last:
             break
         entry = xa.entries[index]
