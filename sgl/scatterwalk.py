@@ -101,14 +101,15 @@ def scatterwalk_skip(walk: ScatterWalk, nbytes: int) -> None:
     walk.offset = sg.offset + nbytes
 
 
-def scatterwalk_clamp(walk: ScatterWalk, nbytes: int) -> int:
+def scatterwalk_clamp(walk: ScatterWalk, nbytes: int, limit: int = PAGE_SIZE) -> int:
     """Move to the next entry just in time if this one is exhausted; then
-    ``min(nbytes, bytes left in the entry, PAGE_SIZE)``."""
+    ``min(nbytes, bytes left in the entry, limit)`` (the kernel's limit is
+    PAGE_SIZE; the model's skcipher_walk may lift it, see there)."""
     sg = _cur(walk)
     if walk.offset >= sg.offset + sg.length:
         sg = walk.sg = _next_entry(sg)
         walk.offset = sg.offset
-    return min(nbytes, sg.offset + sg.length - walk.offset, PAGE_SIZE)
+    return min(nbytes, sg.offset + sg.length - walk.offset, limit)
 
 
 def scatterwalk_map(walk: ScatterWalk) -> None:

@@ -12,7 +12,7 @@ How a driver uses it (the kernel's loop, in Python)::
     return err
 
 Step sizing is the kernel's: each step is ``min(total, rest of the current
-src entry, rest of the current dst entry, PAGE_SIZE)``; if that is smaller
+src entry, rest of the current dst entry, WALK_STEP_LIMIT)``; if that is smaller
 than ``bsize = min(stride, max(total, blocksize))`` the step goes through a
 bounce buffer ("slow path", exactly ``bsize`` bytes gathered from as many
 entries as needed), unless ``total < blocksize``, which ends the walk with
@@ -21,6 +21,13 @@ bounce page ("copy path").  On the slow path, leaving bytes unprocessed is
 -EINVAL.  A misaligned IV (an IV given as a kernel address) is copied into
 the walk's buffer and copied back when the walk ends.  The walk frees what
 it allocated when it ends (normally or by error).
+
+One deliberate difference: the kernel caps a step at PAGE_SIZE so that SIMD
+code does not run too long with preemption off.  The model has no
+preemption, so by default (``WALK_STEP_LIMIT = None``) a step covers the
+whole run the current src and dst entries have in common, and a driver hands
+whole spans to its core (DESIGN §10).  Drivers must not depend on step sizes
+either way; set ``WALK_STEP_LIMIT = PAGE_SIZE`` to see the kernel's steps.
 """
 
 from __future__ import annotations
@@ -47,6 +54,8 @@ SKCIPHER_WALK_COPY = 1 << 1
 SKCIPHER_WALK_DIFF = 1 << 2
 SKCIPHER_WALK_SLEEP = 1 << 3
 _STEP_FLAGS = SKCIPHER_WALK_SLOW | SKCIPHER_WALK_COPY | SKCIPHER_WALK_DIFF
+
+WALK_STEP_LIMIT: int | None = None
 
 
 class _Virt:
@@ -232,8 +241,9 @@ def _copy_iv(walk: SkcipherWalk, views: list[np.ndarray]) -> int:
 def _walk_next(walk: SkcipherWalk) -> int:
     n = walk.total
     bsize = min(walk.stride, max(n, walk.blocksize))
-    n = scatterwalk_clamp(walk.in_, n)
-    n = scatterwalk_clamp(walk.out, n)
+    limit = WALK_STEP_LIMIT or n
+    n = scatterwalk_clamp(walk.in_, n, limit)
+    n = scatterwalk_clamp(walk.out, n, limit)
     if n < bsize:
         if walk.total < walk.blocksize:
             return skcipher_walk_done(walk, -E.EINVAL)
@@ -274,7 +284,8 @@ def _next_copy(walk: SkcipherWalk, bsize: int) -> int:
         walk.page = kmem.__get_free_pages(_gfp(walk), 0)
         if not walk.page:
             return _next_slow(walk, bsize)
-    n = walk.nbytes
+    # The bounce page holds one page: a copy-path step is at most that.
+    n = walk.nbytes = min(walk.nbytes, kmem.PAGE_SIZE)
     view = virt_views(walk.page, n, write=True)[0]
     src = walk.in_
     copy_views([view], page_views(_page_of(src), src.offset, n))

@@ -71,7 +71,11 @@ def _req(tfm, src, dst, n, iv=None):
     return req
 
 
-def test_fast_path_steps_follow_entries_and_page_limit(tfm_factory):
+@pytest.mark.parametrize("limit", [None, PAGE_SIZE])
+def test_fast_path_steps_follow_entries_and_page_limit(tfm_factory, monkeypatch, limit):
+    import sgl.skcipher_walk
+
+    monkeypatch.setattr(sgl.skcipher_walk, "WALK_STEP_LIMIT", limit)
     tfm = tfm_factory(blocksize=16)
     src = build([("folio", 2 * PAGE_SIZE + 512), ("page", 1024)], seed=1)
     dst = build([("folio", 3 * PAGE_SIZE + 1536)], seed=2, fill=False)
@@ -79,7 +83,10 @@ def test_fast_path_steps_follow_entries_and_page_limit(tfm_factory):
     req = _req(tfm, src, dst, n)
     err, steps, flags = _walk_all(req, lambda v: v ^ 0xFF)
     assert err == 0 and sum(steps) == n
-    assert max(steps) <= PAGE_SIZE
+    if limit:
+        assert max(steps) <= PAGE_SIZE           # the kernel's steps
+    else:
+        assert steps == [2 * PAGE_SIZE + 512, 1024]   # whole entries
     assert all(f & SKCIPHER_WALK_DIFF for f in flags)
     assert np.array_equal(dst.flat()[:n], src.flat() ^ 0xFF)
     skcipher_request_free(req)
