@@ -3,7 +3,9 @@ include/linux/crypto.h): the world's algorithm registry, the tfm base, the
 async request header and the completion helpers.
 
 The registry (:data:`crypto_registry`) is an instance of the layout-agnostic
-``ciphers.algapi.Registry``; the iov_iter world has its own.  A driver is
+``ciphers.algapi.Registry``; the iov_iter world has its own.  The tfm core
+itself is layout-agnostic and shared with that world: it lives in
+ciphers.crypto_api and is re-exported here under the same names.  A driver is
 an object with an ``alg`` attribute (a ``ciphers.algapi.CryptoAlg``) and
 the callbacks of its type (see sgl.skcipher and sgl.aead); it may also
 provide ``init(tfm) -> int``, ``exit(tfm)``, ``new_ctx() -> object`` (the
@@ -13,237 +15,37 @@ per-tfm context, ``crypto_*_ctx(tfm)``; a SimpleNamespace by default) and
 
 from __future__ import annotations
 
-import types
-from collections.abc import Callable
-
-import numpy as np
-
-import kmem
-from ciphers.algapi import (
-    CRYPTO_ALG_ASYNC,
-    CRYPTO_MINALIGN,
-    CRYPTO_TFM_NEED_KEY,
+from ciphers.algapi import (  # noqa: F401  (re-exported)
     ERR_PTR,
     IS_ERR,
     IS_ERR_OR_NULL,
     PTR_ERR,
-    CryptoAlg,
     Registry,
 )
-from kmem import errno as E
-from kmem.access import Buffer, buffer_views
+from ciphers.crypto_api import (  # noqa: F401  (re-exported)
+    MINALIGN,
+    NEED_KEY,
+    SIZEOF_CRYPTO_TFM,
+    SIZEOF_REQUEST,
+    CryptoAsyncRequest,
+    CryptoCompletion,
+    CryptoTfm,
+    CryptoWait,
+    _check_crypt_args,
+    _check_iv,
+    _check_live,
+    _errno,
+    _free_tfm,
+    _init_tfm,
+    _key_bytes,
+    crypto_init_wait,
+    crypto_req_done,
+    crypto_request_complete,
+    crypto_tfm_alg_is_async,
+    crypto_tfm_clear_flags,
+    crypto_tfm_get_flags,
+    crypto_tfm_set_flags,
+    crypto_wait_req,
+)
 
 crypto_registry = Registry("sgl")
-
-SIZEOF_CRYPTO_TFM = 64          # struct crypto_tfm + the type's wrapper, roughly
-SIZEOF_REQUEST = 80             # struct skcipher_request / aead_request header
-
-CryptoCompletion = Callable[[object, int], None]
-
-__all__ = ["ERR_PTR", "IS_ERR", "IS_ERR_OR_NULL", "PTR_ERR"]
-
-
-class CryptoAsyncRequest:
-    """``struct crypto_async_request``: ``flags`` (CRYPTO_TFM_REQ_*),
-    ``complete(data, err)``, ``data`` and the ``tfm``."""
-
-    __slots__ = ("complete", "data", "flags", "tfm")
-
-    def __init__(self, tfm: object) -> None:
-        self.tfm = tfm
-        self.flags = 0
-        self.complete: CryptoCompletion | None = None
-        self.data: object = None
-
-
-class CryptoTfm:
-    """What every transform object has (``struct crypto_tfm``): the
-    algorithm description and implementation it was instantiated from, its
-    flags (``crt_flags``), the driver's context, reqsize, and the kmalloc
-    address of its memory."""
-
-    __slots__ = ("addr", "alg", "crt_flags", "ctx", "freed", "impl", "reqsize")
-
-    def __init__(self, alg: CryptoAlg, impl: object, addr: int) -> None:
-        self.alg = alg
-        self.impl = impl
-        self.addr = addr
-        self.crt_flags = 0
-        self.reqsize = int(getattr(impl, "reqsize", 0) or 0)
-        new_ctx = getattr(impl, "new_ctx", None)
-        self.ctx = new_ctx() if callable(new_ctx) else types.SimpleNamespace()
-        self.freed = False
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.alg.cra_driver_name}>"
-
-
-def crypto_tfm_get_flags(tfm: CryptoTfm) -> int:
-    return tfm.crt_flags
-
-
-def crypto_tfm_set_flags(tfm: CryptoTfm, flags: int) -> None:
-    tfm.crt_flags |= flags
-
-
-def crypto_tfm_clear_flags(tfm: CryptoTfm, flags: int) -> None:
-    tfm.crt_flags &= ~flags
-
-
-def crypto_tfm_alg_is_async(tfm: CryptoTfm) -> bool:
-    return bool(tfm.alg.cra_flags & CRYPTO_ALG_ASYNC)
-
-
-def _alloc_tfm(cls: type, name: str, alg_type: str, type: int, mask: int) -> CryptoTfm | int:
-    """crypto_alloc_tfm: lookup, allocate, run the driver's init."""
-    if not isinstance(name, str):
-        raise TypeError(f"alg_name must be a str, got {name.__class__.__name__}")
-    found = crypto_registry.lookup(name, alg_type, type, mask)
-    if isinstance(found, int):
-        return found
-    alg, impl = found
-    addr = kmem.kzalloc(SIZEOF_CRYPTO_TFM, kmem.GFP_KERNEL)
-    if not addr:
-        return -E.ENOMEM
-    tfm = cls(alg, impl, addr)
-    return tfm
-
-
-def _init_tfm(tfm: CryptoTfm) -> int:
-    init = getattr(tfm.impl, "init", None)
-    if init is None:
-        return 0
-    err = init(tfm)
-    if err:
-        kmem.kfree(tfm.addr)
-        tfm.freed = True
-        return _errno(err, "init")
-    return 0
-
-
-def _free_tfm(tfm: object) -> None:
-    """crypto_destroy_tfm: NULL and ERR_PTR are tolerated."""
-    if IS_ERR_OR_NULL(tfm):
-        return
-    if not isinstance(tfm, CryptoTfm):
-        raise TypeError(f"tfm must be a transform, got {type(tfm).__name__}")
-    if tfm.freed:
-        kmem.report("double-free", f"crypto_free of {tfm!r} twice")
-        return
-    exit_ = getattr(tfm.impl, "exit", None)
-    if exit_ is not None:
-        exit_(tfm)
-    tfm.freed = True
-    kmem.kfree_sensitive(tfm.addr)
-
-
-def _check_live(tfm: CryptoTfm, what: str) -> None:
-    if not isinstance(tfm, CryptoTfm):
-        raise TypeError(f"{what}: tfm must be a transform, got {type(tfm).__name__}")
-    if tfm.freed:
-        kmem.report("use-after-free", f"{what} on freed {tfm!r}")
-
-
-def _errno(ret: object, what: str) -> int:
-    """A driver callback's return value, checked to be an int errno."""
-    if ret is None:
-        raise TypeError(f"driver {what}() returned None; it must return 0 or -errno")
-    if not isinstance(ret, int) or isinstance(ret, bool):
-        raise TypeError(f"driver {what}() returned {type(ret).__name__}, not an int")
-    return ret
-
-
-def _key_bytes(key: Buffer | None, keylen: int, alignmask: int) -> bytes | int:
-    """The key as bytes; a misaligned key address is bounced through a
-    kmalloc'd buffer first (setkey_unaligned).  -ENOMEM on failure."""
-    if not isinstance(keylen, int) or isinstance(keylen, bool) or keylen < 0:
-        raise ValueError(f"keylen must be an int >= 0, got {keylen!r}")
-    if keylen == 0:
-        return b""
-    if key is None:
-        raise kmem.KernelBug("setkey: NULL key with keylen > 0")
-    if isinstance(key, int) and not isinstance(key, bool) and key & alignmask:
-        buf = kmem.kmalloc(keylen + alignmask, kmem.GFP_ATOMIC)
-        if not buf:
-            return -E.ENOMEM
-        aligned = (buf + alignmask) & ~alignmask
-        kmem.memcpy(aligned, key, keylen)
-        out = kmem.gather(buffer_views(aligned, keylen)).tobytes()
-        kmem.kfree_sensitive(buf)
-        return out
-    return kmem.gather(buffer_views(key, keylen)).tobytes()
-
-
-def _check_iv(iv: object) -> None:
-    if iv is None or isinstance(iv, (bytearray, memoryview)):
-        if isinstance(iv, memoryview) and iv.readonly:
-            raise TypeError("iv must be writable (the algorithm may write the next IV)")
-        return
-    if isinstance(iv, np.ndarray):
-        if iv.dtype != np.uint8 or iv.ndim != 1:
-            raise TypeError("an iv array must be a 1-D uint8 numpy array")
-        return
-    if isinstance(iv, int) and not isinstance(iv, bool):
-        return
-    if isinstance(iv, bytes):
-        raise TypeError("iv must be writable (bytearray, numpy uint8 array or a kernel "
-                        "address): the algorithm may write the next IV into it")
-    raise TypeError(f"iv must be a bytearray, numpy uint8 array, kernel address or None, "
-                    f"got {type(iv).__name__}")
-
-
-def _check_crypt_args(cryptlen: object) -> None:
-    if not isinstance(cryptlen, int) or isinstance(cryptlen, bool):
-        raise TypeError(f"cryptlen must be an int, got {type(cryptlen).__name__}")
-    if not 0 <= cryptlen <= 0xFFFFFFFF:
-        raise ValueError(f"cryptlen must be in 0..UINT_MAX, got {cryptlen}")
-
-
-# Waiting for asynchronous completion (include/linux/crypto.h).
-
-class CryptoWait:
-    """``struct crypto_wait`` (DECLARE_CRYPTO_WAIT)."""
-
-    __slots__ = ("completed", "err")
-
-    def __init__(self) -> None:
-        self.completed = False
-        self.err = 0
-
-
-def crypto_init_wait(wait: CryptoWait) -> None:
-    wait.completed, wait.err = False, 0
-
-
-def crypto_req_done(data: object, err: int) -> None:
-    """The completion callback to pass with a CryptoWait as ``data``;
-    -EINPROGRESS (a backlogged request starting) is not the end."""
-    if err == -E.EINPROGRESS:
-        return
-    if not isinstance(data, CryptoWait):
-        raise TypeError("crypto_req_done needs a CryptoWait as callback data")
-    data.err = err
-    data.completed = True
-
-
-def crypto_wait_req(err: int, wait: CryptoWait) -> int:
-    """``crypto_wait_req()``: for -EINPROGRESS/-EBUSY, the error the
-    completion delivered.  The model is single-threaded: an asynchronous
-    driver must have completed the request before the caller waits, or
-    the wait would never end (KernelBug)."""
-    if err in (-E.EINPROGRESS, -E.EBUSY):
-        if not wait.completed:
-            raise kmem.KernelBug("crypto_wait_req: request never completed (hung task)")
-        err = wait.err
-        wait.completed = False
-    return err
-
-
-def crypto_request_complete(base: CryptoAsyncRequest, err: int) -> None:
-    """``crypto_request_complete()``: what an async driver calls when done."""
-    if base.complete is not None:
-        base.complete(base.data, err)
-
-
-NEED_KEY = CRYPTO_TFM_NEED_KEY
-MINALIGN = CRYPTO_MINALIGN

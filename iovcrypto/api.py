@@ -1,0 +1,140 @@
+"""Crypto API core of the iov_iter world (crypto/api.c, crypto/algapi.c,
+include/linux/crypto.h): the world's own algorithm registry, plus the
+layout-agnostic tfm core shared with the scatterlist world (it lives in
+ciphers.crypto_api and is re-exported here under the same names).
+
+The registry (:data:`crypto_registry`) is a separate
+``ciphers.algapi.Registry`` instance: a driver registered here serves the
+iov_iter API only (bridging the worlds is the shims' job).
+
+The one rule the iov_iter API adds to the kernel's (DESIGN §7) is enforced
+here, once, for skcipher and AEAD alike (:func:`run_on_iters`): on success
+``src`` and ``dst`` are advanced by what the operation consumed and
+produced; on any error both are left exactly where they were; on -EBADMSG
+the plaintext area of ``dst`` is zeroed.  Drivers never move the caller's
+iterators: the walk (iovcrypto.skcipher_walk) and the copy helpers work on
+private copies, as the kernel's skcipher_walk works on its own
+scatter_walk state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ciphers.algapi import (  # noqa: F401  (re-exported)
+    ERR_PTR,
+    IS_ERR,
+    IS_ERR_OR_NULL,
+    PTR_ERR,
+    Registry,
+)
+from ciphers.crypto_api import (  # noqa: F401  (re-exported)
+    MINALIGN,
+    NEED_KEY,
+    SIZEOF_CRYPTO_TFM,
+    SIZEOF_REQUEST,
+    CryptoAsyncRequest,
+    CryptoCompletion,
+    CryptoTfm,
+    CryptoWait,
+    crypto_init_wait,
+    crypto_req_done,
+    crypto_request_complete,
+    crypto_tfm_alg_is_async,
+    crypto_tfm_clear_flags,
+    crypto_tfm_get_flags,
+    crypto_tfm_set_flags,
+    crypto_wait_req,
+)
+from iovcrypto.iov_iter import iov_iter_advance, iov_iter_zero
+from iovcrypto.uio import iov_iter
+from kmem import errno as E
+
+crypto_registry = Registry("iov")
+
+_ITER_FIELDS = iov_iter.__slots__
+
+
+def check_iter_arg(it: object, name: str) -> iov_iter | None:
+    """A request's ``src``/``dst``: an iov_iter, or None (only usable with
+    nothing to process)."""
+    if it is not None and not isinstance(it, iov_iter):
+        raise TypeError(f"{name} must be an iov_iter or None, got {type(it).__name__}")
+    return it
+
+
+def iter_assign(it: iov_iter, saved: iov_iter) -> None:
+    """``*it = *saved``: put an iterator back where a copy of it was.
+    Unlike iov_iter_restore() this works for every iterator type (the
+    kernel's restore WARNs for FOLIOQ and XARRAY)."""
+    for name in _ITER_FIELDS:
+        setattr(it, name, getattr(saved, name))
+
+
+def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter | None,
+                 need_src: int, need_dst: int, call: Callable[[], int],
+                 zero_on_ebadmsg: tuple[int, int] | None = None) -> int:
+    """Run ``call()`` (the driver) under the iov_iter API's contract.
+
+    ``need_src``/``need_dst`` are the bytes the operation consumes from
+    ``src`` and produces into ``dst``.  Before the driver runs: -EINVAL if
+    either iterator holds fewer bytes (a model choice: the kernel has no
+    length to check a scatterlist against and would walk off its end).
+    After: both iterators are first put back where they were, whatever the
+    driver did; then on success advanced by ``need_src``/``need_dst`` (the
+    same iterator object as src and dst, in place, is advanced once, by
+    the larger); on -EBADMSG the ``(offset, length)`` area of dst named by
+    ``zero_on_ebadmsg`` is zeroed.  -EINPROGRESS/-EBUSY: the contract is
+    applied when the completion is delivered (the caller's completion
+    then sees the iterators already moved)."""
+    for it, need in ((src, need_src), (dst, need_dst)):
+        if need and (it is None or it.count < need):
+            return -E.EINVAL
+    saved_src = src.copy() if src is not None else None
+    saved_dst = dst.copy() if dst is not None and dst is not src else None
+
+    def settle(err: int) -> None:
+        if saved_src is not None:
+            iter_assign(src, saved_src)
+        if saved_dst is not None:
+            iter_assign(dst, saved_dst)
+        if err == 0:
+            if src is dst:
+                if src is not None:
+                    iov_iter_advance(src, max(need_src, need_dst))
+                return
+            if src is not None:
+                iov_iter_advance(src, need_src)
+            if dst is not None:
+                iov_iter_advance(dst, need_dst)
+        elif err == -E.EBADMSG and zero_on_ebadmsg is not None and dst is not None:
+            off, n = zero_on_ebadmsg
+            if n > 0:
+                z = dst.copy()
+                iov_iter_advance(z, off)
+                iov_iter_zero(n, z)
+
+    orig_complete = base.complete
+    delivered = False
+
+    def complete(data: object, err: int) -> None:
+        nonlocal delivered
+        if err != -E.EINPROGRESS:
+            delivered = True
+            settle(err)
+        if orig_complete is not None:
+            orig_complete(data, err)
+
+    base.complete = complete
+    try:
+        err = call()
+    finally:
+        base.complete = orig_complete
+    if err in (-E.EINPROGRESS, -E.EBUSY):
+        if not delivered:
+            # Completed later (never, in this single-threaded model): the
+            # iterators stay put until then.
+            settle(-E.EINPROGRESS)
+        return err
+    settle(err)
+    return err

@@ -1,0 +1,618 @@
+"""skcipher_walk over iov_iters: the converted twin of sgl/skcipher_walk.py
+(crypto/skcipher.c's walk, with scatter_walk replaced by iov_iter).
+
+Converting a driver from sgl.skcipher_walk: change the imports and the
+request setter, and nothing in the loop.  The step interface is the same::
+
+    walk = SkcipherWalk()
+    err = skcipher_walk_virt(walk, req, False)        # req.src/req.dst: iov_iters
+    while walk.nbytes:
+        n = walk.nbytes - walk.nbytes % bs             # whole blocks (or all, at the end)
+        core(walk.dst_view[:n], walk.src_view[:n], walk.iv)
+        err = skcipher_walk_done(walk, walk.nbytes - n)
+    return err
+
+What changes underneath, and what a driver author may rely on:
+
+- The walk never moves ``req.src``/``req.dst``: it works on private
+  copies (``walk.in_.it`` / ``walk.out.it``).  Moving the caller's
+  iterators is the API's job (iovcrypto.api.run_on_iters), on success
+  only.  A driver must not advance them either; to read or write bytes at
+  a position (an AEAD's AD or tag) use :func:`iter_pcopy_from`,
+  :func:`iter_pcopy_to`, :func:`iter_pviews` and friends below, which
+  also leave the iterator alone (the twins of memcpy_from_sglist,
+  memcpy_to_sglist and scatterwalk_map_and_copy).
+- Steps are sized as sgl's: ``min(total, the contiguous bytes at the src
+  position, the same at dst, WALK_STEP_LIMIT)`` (no limit by default, as
+  in sgl; PAGE_SIZE gives the kernel's steps).  "Contiguous" is what an
+  iterator segment gives in one piece (a KVEC/IOVEC segment, a bio_vec, a
+  folio; split where memory is not physically contiguous, e.g. vmalloc),
+  where sgl had a scatterlist entry.  Below ``bsize = min(stride,
+  max(total, blocksize))`` the step goes through a bounce buffer of
+  exactly ``bsize`` bytes (SKCIPHER_WALK_SLOW), unless ``total <
+  blocksize``: -EINVAL.  Unprocessed bytes on the slow path: -EINVAL.
+- ``src_view``/``dst_view``: numpy views of the memory (or of the bounce
+  buffer); the same object in place, else SKCIPHER_WALK_DIFF is set.  In
+  place is one iterator as both, two iterators with the same segments and
+  position (only dst is then resolved), or, step by step, two views of
+  the same bytes.
+- The IV is handled as in sgl: ``walk.iv`` views the caller's IV, or a
+  kmalloc'd copy (misaligned address, or not contiguous) copied back at
+  the end.
+- Deliberate differences from sgl: no alignmask copy path (an iov_iter
+  piece has no kernel address to test; SKCIPHER_WALK_COPY is never set)
+  and no ``src.virt.addr``.  A user page that faults ends the walk with
+  -EFAULT; an ITER_DISCARD dst gets scratch memory that is dropped; an
+  iterator too short for the walk is -EINVAL.
+- Views are resolved once per :data:`WINDOW` bytes by the iterate
+  mechanism (iov_iter_spans()'s collector run on the private copy, so
+  resolving also advances it): no per-byte Python, no re-walking.
+
+AEAD walks (:func:`skcipher_walk_aead_encrypt`/``_decrypt``) start
+``assoclen`` bytes into both src and dst.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import kmem
+from ciphers.algapi import CRYPTO_MINALIGN, CRYPTO_TFM_REQ_MAY_SLEEP
+from iovcrypto.aead import AeadRequest
+from iovcrypto.api import iter_assign
+from iovcrypto.iov_iter import iov_iter_advance
+from iovcrypto.iterate import iov_iter_spans, iterate_and_advance2
+from iovcrypto.skcipher import SkcipherRequest
+from iovcrypto.uio import (
+    ITER_BVEC,
+    ITER_DISCARD,
+    ITER_FOLIOQ,
+    ITER_UBUF,
+    ITER_XARRAY,
+    check_size,
+    iov_iter,
+)
+from kmem import PAGE_SIZE
+from kmem import errno as E
+from kmem.access import Buffer, buffer_views, copy_views, virt_views
+
+SKCIPHER_WALK_SLOW = 1 << 0
+SKCIPHER_WALK_COPY = 1 << 1
+SKCIPHER_WALK_DIFF = 1 << 2
+SKCIPHER_WALK_SLEEP = 1 << 3
+_STEP_FLAGS = SKCIPHER_WALK_SLOW | SKCIPHER_WALK_COPY | SKCIPHER_WALK_DIFF
+
+WINDOW = 1 << 20      # bytes of views resolved at a time by one side of a walk
+WALK_STEP_LIMIT: int | None = None    # as sgl.skcipher_walk: PAGE_SIZE gives the kernel's steps
+
+
+class _Side:
+    """One side of the walk (the kernel's ``walk->in``/``walk->out``): a
+    private copy of the request's iterator, positioned after the bytes
+    already resolved, and a cursor over the views resolved and not yet
+    consumed."""
+
+    __slots__ = ("err", "idx", "it", "left", "pos", "views", "write")
+
+    def __init__(self) -> None:
+        self.it: iov_iter | None = None
+        self.views: list[np.ndarray] = []
+        self.idx = 0
+        self.pos = 0
+        self.left = 0
+        self.write = False
+        self.err = 0
+
+    def start(self, it: iov_iter, skip: int, total: int, write: bool) -> int:
+        if not write and it.iter_type == ITER_DISCARD:
+            return -E.EINVAL        # a sink has no bytes to read
+        c = it.copy()
+        if skip:
+            if c.count < skip:
+                return -E.EINVAL
+            iov_iter_advance(c, skip)
+        self.it = c
+        self.views = []
+        self.idx = self.pos = 0
+        self.left = total
+        self.write = write
+        self.err = 0
+        return 0
+
+    def _refill(self) -> bool:
+        it = self.it
+        want = min(self.left, WINDOW)
+        if it.iter_type == ITER_DISCARD:
+            # A sink: the driver writes into scratch memory nobody reads.
+            got = min(want, it.count, PAGE_SIZE)
+            iov_iter_advance(it, got)
+            views = [np.empty(got, np.uint8)] if got else []
+        else:
+            # iov_iter_spans() on the private copy itself: resolve and
+            # advance in one pass.
+            views = []
+            got = iterate_and_advance2(it, want, views, None, _collect, _collect,
+                                       write=self.write, page_steps=False)
+        if not got:
+            self.err = -E.EINVAL if not it.count else -E.EFAULT
+            return False
+        self.left -= got
+        self.views = views
+        self.idx = self.pos = 0
+        return True
+
+    def head(self) -> int:
+        """Contiguous bytes available at the cursor (0 at a fault or the
+        end of the iterator; ``err`` says which)."""
+        if self.idx >= len(self.views) and not self._refill():
+            return 0
+        return len(self.views[self.idx]) - self.pos
+
+    def advance(self, n: int) -> None:
+        self.pos += n
+        if self.pos >= len(self.views[self.idx]):
+            self.idx += 1
+            self.pos = 0
+
+    def peek(self, buf: np.ndarray, n: int) -> bool:
+        """Copy the next ``n`` bytes into ``buf`` without consuming them."""
+        saved = (self.views, self.idx, self.pos, self.it.copy(), self.left)
+        ok = self.transfer(buf, n, False)
+        self.views, self.idx, self.pos, it, self.left = saved
+        iter_assign(self.it, it)
+        return ok
+
+    def transfer(self, buf: np.ndarray, n: int, to_iter: bool) -> bool:
+        """Copy ``n`` bytes between ``buf`` and the side, advancing it."""
+        done = 0
+        while done < n:
+            h = self.head()
+            if not h:
+                return False
+            k = min(h, n - done)
+            here = [self.views[self.idx][self.pos:self.pos + k]]
+            if to_iter:
+                copy_views(here, [buf[done:done + k]])
+            else:
+                copy_views([buf[done:done + k]], here)
+            self.advance(k)
+            done += k
+        return True
+
+
+class SkcipherWalk:
+    """``struct skcipher_walk`` over iov_iters.
+
+    Per step (valid while ``nbytes`` != 0):
+
+    - ``nbytes``: bytes available this step.  Process a multiple of the
+      block size (or everything, on the last step of a stream mode), then
+      call ``skcipher_walk_done(walk, nbytes - processed)``.
+    - ``src_view`` / ``dst_view``: numpy uint8 arrays of exactly ``nbytes``
+      bytes to read / write; the same object in place.  Write results only
+      to ``dst_view``.
+
+    Whole walk: ``total`` (bytes not yet done, this step's included),
+    ``iv`` (numpy view of the IV, ``ivsize`` bytes, read and updated in
+    place; copied back to the caller's ``oiv`` at the end if bounced),
+    ``blocksize``, ``stride``, ``ivsize``, ``alignmask``, ``flags``,
+    ``buffer`` (address of the bounce buffer, 0 when none), ``page``
+    (always 0: no copy path), and ``in_``/``out``, the private sides.
+    """
+
+    __slots__ = ("_iv_bounced", "_oiv_views", "_same", "alignmask", "blocksize", "buffer",
+                 "dst_view", "flags", "in_", "iv", "ivsize", "nbytes", "oiv", "out", "page",
+                 "src_view", "stride", "total")
+
+    def __init__(self) -> None:
+        self.in_ = _Side()
+        self.out = _Side()
+        self.nbytes = 0
+        self.total = 0
+        self.page = 0
+        self.buffer = 0
+        self.oiv: object = None
+        self.iv: np.ndarray | None = None
+        self.ivsize = 0
+        self.flags = 0
+        self.blocksize = 1
+        self.stride = 1
+        self.alignmask = 0
+        self.src_view: np.ndarray | None = None
+        self.dst_view: np.ndarray | None = None
+        self._iv_bounced = False
+        self._oiv_views: list[np.ndarray] = []
+        self._same = False
+
+
+def _gfp(walk: SkcipherWalk) -> int:
+    return kmem.GFP_KERNEL if walk.flags & SKCIPHER_WALK_SLEEP else kmem.GFP_ATOMIC
+
+
+def _begin(walk: SkcipherWalk, req: object, atomic: bool) -> None:
+    walk.nbytes = 0
+    walk.iv = None
+    walk.oiv = req.iv
+    walk._iv_bounced = False
+    walk.src_view = walk.dst_view = None
+    walk.buffer = walk.page = 0
+    flags = req.base.flags
+    if flags & CRYPTO_TFM_REQ_MAY_SLEEP:
+        kmem.might_sleep("skcipher_walk with CRYPTO_TFM_REQ_MAY_SLEEP")
+    walk.flags = SKCIPHER_WALK_SLEEP if flags & CRYPTO_TFM_REQ_MAY_SLEEP and not atomic else 0
+
+
+def _start_sides(walk: SkcipherWalk, req: object, skip: int) -> int:
+    src, dst = req.src, req.dst
+    if not isinstance(src, iov_iter) or not isinstance(dst, iov_iter):
+        raise kmem.KernelBug("skcipher_walk: request without src/dst iterators")
+    walk._same = _same_bytes(src, dst, skip + walk.total)
+    if walk._same:
+        # One memory sequence: only the dst side is resolved and walked.
+        if src.iter_type == ITER_DISCARD:
+            return -E.EINVAL
+        return walk.out.start(dst, skip, walk.total, True)
+    err = walk.in_.start(src, skip, walk.total, False)
+    return err or walk.out.start(dst, skip, walk.total, True)
+
+
+def _same_bytes(a: iov_iter, b: iov_iter, n: int) -> bool:
+    """Whether the next ``n`` bytes of ``a`` and ``b`` are the same memory
+    in the same order, judged from the descriptors alone (one iterator
+    passed as both, or two describing the same segments from the same
+    position).  Two iterators that reach the same memory differently are
+    still found in place step by step, by comparing the views."""
+    if a is b:
+        return True
+    t = a.iter_type
+    if t != b.iter_type or a.iov_offset != b.iov_offset or t == ITER_DISCARD:
+        return False
+    if t == ITER_UBUF:
+        return a._ptr == b._ptr
+    if t in (ITER_FOLIOQ, ITER_XARRAY):
+        return a._ptr is b._ptr and a._u == b._u
+    va, vb, ia, ib = a._ptr, b._ptr, a.vec_idx, b.vec_idx
+    if va is vb:
+        return ia == ib
+    n += a.iov_offset
+    bvec = t == ITER_BVEC
+    last = min(len(va) - ia, len(vb) - ib, a._u, b._u)
+    for k in range(last):
+        x, y = va[ia + k], vb[ib + k]
+        if bvec:
+            if x.bv_page is not y.bv_page or x.bv_offset != y.bv_offset or x.bv_len != y.bv_len:
+                return False
+            n -= x.bv_len
+        else:
+            if x.iov_base != y.iov_base or x.iov_len != y.iov_len:
+                return False
+            n -= x.iov_len
+        if n <= 0:
+            return True
+    return False
+
+
+def skcipher_walk_virt(walk: SkcipherWalk, req: SkcipherRequest, atomic: bool) -> int:
+    """``skcipher_walk_virt()``: start a walk over the next ``cryptlen``
+    bytes of ``req.src``/``req.dst`` and map the first step.  0 (check
+    ``walk.nbytes``) or -errno."""
+    if not isinstance(walk, SkcipherWalk):
+        raise TypeError(f"walk must be a SkcipherWalk, got {type(walk).__name__}")
+    if not isinstance(req, SkcipherRequest):
+        raise TypeError(f"req must be an iovcrypto SkcipherRequest, got {type(req).__name__}")
+    alg = req.base.tfm.alg
+    _begin(walk, req, atomic)
+    walk.total = req.cryptlen
+    if not walk.total:
+        return 0
+    walk.blocksize = alg.cra_blocksize
+    walk.ivsize = alg.ivsize
+    walk.alignmask = alg.cra_alignmask
+    walk.stride = alg.walksize or alg.chunksize or alg.cra_blocksize
+    err = _start_sides(walk, req, 0)
+    if err:
+        walk.total = 0
+        return err
+    return _walk_first(walk)
+
+
+def _walk_aead(walk: SkcipherWalk, req: AeadRequest, atomic: bool, total: int) -> int:
+    if not isinstance(walk, SkcipherWalk):
+        raise TypeError(f"walk must be a SkcipherWalk, got {type(walk).__name__}")
+    if not isinstance(req, AeadRequest):
+        raise TypeError(f"req must be an iovcrypto AeadRequest, got {type(req).__name__}")
+    alg = req.base.tfm.alg
+    _begin(walk, req, atomic)
+    if kmem.WARN(total < 0, "skcipher_walk_aead_decrypt: cryptlen < authsize"):
+        walk.total = 0
+        return -E.EINVAL
+    walk.total = total
+    if not total:
+        return 0
+    walk.blocksize = alg.cra_blocksize
+    walk.stride = alg.chunksize or alg.cra_blocksize
+    walk.ivsize = alg.ivsize
+    walk.alignmask = alg.cra_alignmask
+    err = _start_sides(walk, req, req.assoclen)
+    if err:
+        walk.total = 0
+        return err
+    return _walk_first(walk)
+
+
+def skcipher_walk_aead_encrypt(walk: SkcipherWalk, req: AeadRequest, atomic: bool) -> int:
+    """Walk the ``cryptlen`` plaintext bytes after ``assoclen`` (src and dst)."""
+    return _walk_aead(walk, req, atomic, req.cryptlen)
+
+
+def skcipher_walk_aead_decrypt(walk: SkcipherWalk, req: AeadRequest, atomic: bool) -> int:
+    """Walk the ``cryptlen - authsize`` ciphertext bytes after ``assoclen``."""
+    return _walk_aead(walk, req, atomic, req.cryptlen - req.base.tfm.authsize)
+
+
+def _walk_first(walk: SkcipherWalk) -> int:
+    oiv = walk.oiv
+    if oiv is not None and walk.ivsize:
+        views = buffer_views(oiv, walk.ivsize, write=True)
+        walk._oiv_views = views
+        misaligned = isinstance(oiv, int) and bool(oiv & walk.alignmask)
+        if misaligned or len(views) != 1:
+            err = _copy_iv(walk, views)
+            if err:
+                return err
+        else:
+            walk.iv = views[0]
+    return _walk_next(walk)
+
+
+def _copy_iv(walk: SkcipherWalk, views: list[np.ndarray]) -> int:
+    """skcipher_copy_iv: the IV goes after a stride-sized area of an
+    aligned kmalloc'd buffer (which the slow path may reuse)."""
+    am = walk.alignmask
+    aligned_stride = (walk.stride + am) & ~am
+    size = aligned_stride + walk.ivsize + (am & ~(CRYPTO_MINALIGN - 1))
+    walk.buffer = kmem.kmalloc(size, _gfp(walk))
+    if not walk.buffer:
+        return -E.ENOMEM
+    iv_addr = ((walk.buffer + am) & ~am) + aligned_stride
+    walk.iv = virt_views(iv_addr, walk.ivsize, write=True)[0]
+    copy_views([walk.iv], views)
+    walk._iv_bounced = True
+    return 0
+
+
+def _walk_next(walk: SkcipherWalk) -> int:
+    total = walk.total
+    bsize = min(walk.stride, max(total, walk.blocksize))
+    o = walk.out
+    # The hot path of every step, with the sides' head() inlined.
+    if o.idx >= len(o.views) and not o._refill():
+        return skcipher_walk_done(walk, o.err)
+    ov_, op = o.views[o.idx], o.pos
+    n = min(total, len(ov_) - op, WALK_STEP_LIMIT or total)
+    if walk._same:
+        if n < bsize:
+            if total < walk.blocksize:
+                return skcipher_walk_done(walk, -E.EINVAL)
+            return _next_slow(walk, bsize)
+        walk.nbytes = n
+        walk.src_view = walk.dst_view = ov_[op:op + n]
+        return 0
+    i = walk.in_
+    if i.idx >= len(i.views) and not i._refill():
+        return skcipher_walk_done(walk, i.err)
+    iv_, ip = i.views[i.idx], i.pos
+    n = min(n, len(iv_) - ip)
+    if n < bsize:
+        if total < walk.blocksize:
+            return skcipher_walk_done(walk, -E.EINVAL)
+        return _next_slow(walk, bsize)
+    walk.nbytes = n
+    dv = walk.dst_view = ov_[op:op + n]
+    sv = iv_[ip:ip + n]
+    if np.may_share_memory(sv, dv) and _addr(sv) == _addr(dv):
+        walk.src_view = dv
+    else:
+        walk.flags |= SKCIPHER_WALK_DIFF
+        walk.src_view = sv
+    return 0
+
+
+def _addr(v: np.ndarray) -> int:
+    return v.__array_interface__["data"][0]
+
+
+def _collect(base: np.ndarray, progress: int, length: int, out: list, _priv2: object) -> int:
+    if length:
+        out.append(base)
+    return 0
+
+
+def _next_slow(walk: SkcipherWalk, bsize: int) -> int:
+    am = walk.alignmask
+    if not walk.buffer:
+        walk.buffer = kmem.kzalloc(bsize + (am & ~(CRYPTO_MINALIGN - 1)), _gfp(walk))
+        if not walk.buffer:
+            return skcipher_walk_done(walk, -E.ENOMEM)
+    addr = (walk.buffer + am) & ~am
+    view = virt_views(addr, bsize, write=True)[0]
+    if walk._same:
+        ok, side = walk.out.peek(view, bsize), walk.out
+    else:
+        ok, side = walk.in_.transfer(view, bsize, False), walk.in_
+    if not ok:
+        return skcipher_walk_done(walk, side.err)
+    walk.src_view = walk.dst_view = view
+    walk.nbytes = bsize
+    walk.flags |= SKCIPHER_WALK_SLOW
+    return 0
+
+
+def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
+    """``skcipher_walk_done()``: finish a step.  ``res`` >= 0 is the number
+    of bytes of this step NOT processed (they come back in the next step);
+    a negative ``res`` aborts the walk with that error.  Writes bounce data
+    back, advances and maps the next step (``walk.nbytes``; 0 when the walk
+    is over, after which the bounce buffer is freed and a bounced IV
+    copied back).  Returns 0 or -errno (-EINVAL for unprocessed bytes on
+    the slow path)."""
+    if not isinstance(res, int) or isinstance(res, bool):
+        raise TypeError(f"res must be an int, got {type(res).__name__}")
+    n = walk.nbytes
+    total = 0
+    if n:
+        if res >= 0:
+            if kmem.WARN(res > n, f"skcipher_walk_done: res {res} > nbytes {n}"):
+                res = -E.EINVAL
+            else:
+                n -= res
+                total = walk.total - n
+        if not walk.flags & SKCIPHER_WALK_SLOW:
+            o = walk.out
+            if not walk._same:
+                i = walk.in_
+                i.pos += n
+                if i.pos >= len(i.views[i.idx]):
+                    i.idx += 1
+                    i.pos = 0
+            o.pos += n
+            if o.pos >= len(o.views[o.idx]):
+                o.idx += 1
+                o.pos = 0
+        elif res > 0:
+            res = -E.EINVAL
+            total = 0
+        elif not walk.out.transfer(walk.dst_view, n, True):
+            res = walk.out.err
+            total = 0
+        if res > 0:
+            res = 0
+        walk.total = total
+        walk.nbytes = 0
+        walk.src_view = walk.dst_view = None
+        if total:
+            walk.flags &= ~_STEP_FLAGS
+            return _walk_next(walk)
+    walk.nbytes = 0
+    walk.total = 0
+    walk.src_view = walk.dst_view = None
+    if not walk.buffer:
+        return res
+    if walk._iv_bounced:
+        copy_views(walk._oiv_views, [walk.iv])
+        walk._iv_bounced = False
+    kmem.kfree(walk.buffer)
+    walk.buffer = 0
+    return res
+
+
+def skcipher_walk_abort(walk: SkcipherWalk) -> None:
+    """``skcipher_walk_abort()``: end the walk with -ECANCELED."""
+    skcipher_walk_done(walk, -E.ECANCELED)
+
+
+# Positional copies on an iterator that leave it where it is: what AEAD
+# drivers use for the AD, the tag and authenc's AD copy (the twins of
+# memcpy_from_sglist, memcpy_to_sglist, memcpy_sglist and
+# scatterwalk_map_and_copy).  Each returns the bytes done: short only if
+# the iterator holds fewer than ``off + n`` bytes or user memory faults.
+
+def _at(it: iov_iter, off: int, what: str) -> iov_iter | None:
+    if not isinstance(it, iov_iter):
+        raise TypeError(f"{what}: iter must be an iov_iter, got {type(it).__name__}")
+    check_size("off", off)
+    if it.count < off:
+        return None
+    c = it.copy()
+    iov_iter_advance(c, off)
+    return c
+
+
+def iter_pviews(it: iov_iter, off: int, n: int, *, write: bool = False
+                ) -> tuple[list[np.ndarray], int]:
+    """The views of ``n`` bytes at ``off`` in ``it`` (``(views, nbytes)``,
+    ``nbytes`` short as above), without moving it: read an AD piece by
+    piece for an incremental MAC.  ``write=True`` resolves user memory
+    for writing.  ITER_DISCARD has no bytes: ``([], 0)``."""
+    check_size("n", n)
+    c = _at(it, off, "iter_pviews")
+    if c is None or c.iter_type == ITER_DISCARD:
+        return [], 0
+    return iov_iter_spans(c, n, write=write)
+
+
+def iter_pcopy_from(buf: Buffer, it: iov_iter, off: int, n: int) -> int:
+    """Copy ``n`` bytes at ``off`` in ``it`` into ``buf`` (an address or a
+    writable buffer), whatever the iterator's direction; the twin of
+    ``memcpy_from_sglist(buf, sg, off, n)``."""
+    views, got = iter_pviews(it, off, n)
+    if got:
+        copy_views(buffer_views(buf, got, write=True), views)
+    return got
+
+
+def iter_pcopy_to(it: iov_iter, off: int, buf: Buffer, n: int) -> int:
+    """Copy ``n`` bytes of ``buf`` to ``off`` in ``it``; the twin of
+    ``memcpy_to_sglist(sg, off, buf, n)``.  ITER_DISCARD takes them all."""
+    check_size("n", n)
+    c = _at(it, off, "iter_pcopy_to")
+    if c is None:
+        return 0
+    if c.iter_type == ITER_DISCARD:
+        return min(n, c.count)
+    views, got = iov_iter_spans(c, n, write=True)
+    if got:
+        copy_views(views, buffer_views(buf, got))
+    return got
+
+
+def iter_map_and_copy(buf: Buffer, it: iov_iter, off: int, n: int, out: int) -> int:
+    """The twin of ``scatterwalk_map_and_copy()``: ``out`` != 0 copies buf
+    into the iterator, 0 copies out of it."""
+    return iter_pcopy_to(it, off, buf, n) if out else iter_pcopy_from(buf, it, off, n)
+
+
+def iter_pcopy(dst: iov_iter, dst_off: int, src: iov_iter, src_off: int, n: int) -> int:
+    """Copy ``n`` bytes from ``src_off`` in ``src`` to ``dst_off`` in
+    ``dst`` (the twin of memcpy_sglist, which authenc uses to copy the AD
+    out of place); bytes already in place are not copied."""
+    views, got = iter_pviews(src, src_off, n)
+    if not got:
+        return 0
+    c = _at(dst, dst_off, "iter_pcopy")
+    if c is None:
+        return 0
+    if c.iter_type == ITER_DISCARD:
+        return min(got, c.count)
+    dviews, dgot = iov_iter_spans(c, got, write=True)
+    if dgot < got:
+        views = _trim(views, dgot)
+    same = (len(views) == len(dviews) and all(
+        s.__array_interface__["data"][0] == d.__array_interface__["data"][0]
+        and len(s) == len(d) for s, d in zip(views, dviews, strict=True)))
+    if dgot and not same:
+        copy_views(dviews, views)    # memmove semantics where they overlap
+    return dgot
+
+
+def iter_pzero(it: iov_iter, off: int, n: int) -> int:
+    """Zero ``n`` bytes at ``off`` in ``it`` without moving it."""
+    check_size("n", n)
+    c = _at(it, off, "iter_pzero")
+    if c is None:
+        return 0
+    if c.iter_type == ITER_DISCARD:
+        return min(n, c.count)
+    views, got = iov_iter_spans(c, n, write=True)
+    kmem.fill_views(views, 0)
+    return got
+
+
+def _trim(views: list[np.ndarray], n: int) -> list[np.ndarray]:
+    out, left = [], n
+    for v in views:
+        if left <= 0:
+            break
+        out.append(v[:left])
+        left -= len(out[-1])
+    return out
