@@ -283,3 +283,8 @@ from sgl.skcipher_walk import (
     skcipher_walk_done,
     skcipher_walk_virt,
 )
+
+# isort: split
+# The skcipher and AEAD template drivers register themselves on import
+# (after the API above).
+from sgl import authenc, cbc, ccm, chacha, chacha20poly1305, ctr, cts, ecb, essiv, gcm, xts

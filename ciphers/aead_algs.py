@@ -1,0 +1,617 @@
+"""The AEAD algorithm descriptions both worlds register (the ``struct
+aead_alg`` instances the kernel's templates build in crypto/gcm.c,
+crypto/ccm.c, crypto/chacha20poly1305.c and crypto/authenc.c, plus an
+"arch" family on ``cryptography``/``pycryptodome``), with everything of
+their drivers that does not depend on how a request describes its buffers.
+
+What each template does with a request, reduced to one plan
+(:class:`AeadPlan`) that a world's driver executes over its own buffers:
+
+======================  =====================================================
+gcm(aes)                AD = src[0:assoclen] into GHASH; data walked through
+                        ctr + GHASH; tag after the text.  dst AD untouched.
+rfc4106(gcm(aes))       assoclen 16 or 20 (else -EINVAL, nothing touched);
+                        nonce = salt ‖ iv; AD = src[0:assoclen-8] (the IV
+                        copy is left out).  dst AD untouched.
+rfc4543(gcm(aes))       assoclen 16 or 20; GMAC: AD ‖ payload (IV copy
+                        included) are GHASH's AD, nothing is encrypted; when
+                        src != dst the template first copies AD ‖ payload
+                        src -> dst (``crypto_rfc4543_copy_src_to_dst``).
+ccm(aes)                iv[0] = L' must be 1..7 (-EINVAL); B0 encodes the
+                        lengths (-EOVERFLOW); dst AD untouched.
+rfc4309(ccm(aes))       assoclen 16 or 20; inner IV [3] ‖ salt(3) ‖ iv(8);
+                        AD = src[0:assoclen-8].
+rfc7539(chacha20,...)   AD = src[0:assoclen]; dst AD untouched.
+rfc7539esp(...)         AD = src[0:assoclen-8]; assoclen < 8 is -EINVAL,
+                        which the template notices in ``poly_genkey`` --
+                        on encryption *after* ChaCha20 has written the
+                        ciphertext (``late_err``).
+authenc(hmac,cbc(aes))  encrypt: when src != dst copy src AD -> dst AD, CBC
+                        the payload, HMAC dst[0:assoclen+cryptlen], tag
+                        after; decrypt: HMAC src[0:assoclen+ctlen] and
+                        compare first (-EBADMSG leaves dst alone), then
+                        CBC-decrypt.  req->iv receives CBC's next IV.
+======================  =====================================================
+
+On decryption gcm, ccm and chachapoly decrypt *before* they compare tags,
+so on -EBADMSG the kernel leaves the unauthenticated plaintext in dst; the
+legacy drivers keep that (the iov_iter twins zero it, DESIGN §7).
+
+A world's driver file subclasses :class:`AeadDriverBase` and supplies the
+buffer operations (copy a prefix src -> dst, feed a prefix to the core's
+``update_ad``, read/write the tag, walk the data through ``update``); the
+order of those operations and every check live here, once for both worlds.
+
+Driver names follow the kernel's template instances over the generic
+primitives (``gcm_base(ctr(aes-generic),ghash-generic)`` etc.; priority
+(100 + 100) / 2 = 100, the rfc wrappers inherit their child's, authenc is
+``10 * cbc + hmac`` = 1100).  The accelerated family (priority 300, authenc
+3100) delegates the arithmetic to ``cryptography``/``pycryptodome``
+streaming contexts (ciphers.aead_accel, ciphers.accel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ciphers.accel import AccelCbc
+from ciphers.aead_accel import AccelCcm, AccelChaChaPoly, AccelGcm, AccelGcmKey
+from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, aes_check_keylen, u8_view
+from ciphers.algapi import CryptoAlg
+from ciphers.authenc import (
+    AUTHENC_HASHES,
+    Hmac,
+    crypto_authenc_setkey,
+)
+from ciphers.cbc import Cbc
+from ciphers.ccm import (
+    CCM_AES_IV_SIZE,
+    Ccm,
+    crypto_ccm_check_authsize,
+    crypto_rfc4309_check_authsize,
+    rfc4309_iv,
+    rfc4309_split_key,
+)
+from ciphers.chacha20poly1305 import (
+    ChaChaPoly,
+    chachapoly_split_key,
+    rfc7539esp_check_assoclen,
+)
+from ciphers.gcm import (
+    GCM_AES_IV_SIZE,
+    GCM_RFC4106_IV_SIZE,
+    GCM_RFC4543_IV_SIZE,
+    Gcm,
+    GcmKey,
+    crypto_gcm_check_authsize,
+    crypto_ipsec_check_assoclen,
+    crypto_rfc4106_check_authsize,
+    crypto_rfc4543_check_authsize,
+    rfc4106_nonce,
+    rfc4106_split_key,
+)
+from kmem import errno as E
+from kmem.access import buffer_views, gather
+from kmem.errno import KernelBug
+
+__all__ = [
+    "ACCEL_PRIORITY",
+    "AEAD_TEMPLATES",
+    "GENERIC_PRIORITY",
+    "AeadDriverBase",
+    "AeadImpl",
+    "AeadPlan",
+    "AuthencCore",
+    "aead_impls",
+]
+
+GENERIC_PRIORITY = 100
+ACCEL_PRIORITY = 300
+AEAD_TEMPLATES = ("gcm", "ccm", "chacha20poly1305", "authenc")
+RFC_ESP_IV_SIZE = 8
+
+Core = Any
+KeySched = Any
+
+
+@dataclass(frozen=True)
+class AeadPlan:
+    """What a driver does for one request, in this order:
+
+    1. ``copy_len`` bytes src -> dst, only when src and dst differ
+       (compared as the kernel does, ``req->src != req->dst``);
+    2. ``auth_len`` bytes from the start of src (of dst when
+       ``auth_from_dst``) into ``core.update_ad`` -- read in pieces;
+    3. decryption: read the tag at ``tag_offset`` of src; with
+       ``verify_first`` compare it now (-EBADMSG, nothing written);
+    4. ``data_len`` bytes from ``assoclen`` walked through
+       ``core.update(src, dst)`` (whole blocks when blocksize > 1); with
+       ``iv_out`` the walk's IV follows ``core.next_iv()``;
+    5. ``late_err``, if set, is returned now (no tag);
+    6. encryption: write ``core.finalize()[:authsize]`` at ``tag_offset``
+       of dst; decryption: compare (constant time) -> -EBADMSG.
+    """
+
+    core: Core
+    auth_len: int
+    data_len: int
+    tag_offset: int
+    copy_len: int = 0
+    auth_from_dst: bool = False
+    verify_first: bool = False
+    iv_out: bool = False
+    late_err: int = 0
+
+
+StartFn = Callable[[KeySched, bytes, int, int, int, bool], tuple[int, AeadPlan | None]]
+
+
+@dataclass(frozen=True)
+class AeadImpl:
+    """One AEAD implementation: its description (a fresh
+    :class:`CryptoAlg` per world from :meth:`make_alg`) and its
+    layout-agnostic parts.
+
+    - ``setkey(key)`` -> ``(0, key schedule)`` or ``(-EINVAL, None)``;
+    - ``setauthsize(authsize)`` -> 0 or -EINVAL (the template's hook, after
+      the API's 1..maxauthsize check);
+    - ``start(sched, iv, authsize, assoclen, cryptlen, decrypt)`` ->
+      ``(0, AeadPlan)`` or ``(-errno, None)`` for a request the template
+      rejects before touching any byte.
+    """
+
+    cra_name: str
+    cra_driver_name: str
+    template: str
+    cra_priority: int
+    cra_blocksize: int
+    ivsize: int
+    chunksize: int
+    maxauthsize: int
+    setkey: Callable[[bytes], tuple[int, KeySched]]
+    setauthsize: Callable[[int], int] | None
+    start: StartFn
+    accelerated: bool = False
+
+    def make_alg(self) -> CryptoAlg:
+        """A fresh ``struct aead_alg`` description for one registry."""
+        return CryptoAlg(self.cra_name, self.cra_driver_name, "aead",
+                         cra_priority=self.cra_priority, cra_blocksize=self.cra_blocksize,
+                         ivsize=self.ivsize, chunksize=self.chunksize,
+                         maxauthsize=self.maxauthsize, cra_module=self.template)
+
+
+class AeadDriverBase:
+    """The layout-agnostic half of an AEAD driver object as the worlds'
+    AEAD APIs expect it (``alg``, ``init``, ``setkey``, ``setauthsize``,
+    ``encrypt``, ``decrypt``).  A world's driver file subclasses it and
+    implements the buffer operations:
+
+    - ``same_buffers(req) -> bool``: src and dst are the same object;
+    - ``copy_prefix(req, nbytes) -> int``: src[0:nbytes] -> dst[0:nbytes];
+    - ``auth_prefix(req, core, nbytes, from_dst) -> int``: the first
+      nbytes of src (dst) into ``core.update_ad``, in pieces;
+    - ``read_tag(req, offset, n) -> (int, np.ndarray)`` (from src);
+    - ``write_tag(req, offset, tag) -> int`` (into dst);
+    - ``walk_data(req, core, decrypt, iv_out) -> int``: the data through
+      ``core.update`` with the world's skcipher walk.
+
+    Each returns 0 or -errno (a scatterlist never fails; user memory
+    behind an iov_iter may fault: -EFAULT).
+
+    The tfm context holds ``key`` (the key schedule, None until a setkey
+    succeeds)."""
+
+    def __init__(self, impl: AeadImpl) -> None:
+        if not isinstance(impl, AeadImpl):
+            raise TypeError(f"impl must be an AeadImpl, got {type(impl).__name__}")
+        self.impl = impl
+        self.alg = impl.make_alg()
+
+    def init(self, tfm: Any) -> int:
+        """``init_tfm``: no key yet."""
+        tfm.ctx.key = None
+        return 0
+
+    def setkey(self, ctx: Any, key: bytes) -> int:
+        """The template's setkey: 0 or -EINVAL (the old schedule is
+        dropped on error; the API sets NEED_KEY anyway)."""
+        err, sched = self.impl.setkey(bytes(key))
+        ctx.key = None if err else sched
+        return err
+
+    def setauthsize(self, ctx: Any, authsize: int) -> int:
+        """The template's setauthsize hook (0 when it has none)."""
+        fn = self.impl.setauthsize
+        return fn(authsize) if fn is not None else 0
+
+    def read_iv(self, iv: object) -> bytes:
+        """The ``ivsize`` bytes at ``req->iv`` (a bytearray, numpy array or
+        kernel address).  A NULL IV is the kernel's NULL dereference."""
+        if iv is None:
+            raise KernelBug(f"{self.alg.cra_driver_name}: NULL req->iv")
+        return gather(buffer_views(iv, self.impl.ivsize)).tobytes()
+
+    @staticmethod
+    def write_iv(view: np.ndarray | None, core: Core) -> None:
+        """Store the core's next IV in the walk's IV view (authenc's CBC)."""
+        if view is not None:
+            out = np.frombuffer(core.next_iv(), dtype=np.uint8)
+            view[:out.size] = out
+
+    # The world's buffer operations (see the class docstring).
+
+    def same_buffers(self, req: Any) -> bool:  # pragma: no cover - world hook
+        raise NotImplementedError
+
+    def copy_prefix(self, req: Any, nbytes: int) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def auth_prefix(self, req: Any, core: Core, nbytes: int,
+                    from_dst: bool) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def read_tag(self, req: Any, offset: int,
+                 n: int) -> tuple[int, np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    def write_tag(self, req: Any, offset: int, tag: bytes) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def walk_data(self, req: Any, core: Core, decrypt: bool,
+                  iv_out: bool) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    # The template's request, once for both worlds.
+
+    def plan(self, req: Any, decrypt: bool) -> tuple[int, AeadPlan | None]:
+        """Build the request's plan from the tfm's key and authsize."""
+        tfm = req.base.tfm
+        return self.impl.start(tfm.ctx.key, self.read_iv(req.iv), tfm.authsize,
+                               req.assoclen, req.cryptlen, decrypt)
+
+    def run(self, req: Any, rq: AeadPlan, decrypt: bool) -> int:
+        """Execute a plan (see :class:`AeadPlan` for the steps)."""
+        authsize = req.base.tfm.authsize
+        err = 0
+        if rq.copy_len and not self.same_buffers(req):
+            err = self.copy_prefix(req, rq.copy_len)
+        if not err and rq.auth_len:
+            err = self.auth_prefix(req, rq.core, rq.auth_len, rq.auth_from_dst)
+        tag = None
+        if not err and decrypt:
+            err, tag = self.read_tag(req, rq.tag_offset, authsize)
+            if not err and rq.verify_first and not rq.core.verify(tag):
+                return -E.EBADMSG
+        if not err and rq.data_len:
+            err = self.walk_data(req, rq.core, decrypt, rq.iv_out)
+        if err or rq.late_err:
+            return err or rq.late_err
+        if not decrypt:
+            return self.write_tag(req, rq.tag_offset, rq.core.finalize()[:authsize])
+        if not rq.verify_first and not rq.core.verify(tag):
+            return -E.EBADMSG
+        return 0
+
+    def crypt(self, req: Any, decrypt: bool) -> int:
+        err, rq = self.plan(req, decrypt)
+        if err:
+            return err
+        return self.run(req, rq, decrypt)
+
+    def encrypt(self, req: Any) -> int:
+        return self.crypt(req, False)
+
+    def decrypt(self, req: Any) -> int:
+        return self.crypt(req, True)
+
+
+# ------------------------------------------------------------------ authenc
+
+class AuthencCore:
+    """One ``authenc(hmac(shaN),cbc(aes))`` request with the AEAD core
+    interface: ``update_ad`` feeds the HMAC only; ``update(src, dst)``
+    runs CBC and, when encrypting, MACs the ciphertext it wrote (the
+    template hashes dst after the skcipher finished: same bytes).  When
+    decrypting the template MACs and verifies the source *before*
+    decrypting, so the driver feeds AD ‖ ciphertext through ``update_ad``
+    and ``update`` only decrypts.  ``update`` takes whole blocks, as the
+    kernel's walk hands CBC; ``next_iv`` is CBC's IV output."""
+
+    __slots__ = ("_cbc", "_decrypt", "_mac")
+
+    def __init__(self, mac: Hmac, cbc: Any, *, decrypt: bool = False) -> None:
+        self._mac = mac
+        self._cbc = cbc
+        self._decrypt = decrypt
+
+    def update_ad(self, data: Any) -> None:
+        self._mac.update(data)
+
+    def update(self, src: Any, dst: Any) -> None:
+        s = u8_view(src, "src")
+        if s.size % AES_BLOCK_SIZE:
+            raise ValueError(f"update: {s.size} bytes is not a whole number of blocks")
+        self._cbc.update(s, dst)
+        if not self._decrypt:
+            self._mac.update(dst)
+
+    def finalize(self) -> bytes:
+        """The full HMAC digest (the driver truncates to authsize)."""
+        return self._mac.final()
+
+    def verify(self, tag: Any) -> bool:
+        return self._mac.verify(tag)
+
+    def next_iv(self) -> bytes:
+        return self._cbc.next_iv()
+
+
+# ------------------------------------------------------------------ key setup
+
+def _gcm_setkey(key: bytes) -> tuple[int, KeySched]:
+    if not aes_check_keylen(len(key)):
+        return -E.EINVAL, None
+    return 0, GcmKey(key)
+
+
+def _gcm_accel_setkey(key: bytes) -> tuple[int, KeySched]:
+    if not aes_check_keylen(len(key)):
+        return -E.EINVAL, None
+    return 0, AccelGcmKey(key)
+
+
+def _ccm_setkey(key: bytes) -> tuple[int, KeySched]:
+    if not aes_check_keylen(len(key)):
+        return -E.EINVAL, None
+    return 0, AesBlockCipher(key)
+
+
+def _ccm_accel_setkey(key: bytes) -> tuple[int, KeySched]:
+    if not aes_check_keylen(len(key)):
+        return -E.EINVAL, None
+    return 0, key
+
+
+def _salted(split: Callable[[bytes], tuple[int, bytes, bytes]],
+            inner: Callable[[bytes], tuple[int, KeySched]]) -> Callable[[bytes],
+                                                                       tuple[int, KeySched]]:
+    """rfc4106/rfc4543/rfc4309 setkey: split the salt off the end (too
+    short: -EINVAL), then the child's setkey on the rest."""
+    def setkey(key: bytes) -> tuple[int, KeySched]:
+        err, aes_key, salt = split(key)
+        if err:
+            return err, None
+        err, sched = inner(aes_key)
+        return (err, None) if err else (0, (sched, salt))
+    return setkey
+
+
+def _chachapoly_setkey(saltlen: int) -> Callable[[bytes], tuple[int, KeySched]]:
+    def setkey(key: bytes) -> tuple[int, KeySched]:
+        err, ckey, salt = chachapoly_split_key(key, saltlen)
+        return (err, None) if err else (0, (ckey, salt))
+    return setkey
+
+
+def _authenc_setkey(hash_name: str, accel: bool) -> Callable[[bytes], tuple[int, KeySched]]:
+    def setkey(key: bytes) -> tuple[int, KeySched]:
+        err, mac, enckey = crypto_authenc_setkey(hash_name, key)
+        if err:
+            return err, None
+        return 0, (mac, enckey if accel else AesBlockCipher(enckey))
+    return setkey
+
+
+# ------------------------------------------------------------------ requests
+
+def _ptlen(authsize: int, cryptlen: int, decrypt: bool) -> int:
+    return cryptlen - authsize if decrypt else cryptlen
+
+
+def _gcm_start(accel: bool) -> StartFn:
+    cls = AccelGcm if accel else Gcm
+
+    def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
+              decrypt: bool) -> tuple[int, AeadPlan | None]:
+        n = _ptlen(authsize, cryptlen, decrypt)
+        return 0, AeadPlan(cls(k, iv, decrypt=decrypt), assoclen, n, assoclen + n)
+    return start
+
+
+def _rfc4106_start(accel: bool) -> StartFn:
+    cls = AccelGcm if accel else Gcm
+
+    def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
+              decrypt: bool) -> tuple[int, AeadPlan | None]:
+        err = crypto_ipsec_check_assoclen(assoclen)
+        if err:
+            return err, None
+        sched, salt = k
+        n = _ptlen(authsize, cryptlen, decrypt)
+        core = cls(sched, rfc4106_nonce(salt, iv), decrypt=decrypt)
+        return 0, AeadPlan(core, assoclen - RFC_ESP_IV_SIZE, n, assoclen + n)
+    return start
+
+
+def _rfc4543_start(accel: bool) -> StartFn:
+    cls = AccelGcm if accel else Gcm
+
+    def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
+              decrypt: bool) -> tuple[int, AeadPlan | None]:
+        err = crypto_ipsec_check_assoclen(assoclen)
+        if err:
+            return err, None
+        sched, salt = k
+        n = assoclen + _ptlen(authsize, cryptlen, decrypt)
+        core = cls(sched, rfc4106_nonce(salt, iv), decrypt=decrypt)
+        return 0, AeadPlan(core, n, 0, n, copy_len=n)
+    return start
+
+
+def _ccm_request(accel: bool, k: KeySched, iv: bytes, authsize: int, adlen: int, n: int,
+                 decrypt: bool) -> tuple[int, Core]:
+    cls = AccelCcm if accel else Ccm
+    return cls.new(k, iv, authsize, adlen, n, decrypt=decrypt)
+
+
+def _ccm_start(accel: bool) -> StartFn:
+    def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
+              decrypt: bool) -> tuple[int, AeadPlan | None]:
+        n = _ptlen(authsize, cryptlen, decrypt)
+        err, core = _ccm_request(accel, k, iv, authsize, assoclen, n, decrypt)
+        if err:
+            return err, None
+        return 0, AeadPlan(core, assoclen, n, assoclen + n)
+    return start
+
+
+def _rfc4309_start(accel: bool) -> StartFn:
+    def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
+              decrypt: bool) -> tuple[int, AeadPlan | None]:
+        err = crypto_ipsec_check_assoclen(assoclen)
+        if err:
+            return err, None
+        sched, salt = k
+        n = _ptlen(authsize, cryptlen, decrypt)
+        adlen = assoclen - RFC_ESP_IV_SIZE
+        err, core = _ccm_request(accel, sched, rfc4309_iv(salt, iv), authsize, adlen, n,
+                                 decrypt)
+        if err:
+            return err, None
+        return 0, AeadPlan(core, adlen, n, assoclen + n)
+    return start
+
+
+def _chachapoly_start(accel: bool, esp: bool) -> StartFn:
+    cls = AccelChaChaPoly if accel else ChaChaPoly
+
+    def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
+              decrypt: bool) -> tuple[int, AeadPlan | None]:
+        key, salt = k
+        n = _ptlen(authsize, cryptlen, decrypt)
+        adlen, late = assoclen, 0
+        if esp:
+            err, adlen = rfc7539esp_check_assoclen(assoclen)
+            if err and decrypt:
+                return err, None
+            late = err
+        core = cls(key, salt + iv, decrypt=decrypt)
+        return 0, AeadPlan(core, adlen, n, assoclen + n, late_err=late)
+    return start
+
+
+def _authenc_start(accel: bool) -> StartFn:
+    cbc_cls = AccelCbc if accel else Cbc
+
+    def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
+              decrypt: bool) -> tuple[int, AeadPlan | None]:
+        mac_key, enc = k
+        n = _ptlen(authsize, cryptlen, decrypt)
+        core = AuthencCore(mac_key.new(), cbc_cls(enc, iv, not decrypt), decrypt=decrypt)
+        if decrypt:
+            return 0, AeadPlan(core, assoclen + n, n, assoclen + n, verify_first=True,
+                               iv_out=True)
+        return 0, AeadPlan(core, assoclen, n, assoclen + n, copy_len=assoclen,
+                           auth_from_dst=True, iv_out=True)
+    return start
+
+
+# ------------------------------------------------------------------ the table
+
+_GCM_GENERIC = "gcm_base(ctr(aes-generic),ghash-generic)"
+_CCM_GENERIC = "ccm_base(ctr(aes-generic),cbcmac(aes-generic))"
+_GCM_ACCEL = "gcm-aes-openssl"
+_CCM_ACCEL = "ccm-aes-pycryptodome"
+_CHACHAPOLY_GENERIC = "(chacha20-generic,poly1305-generic)"
+_CHACHAPOLY_ACCEL = "(chacha20-openssl,poly1305-openssl)"
+
+
+def _gcm_family(accel: bool) -> list[AeadImpl]:
+    child = _GCM_ACCEL if accel else _GCM_GENERIC
+    prio = ACCEL_PRIORITY if accel else GENERIC_PRIORITY
+    setkey = _gcm_accel_setkey if accel else _gcm_setkey
+
+    def rfc_authsize(check: Callable[[int], int]) -> Callable[[int], int]:
+        # The wrapper's own rule, then the child gcm's.
+        return lambda a: check(a) or crypto_gcm_check_authsize(a)
+
+    return [
+        AeadImpl("gcm(aes)", child, "gcm", prio, 1, GCM_AES_IV_SIZE, AES_BLOCK_SIZE, 16,
+                 setkey, crypto_gcm_check_authsize, _gcm_start(accel), accel),
+        AeadImpl("rfc4106(gcm(aes))", f"rfc4106({child})", "gcm", prio, 1,
+                 GCM_RFC4106_IV_SIZE, AES_BLOCK_SIZE, 16, _salted(rfc4106_split_key, setkey),
+                 rfc_authsize(crypto_rfc4106_check_authsize), _rfc4106_start(accel), accel),
+        AeadImpl("rfc4543(gcm(aes))", f"rfc4543({child})", "gcm", prio, 1,
+                 GCM_RFC4543_IV_SIZE, AES_BLOCK_SIZE, 16, _salted(rfc4106_split_key, setkey),
+                 rfc_authsize(crypto_rfc4543_check_authsize), _rfc4543_start(accel), accel),
+    ]
+
+
+def _ccm_family(accel: bool) -> list[AeadImpl]:
+    child = _CCM_ACCEL if accel else _CCM_GENERIC
+    prio = ACCEL_PRIORITY if accel else GENERIC_PRIORITY
+    setkey = _ccm_accel_setkey if accel else _ccm_setkey
+    return [
+        AeadImpl("ccm(aes)", child, "ccm", prio, 1, CCM_AES_IV_SIZE, AES_BLOCK_SIZE, 16,
+                 setkey, crypto_ccm_check_authsize, _ccm_start(accel), accel),
+        AeadImpl("rfc4309(ccm(aes))", f"rfc4309({child})", "ccm", prio, 1, RFC_ESP_IV_SIZE,
+                 AES_BLOCK_SIZE, 16, _salted(rfc4309_split_key, setkey),
+                 lambda a: crypto_rfc4309_check_authsize(a) or crypto_ccm_check_authsize(a),
+                 _rfc4309_start(accel), accel),
+    ]
+
+
+def _poly_authsize(authsize: int) -> int:
+    return 0 if authsize == 16 else -E.EINVAL
+
+
+def _chachapoly_family(accel: bool) -> list[AeadImpl]:
+    tail = _CHACHAPOLY_ACCEL if accel else _CHACHAPOLY_GENERIC
+    prio = ACCEL_PRIORITY if accel else GENERIC_PRIORITY
+    return [
+        AeadImpl("rfc7539(chacha20,poly1305)", f"rfc7539{tail}", "chacha20poly1305", prio, 1,
+                 12, 64, 16, _chachapoly_setkey(0), _poly_authsize,
+                 _chachapoly_start(accel, False), accel),
+        AeadImpl("rfc7539esp(chacha20,poly1305)", f"rfc7539esp{tail}", "chacha20poly1305",
+                 prio, 1, RFC_ESP_IV_SIZE, 64, 16, _chachapoly_setkey(4), _poly_authsize,
+                 _chachapoly_start(accel, True), accel),
+    ]
+
+
+def _authenc_family(accel: bool) -> list[AeadImpl]:
+    cbc = "cbc-aes-openssl" if accel else "cbc(aes-generic)"
+    cbc_prio = ACCEL_PRIORITY if accel else GENERIC_PRIORITY
+    out = []
+    for h in ("sha1", "sha256", "sha512"):
+        out.append(AeadImpl(
+            f"authenc(hmac({h}),cbc(aes))", f"authenc(hmac({h}-generic),{cbc})", "authenc",
+            cbc_prio * 10 + GENERIC_PRIORITY, AES_BLOCK_SIZE, AES_BLOCK_SIZE, AES_BLOCK_SIZE,
+            AUTHENC_HASHES[h][0], _authenc_setkey(h, accel), None, _authenc_start(accel),
+            accel))
+    return out
+
+
+_FAMILIES: dict[str, Callable[[bool], list[AeadImpl]]] = {
+    "gcm": _gcm_family,
+    "ccm": _ccm_family,
+    "chacha20poly1305": _chachapoly_family,
+    "authenc": _authenc_family,
+}
+_IMPLS: dict[str, list[AeadImpl]] = {t: f(False) + f(True) for t, f in _FAMILIES.items()}
+
+
+def aead_impls(template: str | None = None) -> list[AeadImpl]:
+    """The implementations of one kernel template file ("gcm", "ccm",
+    "chacha20poly1305", "authenc"), or of all of them: generic first,
+    then accelerated."""
+    if template is None:
+        return [i for lst in _IMPLS.values() for i in lst]
+    if template not in _IMPLS:
+        raise ValueError(f"template must be one of {AEAD_TEMPLATES}, got {template!r}")
+    return list(_IMPLS[template])
+

@@ -1,0 +1,14 @@
+"""The ccm AEAD drivers on scatterlists (crypto/ccm.c: "ccm(aes)", "rfc4309(ccm(aes))"),
+generic and accelerated.
+
+The template's request plan is in ``ciphers.aead_algs``; the scatterlist
+buffer operations are :class:`sgl.gcm.AeadTemplateDriver`'s.
+"""
+
+from __future__ import annotations
+
+from sgl.gcm import AeadTemplateDriver, register_aead_template
+
+__all__ = ["AeadTemplateDriver", "drivers"]
+
+drivers = register_aead_template("ccm")
