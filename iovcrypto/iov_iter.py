@@ -60,6 +60,7 @@ from kmem import (
     pagefault_disabled,
     pagefault_enable,
 )
+from kmem import stats as _stats
 from kmem.folio_queue import PAGEVEC_SIZE, FolioQueue
 
 # Initialisers.
@@ -212,8 +213,11 @@ def _to_iter(src: Any, n: int, i: iov_iter) -> int:
     if user_backed_iter(i):
         _might_fault()
     data = None if i.iter_type == ITER_DISCARD else _one_array(src(n))
-    return iterate_and_advance(i, n, data, _copy_to_user_iter, _memcpy_to_iter,
+    done = iterate_and_advance(i, n, data, _copy_to_user_iter, _memcpy_to_iter,
                                page_steps=False)
+    if _stats.ON and data is not None:
+        _stats.note_copy(done)
+    return done
 
 
 def _from_iter(dst: Any, n: int, i: iov_iter, fault: bool = True) -> int:
@@ -226,8 +230,11 @@ def _from_iter(dst: Any, n: int, i: iov_iter, fault: bool = True) -> int:
         return iterate_and_advance(i, n, None, _copy_from_user_iter, _memcpy_from_iter)
     views = dst(n)
     if len(views) == 1:
-        return iterate_and_advance(i, n, views[0], _copy_from_user_iter, _memcpy_from_iter,
+        done = iterate_and_advance(i, n, views[0], _copy_from_user_iter, _memcpy_from_iter,
                                    page_steps=False)
+        if _stats.ON:
+            _stats.note_copy(done)
+        return done
     # A physically scattered destination: copy into one buffer, then
     # scatter exactly the bytes the walk produced.
     tmp = np.empty(n, dtype=np.uint8)
@@ -240,6 +247,8 @@ def _from_iter(dst: Any, n: int, i: iov_iter, fault: bool = True) -> int:
         k = min(len(v), done - pos)
         v[:k] = tmp[pos:pos + k]
         pos += k
+    if _stats.ON:
+        _stats.note_copy(done)
     return done
 
 

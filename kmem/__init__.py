@@ -185,6 +185,7 @@ from kmem.slab import (
     ksize,
     kzalloc,
 )
+from kmem.stats import CostCounters, classify_allocations, cost_counters
 from kmem.uaccess import clear_user, copy_from_user, copy_to_user
 from kmem.util import kmemdup, kvfree, kvmalloc, kvzalloc, virt_to_page
 from kmem.vmalloc import (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kmem import stats as _stats
 from kmem.errno import KernelBug
 from kmem.mm_types import PAGE_SHIFT, PAGE_SIZE, Kind, Page
 from kmem.page_alloc import (
@@ -202,6 +203,8 @@ def copy_views(dst: list[np.ndarray], src: list[np.ndarray]) -> int:
     Overlapping memory behaves as memmove for a single pair of views; for
     scattered overlapping runs the copy is done through a gathered copy of
     the source."""
+    if _stats.ON:
+        _stats.note_copy(sum(len(v) for v in src))
     if len(src) == 1 and len(dst) == 1:
         dst[0][:] = src[0]
         return len(src[0])
@@ -220,6 +223,8 @@ def copy_views(dst: list[np.ndarray], src: list[np.ndarray]) -> int:
 
 def gather(views: list[np.ndarray]) -> np.ndarray:
     """One contiguous copy of the bytes of ``views``."""
+    if _stats.ON and views:
+        _stats.note_copy(sum(len(v) for v in views))
     if not views:
         return _scratch(0)
     return views[0].copy() if len(views) == 1 else np.concatenate(views)

@@ -9,6 +9,7 @@ put_page().
 
 from __future__ import annotations
 
+from kmem import stats as _stats
 from kmem.errno import EFAULT, EINVAL, EREMOTEIO
 from kmem.mm_types import PAGE_SHIFT, PAGE_SIZE, Kind, Page
 from kmem.mmap import VM_PFNMAP, access_ok, current_mm
@@ -74,6 +75,8 @@ def _gup(start: int, nr_pages: int, gup_flags: int, pin: bool, what: str) -> tup
             ledger.pins[folio] = ledger.pins.get(folio, 0) + 1
     if not pages:
         return err, []
+    if _stats.ON:
+        (_stats.note_pin if pin else _stats.note_ref)(len(pages))
     return len(pages), pages
 
 

@@ -8,6 +8,7 @@ left mapped at the end, and device memory is never mapped for the CPU.
 
 from __future__ import annotations
 
+from kmem import stats as _stats
 from kmem.access import Buffer, buffer_views, copy_views, page_views
 from kmem.mm_types import PAGE_SIZE, Kind, Page
 from kmem.page_alloc import page_address
@@ -19,6 +20,8 @@ def _map(page: Page, atomic: bool) -> int:
     if page.kind is Kind.DEVICE:
         report(DEVICE_ACCESS, f"kmap of device memory {page!r}")
     vaddr = page_address(page)
+    if _stats.ON:
+        _stats.note_kmap()
     ledger.kmaps.append((vaddr, page, atomic))
     if atomic:
         pagefault_disable()
@@ -28,6 +31,8 @@ def _map(page: Page, atomic: bool) -> int:
 
 def _unmap(vaddr: int, what: str) -> None:
     base = vaddr & ~(PAGE_SIZE - 1)
+    if _stats.ON:
+        _stats.note_kunmap()
     if not ledger.kmaps:
         report(KMAP_UNBALANCED, f"{what}({vaddr:#x}) with nothing mapped")
         return

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kmem import stats as _stats
 from kmem.errno import KernelBug
 from kmem.mm_types import (
     __GFP_COMP,
@@ -158,19 +159,27 @@ def alloc_pages(gfp: int, order: int) -> Page | None:
     The block is always returned as a compound page (a folio), as if
     __GFP_COMP were given: the model has no non-compound high-order pages.
     """
+    if _stats.ON:
+        _stats.note_alloc(PAGE_SIZE << order)
     return _alloc_folio(gfp | __GFP_COMP, order, Kind.PAGE)
 
 
 def alloc_page(gfp: int) -> Page | None:
+    if _stats.ON:
+        _stats.note_alloc(PAGE_SIZE)
     return _alloc_folio(gfp, 0, Kind.PAGE)
 
 
 def folio_alloc(gfp: int, order: int) -> Folio | None:
+    if _stats.ON:
+        _stats.note_alloc(PAGE_SIZE << order)
     return _alloc_folio(gfp, order, Kind.PAGE)
 
 
 def __get_free_pages(gfp: int, order: int) -> int:
     """The direct-map address of a fresh block, or 0."""
+    if _stats.ON:
+        _stats.note_alloc(PAGE_SIZE << order)
     folio = _alloc_folio(gfp, order, Kind.PAGE)
     return 0 if folio is None else page_address(folio)
 
@@ -399,6 +408,8 @@ def folio_get(folio: Folio) -> None:
     elif kind is Kind.USER and folio._pincount == 0 and folio._refcount <= 1:
         # A user page is only the mapping's until GUP hands it out.
         report(REF_FORBIDDEN, f"get_page() on user page {folio!r} that was not pinned or gotten")
+    if _stats.ON:
+        _stats.note_ref()
     folio._refcount += 1
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kmem import stats as _stats
 from kmem.mm_types import __GFP_ZERO, PAGE_SHIFT, PAGE_SIZE, Folio, Kind
 from kmem.page_alloc import (
     POISON_FREE,
@@ -70,6 +71,8 @@ def kmalloc(size: int, gfp: int) -> int:
     """``kmalloc()``: the address of ``size`` bytes of slab memory, 0 (NULL)
     on failure, ZERO_SIZE_PTR for size 0."""
     size = _check_size(size)
+    if _stats.ON:
+        _stats.note_alloc(size)
     if size == 0:
         return ZERO_SIZE_PTR
     if size > KMALLOC_MAX_SIZE:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kmem import stats as _stats
 from kmem.mm_types import __GFP_ZERO, GFP_KERNEL, PAGE_SHIFT, PAGE_SIZE, Kind, Page
 from kmem.page_alloc import (
     _alloc_folio,
@@ -99,6 +100,8 @@ def _alloc_area(size: int, gfp: int, kind: Kind) -> VmArea | None:
 
 
 def __vmalloc(size: int, gfp: int) -> int:
+    if _stats.ON:
+        _stats.note_alloc(size)
     area = _alloc_area(size, gfp, Kind.VMALLOC)
     return 0 if area is None else area.addr
 

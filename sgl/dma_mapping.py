@@ -33,6 +33,7 @@ import numpy as np
 import kmem
 from kmem import PAGE_SHIFT, PAGE_SIZE, KernelBug, Kind
 from kmem import errno as E
+from kmem import stats as _stats
 from kmem.access import page_views
 from kmem.page_alloc import should_fail_alloc
 from sgl.scatterlist import Scatterlist, ScatterlistPtr, _need, for_each_sg, sg_page
@@ -221,6 +222,8 @@ def dma_map_sg_attrs(dev: Device, sg: ScatterlistPtr, nents: int, dir: int,
     """``dma_map_sg_attrs()``: the number of DMA segments written into the
     first entries of ``sg``, or 0 on any failure."""
     ret = __dma_map_sg_attrs(dev, sg, nents, dir, attrs)
+    if ret > 0 and _stats.ON:
+        _stats.note_dma_segments(ret)
     return ret if ret > 0 else 0
 
 

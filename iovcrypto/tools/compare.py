@@ -1,0 +1,598 @@
+"""``iovcrypto compare``: the same operation through every path between the
+two worlds, side by side (DESIGN §8-9).
+
+For each algorithm and buffer layout, one encryption of the same key, IV,
+AD and plaintext, out of place, through:
+
+- ``a:extract`` -- a caller that holds an iov_iter and must build a
+  scatterlist today (extract_iter_to_sg + the scatterlist API, pins
+  released after, as AF_ALG and SMB do);
+- ``b:sg`` -- the scatterlist API, the caller already holding scatterlists;
+- ``c:iter`` -- the iov_iter API, the caller holding iov_iters;
+- ``d:sg>it`` -- the scatterlist API served through the bridge by the
+  iov_iter world's driver;
+- ``e:it>sg`` -- the iov_iter API served through the bridge by the
+  scatterlist world's driver.
+
+Outputs (the text, the tag, the IV output) must be equal on every path
+that ran: a difference is reported and the exit status is 1.  For each
+path: median time per operation, and the kmem cost counters
+(kmem.stats) of one operation: copies and bytes copied, kmaps, references
+and pins taken, descriptor bytes, allocations, bounce buffers; plus
+``segs``, the descriptor entries handed to the driver (scatterlist
+entries or iterator segments, src + dst).  What each path measures is only
+what differs between the paths: the descriptors' construction and
+teardown and the crypto call; the buffers, tfms and requests exist before.
+
+Layouts (``--layout``): ``contiguous`` (one physically contiguous block:
+one KVEC segment / one multi-page sg entry), ``pages`` (separate pages:
+BVEC / one entry per page), ``fragmented`` (odd-sized kmalloc pieces:
+KVEC / sg_set_buf), ``user`` (user memory at an odd offset: UBUF; the
+scatterlist caller pinned the pages beforehand), ``folioq`` (folios of
+mixed orders: FOLIOQ / one entry per folio).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+
+import click
+import numpy as np
+
+import kmem
+from ciphers.authenc import authenc_key_blob
+from iovcrypto import (
+    ITER_DEST,
+    ITER_SOURCE,
+    bio_vec,
+    iov_iter,
+    iov_iter_bvec,
+    iov_iter_folio_queue,
+    iov_iter_kvec,
+    iov_iter_ubuf,
+    kvec,
+)
+from kmem import PAGE_SIZE
+from kmem import __free_page as free_page
+from kmem import __free_pages as free_pages
+from sgl import sg_array, sg_init_table, sg_mark_end, sg_set_buf, sg_set_page
+from shims import bridge
+from shims.bridge import bridge_driver_name, iter_to_sg_table, release_sg_table, world_module
+
+LAYOUTS = ("contiguous", "pages", "fragmented", "user", "folioq")
+PATHS = ("a:extract", "b:sg", "c:iter", "d:sg>it", "e:it>sg")
+PATH_DESC = {
+    "a:extract": "iov_iter caller: extract_iter_to_sg + scatterlist API",
+    "b:sg": "scatterlist caller: scatterlist API",
+    "c:iter": "iov_iter caller: iov_iter API",
+    "d:sg>it": "scatterlist API -> bridge -> iov_iter driver",
+    "e:it>sg": "iov_iter API -> bridge -> scatterlist driver",
+}
+# Where allocations are descriptors or bounce buffers (kmem.stats).
+ALLOC_CLASSES = {
+    "sgl.sg_table": "descriptor", "sgl.sg_pool": "descriptor", "sgl.sg_split": "descriptor",
+    "shims.sg_iter": "descriptor", "iovcrypto.iov_iter_import": "descriptor",
+    "sgl.skcipher_walk": "bounce", "iovcrypto.skcipher_walk": "bounce",
+}
+_FRAG = (1, 15, 17, 100, 333, 4095, 64, 2000, 700, 9, 1500)
+_ORDERS = (2, 0, 1, 3)
+
+
+# Layouts: the same bytes described both ways.
+
+class Layout:
+    """``total`` bytes of one memory layout, with the views of its bytes,
+    a fresh iov_iter over it, and a scatterlist over it."""
+
+    def __init__(self, kind: str, total: int) -> None:
+        self.kind, self.total = kind, total
+        self._free: list = []
+        self.pieces: list[tuple[kmem.Page, int, int]] = []    # (page, offset, len)
+        self.kvecs: list[kvec] = []
+        self.uaddr = 0
+        self.folioq = None
+        getattr(self, "_" + kind)()
+
+    def _contiguous(self) -> None:
+        order = max(0, (-(-self.total // PAGE_SIZE) - 1).bit_length())
+        page = kmem.alloc_pages(kmem.GFP_KERNEL, order)
+        self._free.append(lambda: free_pages(page, order))
+        self.pieces = [(page, 0, self.total)]
+        self.kvecs = [kvec(kmem.page_address(page), self.total)]
+
+    def _pages(self) -> None:
+        left = self.total
+        while left > 0:
+            page = kmem.alloc_page(kmem.GFP_KERNEL)
+            self._free.append(lambda p=page: free_page(p))
+            n = min(left, PAGE_SIZE)
+            self.pieces.append((page, 0, n))
+            left -= n
+
+    def _fragmented(self) -> None:
+        left, k = self.total, 0
+        while left > 0:
+            n = min(left, _FRAG[k % len(_FRAG)])
+            addr = kmem.kmalloc(n, kmem.GFP_KERNEL)
+            self._free.append(lambda a=addr: kmem.kfree(a))
+            self.kvecs.append(kvec(addr, n))
+            left -= n
+            k += 1
+
+    def _user(self) -> None:
+        mm = kmem.current_mm()
+        length = self.total + 2 * PAGE_SIZE
+        base = mm.mmap(length)
+        self._free.append(lambda: mm.munmap(base, length))
+        self.uaddr = base + 100
+
+    def _folioq(self) -> None:
+        folios, left, k = [], self.total, 0
+        while left > 0:
+            f = kmem.folio_alloc(kmem.GFP_KERNEL, _ORDERS[k % len(_ORDERS)])
+            self._free.append(lambda f=f: kmem.folio_put(f))
+            folios.append(f)
+            n = min(left, kmem.folio_size(f))
+            self.pieces.append((f, 0, n))
+            left -= n
+            k += 1
+        self.folioq = kmem.folioq_from_folios(folios)
+
+    def views(self, write: bool = False) -> list[np.ndarray]:
+        if self.kind == "user":
+            return kmem.current_mm().user_views(self.uaddr, self.total, write)[0]
+        if self.kvecs:
+            return [v for kv in self.kvecs for v in kmem.virt_views(kv.iov_base, kv.iov_len,
+                                                                    write=write)]
+        return [v for p, o, n in self.pieces for v in kmem.page_views(p, o, n, write=write)]
+
+    def write(self, data: np.ndarray) -> None:
+        kmem.copy_views(self.views(True), [data])
+
+    def read(self, off: int, n: int) -> bytes:
+        return np.concatenate(self.views())[off:off + n].tobytes() if n else b""
+
+    def iter(self, direction: int) -> iov_iter:
+        it = iov_iter()
+        if self.kind == "user":
+            iov_iter_ubuf(it, direction, self.uaddr, self.total)
+        elif self.kind == "folioq":
+            iov_iter_folio_queue(it, direction, self.folioq, 0, 0, self.total)
+        elif self.kvecs:
+            iov_iter_kvec(it, direction, list(self.kvecs), len(self.kvecs), self.total)
+        else:
+            bv = [bio_vec(p, n, o) for p, o, n in self.pieces]
+            iov_iter_bvec(it, direction, bv, len(bv), self.total)
+        return it
+
+    def sg(self, write: bool) -> tuple[object, int, list]:
+        """A scatterlist over the bytes (user pages pinned for it): ``(first
+        entry, entries, pinned pages)``."""
+        pinned: list = []
+        pieces = self.pieces
+        if self.kind == "user":
+            first = self.uaddr & ~(PAGE_SIZE - 1)
+            npages = -(-(self.uaddr + self.total - first) // PAGE_SIZE)
+            _ret, pinned = kmem.pin_user_pages_fast(first, npages, kmem.FOLL_WRITE if write else 0)
+            off, left, pieces = self.uaddr - first, self.total, []
+            for p in pinned:
+                n = min(left, PAGE_SIZE - off)
+                pieces.append((p, off, n))
+                left -= n
+                off = 0
+        arr = sg_array(max(1, len(pieces) or len(self.kvecs)))
+        sg_init_table(arr, len(arr))
+        if self.kvecs and self.kind != "contiguous":
+            for sg, kv in zip(arr, self.kvecs, strict=True):
+                sg_set_buf(sg, kv.iov_base, kv.iov_len)
+        else:
+            for sg, (p, o, n) in zip(arr, pieces, strict=True):
+                sg_set_page(sg, p, n, o)
+        sg_mark_end(arr[-1])
+        return arr[0], len(arr), pinned
+
+    def free(self) -> None:
+        for f in reversed(self._free):
+            f()
+        self._free.clear()
+
+
+# One algorithm on one layout.
+
+@dataclass
+class PathResult:
+    path: str
+    driver: str = ""
+    status: str = "n/a"          # ok, mismatch, error, n/a
+    err: int = 0
+    time_us: float = 0.0
+    segments: int = 0
+    counters: dict = field(default_factory=dict)
+    output: bytes = b""
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "description": PATH_DESC[self.path], "driver": self.driver,
+                "status": self.status, "err": self.err, "time_us": round(self.time_us, 2),
+                "segments": self.segments, "counters": self.counters}
+
+
+def _natives(world: str, alg_type: str, name: str) -> str | None:
+    """The driver allocation by ``name`` would give among native drivers."""
+    reg = bridge.world_registry(world)
+    best = None
+    for alg, impl in (reg.algorithms(alg_type) if reg is not None else []):
+        if alg.cra_name == name and not bridge.is_bridge(impl) and (
+                best is None or alg.cra_priority > best.cra_priority):
+            best = alg
+    return None if best is None else best.cra_driver_name
+
+
+def algorithms(patterns: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """``(cra_name, type)`` of every algorithm either world registers."""
+    seen: dict[str, str] = {}
+    for world in bridge.WORLDS:
+        reg = bridge.world_registry(world)
+        for alg_type in ("skcipher", "aead"):
+            for alg, impl in (reg.algorithms(alg_type) if reg is not None else []):
+                if not bridge.is_bridge(impl):
+                    seen.setdefault(alg.cra_name, alg_type)
+    out = sorted(seen.items())
+    if patterns:
+        out = [(n, t) for n, t in out if any(fnmatch.fnmatchcase(n, p) or n == p
+                                             for p in patterns)]
+    return out
+
+
+class _Op:
+    """Key, IV, lengths and the API calls of one algorithm in one world."""
+
+    def __init__(self, name: str, alg_type: str, size: int, rng: np.random.Generator) -> None:
+        self.name, self.type, self.rng = name, alg_type, rng
+        self.sg_driver = _natives("sg", alg_type, name)
+        self.it_driver = _natives("iter", alg_type, name)
+        ref = self.sg_driver or self.it_driver
+        world = "sg" if self.sg_driver else "iter"
+        mod = world_module(world, alg_type)
+        tfm = getattr(mod, f"crypto_alloc_{alg_type}")(ref)
+        alg = tfm.alg
+        bs = max(1, alg.cra_blocksize)
+        self.n = max(size - size % bs, 16 if bs > 1 else 0)
+        self.ivsize = alg.ivsize
+        self.assoclen = 16 if alg_type == "aead" else 0
+        self.authsize = tfm.authsize if alg_type == "aead" else 0
+        self.key = self._key(mod, tfm, alg)
+        getattr(mod, f"crypto_free_{alg_type}")(tfm)
+        iv = rng.integers(0, 256, self.ivsize, dtype=np.uint8)
+        if name.startswith("ccm("):
+            iv[0] = 3                        # L' = 3: a 4-byte length field
+        self.iv = iv.tobytes()
+        self.total = self.assoclen + self.n + self.authsize
+        self.plain = rng.integers(0, 256, self.total, dtype=np.uint8)
+        self.plain[self.assoclen + self.n:] = 0
+
+    def _key(self, mod, tfm, alg) -> bytes:
+        rnd = self.rng.bytes
+        if self.name.startswith("authenc("):
+            return authenc_key_blob(rnd(32), rnd(16))
+        sizes = [alg.max_keysize] if alg.max_keysize else [32, 36, 35, 16, 20, 19]
+        for n in sizes:
+            key = rnd(n)
+            if getattr(mod, f"crypto_{self.type}_setkey")(tfm, key, n) == 0:
+                return key
+        raise click.ClickException(f"{self.name}: no key length accepted")
+
+    def tfm(self, world: str, driver: str):
+        mod = world_module(world, self.type)
+        tfm = getattr(mod, f"crypto_alloc_{self.type}")(driver)
+        if isinstance(tfm, int):
+            return None, None, tfm
+        err = getattr(mod, f"crypto_{self.type}_setkey")(tfm, self.key, len(self.key))
+        req = getattr(mod, f"{self.type}_request_alloc")(tfm, kmem.GFP_KERNEL)
+        return tfm, req, err
+
+    def call(self, world: str, req, src, dst, iv: bytearray) -> int:
+        mod = world_module(world, self.type)
+        setter = "set_crypt" if world == "sg" else "set_iter"
+        cryptlen = self.n
+        getattr(mod, f"{self.type}_request_{setter}")(req, src, dst, cryptlen, iv)
+        if self.type == "aead":
+            mod.aead_request_set_ad(req, self.assoclen)
+        return getattr(mod, f"crypto_{self.type}_encrypt")(req)
+
+
+def _iter_segments(it: iov_iter) -> int:
+    if it.vec is not None:
+        return it.nr_segs
+    if it.folioq is not None:
+        return sum(1 for f in it.folioq.folios if f is not None)
+    return 1
+
+
+def _run_path(op: _Op, path: str, src: Layout, dst: Layout, repeat: int) -> PathResult:
+    res = PathResult(path)
+    world = "iter" if path in ("c:iter", "e:it>sg") else "sg"
+    if path in ("a:extract", "b:sg"):
+        res.driver = op.sg_driver or ""
+    elif path == "c:iter":
+        res.driver = op.it_driver or ""
+    elif path == "d:sg>it":
+        res.driver = bridge_driver_name(op.it_driver) if op.it_driver else ""
+    else:
+        res.driver = bridge_driver_name(op.sg_driver) if op.sg_driver else ""
+    if not res.driver:
+        return res
+    tfm, req, err = op.tfm(world, res.driver)
+    if tfm is None or err:
+        res.status, res.err = "error", err
+        if tfm is not None:
+            _free(op, world, tfm, req)
+        return res
+    times = []
+    for k in range(repeat):
+        src.write(op.plain)
+        dst.write(np.zeros(dst.total, np.uint8))
+        iv = bytearray(op.iv)
+        with kmem.cost_counters() as c:
+            t0 = time.perf_counter()
+            err, segs = _body(op, path, world, req, src, dst, iv)
+            t1 = time.perf_counter()
+        times.append(t1 - t0)
+        if k == 0:
+            res.counters, res.segments = c.as_dict(), segs
+            res.err = err
+            res.output = dst.read(op.assoclen, op.n + op.authsize) + bytes(iv)
+        if err:
+            break
+    _free(op, world, tfm, req)
+    res.status = "error" if res.err else "ok"
+    res.time_us = statistics.median(times) * 1e6
+    return res
+
+
+def _body(op: _Op, path: str, world: str, req, src: Layout, dst: Layout,
+          iv: bytearray) -> tuple[int, int]:
+    if path in ("b:sg", "d:sg>it"):
+        with _uncounted():
+            s, sn, spins = src.sg(False)
+            d, dn, dpins = dst.sg(True)
+        try:
+            return op.call("sg", req, s, d, iv), sn + dn
+        finally:
+            with _uncounted():
+                for p in spins + dpins:
+                    kmem.unpin_user_page(p)
+    with _uncounted():
+        si, di = src.iter(ITER_SOURCE), dst.iter(ITER_DEST)
+    if path in ("c:iter", "e:it>sg"):
+        segs = _iter_segments(si) + _iter_segments(di)
+        return op.call("iter", req, si, di, iv), segs
+    ks, di0 = si.copy(), di.copy()
+    err, ts = iter_to_sg_table(si, op.assoclen + op.n, kmem.GFP_KERNEL)
+    if err:
+        return err, 0
+    err, td = iter_to_sg_table(di, op.total, kmem.GFP_KERNEL)
+    if err:
+        release_sg_table(ts, ks)
+        return err, 0
+    try:
+        return op.call("sg", req, ts.sgl, td.sgl, iv), ts.orig_nents + td.orig_nents
+    finally:
+        release_sg_table(ts, ks)
+        release_sg_table(td, di0)
+
+
+class _uncounted:
+    """Set-up done outside the measured operation."""
+
+    def __enter__(self) -> None:
+        self.saved = list(kmem.stats._active)
+        kmem.stats._active.clear()
+        kmem.stats.ON = False
+
+    def __exit__(self, *exc: object) -> None:
+        kmem.stats._active[:] = self.saved
+        kmem.stats.ON = bool(self.saved)
+
+
+def _free(op: _Op, world: str, tfm, req) -> None:
+    mod = world_module(world, op.type)
+    getattr(mod, f"{op.type}_request_free")(req)
+    getattr(mod, f"crypto_free_{op.type}")(tfm)
+
+
+def compare_one(name: str, alg_type: str, layout: str, size: int, repeat: int,
+                seed: int) -> dict:
+    """Every path for one algorithm and layout; the record the formats
+    render (``mismatch`` lists the paths whose output differs from the
+    first path that succeeded)."""
+    rng = np.random.default_rng(seed)
+    op = _Op(name, alg_type, size, rng)
+    src, dst = Layout(layout, op.total), Layout(layout, op.total)
+    try:
+        results = [_run_path(op, p, src, dst, repeat) for p in PATHS]
+    finally:
+        src.free()
+        dst.free()
+    ref = next((r for r in results if r.status == "ok"), None)
+    mismatch = []
+    for r in results:
+        if r.status == "ok" and ref is not None and r.output != ref.output:
+            r.status = "mismatch"
+            mismatch.append(r.path)
+    return {"alg": name, "type": alg_type, "layout": layout, "size": op.n,
+            "assoclen": op.assoclen, "authsize": op.authsize,
+            "drivers": {"sg": op.sg_driver, "iter": op.it_driver},
+            "reference": ref.path if ref else None, "mismatch": mismatch,
+            "errors": [r.path for r in results if r.status == "error"],
+            "paths": [r.as_dict() for r in results]}
+
+
+def run_compare(patterns: tuple[str, ...] = (), layouts: tuple[str, ...] = LAYOUTS,
+                size: int = 16384, repeat: int = 5, seed: int = 0,
+                progress: bool = False) -> list[dict]:
+    """Register the bridges, then compare every matching algorithm on every
+    layout.  The ledger must stay clean: a record made by any path is an
+    error of this run (KernelBug is raised as is)."""
+    had_bridges = bool(bridge.registered_bridges())
+    bridge.register_bridges()
+    kmem.classify_allocations(ALLOC_CLASSES)
+    out = []
+    try:
+        todo = [(n, t, lay) for n, t in algorithms(patterns) for lay in layouts]
+        for k, (name, alg_type, lay) in enumerate(todo):
+            if progress:
+                click.echo(f"[{k + 1}/{len(todo)}] {name} {lay}", err=True)
+            start = len(kmem.ledger.records)
+            rec = compare_one(name, alg_type, lay, size, repeat, seed)
+            kmem.check_leaks()
+            rec["ledger"] = [str(r) for r in kmem.ledger.records[start:]]
+            out.append(rec)
+    finally:
+        bridge.unregister_bridges()
+        if had_bridges:
+            bridge.register_bridges()
+    return out
+
+
+# Rendering.
+
+_COLS = (("path", None), ("µs/op", "time_us"), ("copies", "copies"),
+         ("copied", "bytes_copied"), ("kmap", "kmaps"), ("refs", "refs"), ("pins", "pins"),
+         ("descB", "descriptor_bytes"), ("alloc", "allocations"), ("bnc", "bounce_buffers"),
+         ("segs", "segments"), ("result", None))
+
+
+def _cells(p: dict) -> list[str]:
+    if p["status"] == "n/a":
+        return [p["path"]] + ["-"] * (len(_COLS) - 2) + ["n/a"]
+    c = p["counters"]
+    vals = [p["path"], f"{p['time_us']:.0f}"]
+    for _, key in _COLS[2:-1]:
+        vals.append(str(p[key] if key == "segments" else c.get(key, 0)))
+    vals.append({"ok": "ok", "mismatch": "DIFF", "error": f"err {p['err']}"}[p["status"]])
+    return vals
+
+
+def _title(r: dict) -> str:
+    d = r["drivers"]
+    return (f"{r['alg']} [{r['layout']}] {r['size']} B  sg={d['sg'] or '-'}  "
+            f"iter={d['iter'] or '-'}")
+
+
+def render_text(records: list[dict], width: int = 80) -> str:
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    buf = StringIO()
+    con = Console(file=buf, width=width, force_terminal=False, color_system=None)
+    for r in records:
+        t = Table(title=escape(_title(r)), box=None, padding=(0, 1, 0, 0), title_justify="left",
+                  show_edge=False)
+        for head, _ in _COLS:
+            t.add_column(head, justify="left" if head in ("path", "result") else "right",
+                         no_wrap=True)
+        for p in r["paths"]:
+            t.add_row(*_cells(p))
+        con.print(t)
+        for line in r["ledger"]:
+            con.print(escape(f"  ledger: {line}"))
+        con.print()
+    for k, v in PATH_DESC.items():
+        con.print(escape(f"{k:10} {v}"))
+    return buf.getvalue()
+
+
+def render_markdown(records: list[dict]) -> str:
+    lines = []
+    for r in records:
+        lines += [f"### {_title(r)}", "", "| " + " | ".join(h for h, _ in _COLS) + " |",
+                  "|" + "---|" * len(_COLS)]
+        lines += ["| " + " | ".join(_cells(p)) + " |" for p in r["paths"]]
+        lines += [f"- ledger: {x}" for x in r["ledger"]]
+        lines.append("")
+    lines += [f"- `{k}`: {v}" for k, v in PATH_DESC.items()]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(records: list[dict]) -> str:
+    return json.dumps({"ok": not failed(records), "paths": PATH_DESC, "results": records},
+                      indent=2) + "\n"
+
+
+def failed(records: list[dict]) -> bool:
+    return any(r["mismatch"] or r["ledger"] for r in records)
+
+
+def plot(records: list[dict], path: str) -> None:
+    """Time and bytes copied per path and layout (one figure, two rows)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = [f"{r['alg']}\n{r['layout']}" for r in records]
+    fig, axes = plt.subplots(2, 1, figsize=(max(6, 1.2 * len(groups)), 7), sharex=True)
+    x = np.arange(len(groups))
+    w = 0.8 / len(PATHS)
+    for k, path_name in enumerate(PATHS):
+        ps = [next(p for p in r["paths"] if p["path"] == path_name) for r in records]
+        axes[0].bar(x + k * w, [p["time_us"] for p in ps], w, label=path_name)
+        axes[1].bar(x + k * w, [p["counters"].get("bytes_copied", 0) for p in ps], w)
+    axes[0].set_ylabel("µs per operation")
+    axes[1].set_ylabel("bytes copied")
+    axes[1].set_xticks(x + 0.4 - w / 2, groups, fontsize=7)
+    axes[0].legend(fontsize=7, ncols=len(PATHS))
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+@click.command()
+@click.option("--alg", "algs", multiple=True, metavar="PATTERN",
+              help="Algorithm name or glob (repeatable); default: every algorithm.")
+@click.option("--layout", "layout", type=click.Choice((*LAYOUTS, "all")), default="all",
+              show_default=True)
+@click.option("--size", type=click.IntRange(1, 1 << 24), default=16384, show_default=True,
+              help="Text bytes per operation (rounded down to the block size).")
+@click.option("--repeat", type=click.IntRange(1, 1000), default=5, show_default=True,
+              help="Operations timed per path (the median is shown).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "markdown")),
+              default="text", show_default=True)
+@click.option("--plot", "plot_file", metavar="FILE.png", default=None,
+              help="Also plot time and bytes copied per path (needs matplotlib).")
+def compare(algs: tuple[str, ...], layout: str, size: int, repeat: int, seed: int, fmt: str,
+            plot_file: str | None) -> None:
+    """The same operation through both APIs, the extraction path and both
+    bridges: equal results, and what each path costs."""
+    if plot_file is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise click.ClickException(
+                "--plot needs matplotlib, which is not installed "
+                "(pip install matplotlib, or the project's 'plot' extra)") from None
+    layouts = LAYOUTS if layout == "all" else (layout,)
+    records = run_compare(algs, layouts, size, repeat, seed, progress=sys.stderr.isatty())
+    if not records:
+        raise click.ClickException("no algorithm matches" if algs else "no algorithm registered")
+    text = {"text": render_text, "json": render_json, "markdown": render_markdown}[fmt](records)
+    click.echo(text, nl=False)
+    if plot_file is not None:
+        plot(records, plot_file)
+    bad = [f"{r['alg']} [{r['layout']}]: {', '.join(r['mismatch'])} differ from "
+           f"{r['reference']}" for r in records if r["mismatch"]]
+    bad += [f"{r['alg']} [{r['layout']}]: sanitizer ledger not clean" for r in records
+            if r["ledger"]]
+    for line in bad:
+        click.echo(f"compare: MISMATCH {line}" if "differ" in line else f"compare: {line}",
+                   err=True)
+    sys.exit(1 if bad else 0)
