@@ -15,6 +15,8 @@ from iovcrypto.__about__ import __version__
 # name -> "module:attribute" of a click command.
 SUBCOMMANDS: dict[str, str] = {
     "checklist": "iovcrypto.tools.checklist.command:checklist",
+    "conformance": "iovcrypto.tools.conformance.command:conformance",
+    "compare": "iovcrypto.tools.compare:compare",
 }
 
 

@@ -252,14 +252,17 @@ def test_bad_step_returns_are_rejected():
 
 
 def test_scattered_kernel_segment_is_stepped_per_contiguous_run():
-    addr = kmem.vmalloc(3 * PAGE)
+    # Three pages of one block mapped out of order: never physically adjacent.
+    block = kmem.alloc_pages(kmem.GFP_KERNEL, 2)
+    addr = kmem.vmap([kmem.folio_page(block, i) for i in (2, 0, 3)], 3)
     it = iov_iter()
     iov_iter_kvec(it, ITER_DEST, [kvec(addr + 10, 2 * PAGE)], 1, 2 * PAGE)
     rec = Recorder(limit=PAGE)
     assert iterate_and_advance(it, 2 * PAGE, None, rec, rec) == PAGE
     assert rec.calls[0] == (0, PAGE - 10) and sum(n for _, n in rec.calls) >= PAGE
     assert it.iov_offset == PAGE and it.count == PAGE
-    kmem.vfree(addr)
+    kmem.vunmap(addr)
+    kmem.__free_pages(block, 2)
 
 
 def test_spans_do_not_advance():

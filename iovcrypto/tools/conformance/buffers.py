@@ -1,0 +1,527 @@
+"""A buffer configuration realised in memory, in both worlds.
+
+testmgr's ``build_test_sglist``/``build_cipher_test_sglists``/
+``verify_correct_output``/``is_test_sglist_corrupted`` for scatterlists,
+and the same thing for every iov_iter type:
+
+- ``KVEC`` over kmalloc, vmalloc, on-stack or direct-map page memory;
+- ``BVEC`` over (two-page, compound) pages;
+- ``FOLIOQ`` over a folio queue; ``XARRAY`` over page-cache folios;
+- ``UBUF`` and ``IOVEC`` over a user address space.
+
+Each division of the configuration gets its own two-page buffer, entirely
+poisoned with 0xfe before the input is copied in, so a driver that writes
+past the bytes it was given is caught by the 16 poison bytes after each
+piece (``-EOVERFLOW``).  FOLIOQ, XARRAY and UBUF describe one contiguous
+run of memory, so for them the divisions collapse into one piece that
+starts at the first division's offset (page crossings then come from the
+folios themselves).  In place means: for scatterlists, src and dst are the
+same list (ONE) or two lists with identical entries (TWO); for iov_iters,
+two iterators (an ITER_SOURCE and an ITER_DEST: one iterator cannot be
+both) over the same memory, sharing one segment array (ONE) or with a copy
+of it (TWO).
+
+If a piece does not fit its buffer, testmgr halves the offset until it
+does; here the buffer grows instead once the offset reaches 0 (vectors
+longer than two pages are not in testmgr's world at all).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import iovcrypto as iov
+import kmem
+import sgl
+from iovcrypto.tools.conformance.configs import (
+    TESTMGR_POISON_BYTE,
+    TESTMGR_POISON_LEN,
+    InplaceMode,
+    TestSgDivision,
+    TestvecConfig,
+    division_lengths,
+)
+from kmem import PAGE_SIZE
+from kmem import errno as E
+from kmem.page_alloc import __free_pages as _free_pages
+
+# (iterator type, memory kind) pairs a configuration is realised over.
+ITER_REALISATIONS: tuple[tuple[str, str], ...] = (
+    ("KVEC", "slab"), ("KVEC", "vmalloc"), ("KVEC", "stack"), ("KVEC", "page"),
+    ("BVEC", "page"), ("FOLIOQ", "folio"), ("XARRAY", "pagecache"),
+    ("UBUF", "user"), ("IOVEC", "user"),
+)
+SG_KINDS: tuple[str, ...] = ("page", "slab")
+_CONTIGUOUS = ("FOLIOQ", "XARRAY", "UBUF")
+
+
+# Backing memory.
+
+class Area(abc.ABC):
+    """A buffer of ``size`` bytes of one memory kind.  ``views(off, n)``
+    gives numpy views of part of it through kmem; ``addr`` is its kernel
+    virtual address (0 for user/folio memory)."""
+
+    kind = ""
+    addr = 0
+    uaddr = 0
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def views(self, off: int, n: int, write: bool = False) -> list[np.ndarray]:
+        return kmem.virt_views(self.addr + off, n, write=write)
+
+    @abc.abstractmethod
+    def free(self) -> None:
+        """Release the memory."""
+
+
+def _order_for(size: int) -> int:
+    return max(0, (-(-size // PAGE_SIZE) - 1).bit_length())
+
+
+class PageArea(Area):
+    kind = "page"
+
+    def __init__(self, size: int) -> None:
+        self.order = _order_for(size)
+        super().__init__(PAGE_SIZE << self.order)
+        page = kmem.alloc_pages(kmem.GFP_KERNEL, self.order)
+        if page is None:
+            raise MemoryError("alloc_pages failed")
+        self.page = page
+        self.addr = kmem.page_address(page)
+
+    def views(self, off: int, n: int, write: bool = False) -> list[np.ndarray]:
+        return kmem.page_views(self.page, off, n, write=write)
+
+    def free(self) -> None:
+        _free_pages(self.page, self.order)
+
+
+class SlabArea(Area):
+    kind = "slab"
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.addr = kmem.kmalloc(size, kmem.GFP_KERNEL)
+
+    def free(self) -> None:
+        kmem.kfree(self.addr)
+
+
+class VmallocArea(Area):
+    kind = "vmalloc"
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.addr = kmem.vmalloc(size)
+
+    def free(self) -> None:
+        kmem.vfree(self.addr)
+
+
+class StackArea(Area):
+    kind = "stack"
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.addr = kmem.stack_alloc(size)
+
+    def free(self) -> None:
+        kmem.stack_free(self.addr)
+
+
+class UserArea(Area):
+    kind = "user"
+
+    def __init__(self, size: int, mm: kmem.MmStruct) -> None:
+        super().__init__(size)
+        self.mm = mm
+        self.uaddr = mm.mmap(size)
+        if self.uaddr < 0:
+            raise MemoryError("mmap failed")
+
+    def views(self, off: int, n: int, write: bool = False) -> list[np.ndarray]:
+        views, got = self.mm.user_views(self.uaddr + off, n, write)
+        if got != n:
+            raise MemoryError("user test buffer unexpectedly faulted")
+        return views
+
+    def free(self) -> None:
+        self.mm.munmap(self.uaddr, self.size)
+
+
+class FolioRunArea(Area):
+    """Consecutive folios seen as one run (FOLIOQ / XARRAY memory); the
+    first folio has two pages so that offsets up to 2 pages work."""
+
+    def __init__(self, size: int, kind: str) -> None:
+        self.kind = kind
+        orders = [1] + [0] * max(0, -(-(size - 2 * PAGE_SIZE) // PAGE_SIZE))
+        self.folios = []
+        for o in orders:
+            f = kmem.folio_alloc(kmem.GFP_KERNEL, o)
+            if f is None:
+                raise MemoryError("folio_alloc failed")
+            self.folios.append(f)
+        super().__init__(sum(PAGE_SIZE << f.order for f in self.folios))
+        self.mapping: kmem.AddressSpace | None = None
+        self.first_index = 0
+        if kind == "pagecache":
+            # Page-cache folios sit at indices aligned to their size.
+            self.mapping = kmem.AddressSpace()
+            self.first_index = 6
+            index = self.first_index
+            for f in self.folios:
+                kmem.filemap_add_folio(self.mapping, f, index, kmem.GFP_KERNEL)
+                index += 1 << f.order
+
+    def views(self, off: int, n: int, write: bool = False) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        pos = 0
+        for f in self.folios:
+            fsize = PAGE_SIZE << f.order
+            if n and off < pos + fsize:
+                start = off - pos
+                take = min(n, fsize - start)
+                out += kmem.page_views(f, start, take, write=write)
+                off += take
+                n -= take
+            pos += fsize
+        return out
+
+    def free(self) -> None:
+        for f in self.folios:
+            if self.mapping is not None:
+                kmem.filemap_remove_folio(f)
+            kmem.folio_put(f)
+
+
+def alloc_area(kind: str, size: int, mm: kmem.MmStruct | None = None) -> Area:
+    if kind == "page":
+        return PageArea(size)
+    if kind == "slab":
+        return SlabArea(size)
+    if kind == "vmalloc":
+        return VmallocArea(size)
+    if kind == "stack":
+        return StackArea(size)
+    if kind == "user":
+        return UserArea(size, mm or kmem.current_mm())
+    if kind in ("folio", "pagecache"):
+        return FolioRunArea(size, kind)
+    raise ValueError(f"unknown memory kind {kind!r}")
+
+
+# Pieces: the used part of each buffer, in data order.
+
+@dataclass
+class Piece:
+    area: Area
+    offset: int
+    length: int
+
+
+def _place(div: TestSgDivision, length: int, alignmask: int) -> tuple[int, int]:
+    """testmgr's placement: the offset, halved while the piece and its
+    poison do not fit two pages; the buffer size needed."""
+    offset = div.effective_offset(alignmask)
+    while offset and offset + length + TESTMGR_POISON_LEN > 2 * PAGE_SIZE:
+        offset //= 2
+    return offset, max(2 * PAGE_SIZE, offset + length + TESTMGR_POISON_LEN)
+
+
+def _fill(pieces: list[Piece], data: bytes) -> None:
+    """Poison every buffer whole, then copy ``data`` into the pieces."""
+    seen: set[int] = set()
+    for p in pieces:
+        if id(p.area) not in seen:
+            seen.add(id(p.area))
+            kmem.fill_views(p.area.views(0, p.area.size, write=True), TESTMGR_POISON_BYTE)
+    pos = 0
+    src = np.frombuffer(data, dtype=np.uint8)
+    for p in pieces:
+        n = min(p.length, len(src) - pos)
+        if n > 0:
+            kmem.copy_views(p.area.views(p.offset, n, write=True), [src[pos:pos + n]])
+            pos += n
+
+
+def _read(area: Area, off: int, n: int) -> bytes:
+    views = area.views(off, n)
+    return kmem.gather(views).tobytes() if views else b""
+
+
+def verify_correct_output(pieces: list[Piece], expected: bytes, unchecked_prefix: int,
+                          check_poison: bool) -> int:
+    """``verify_correct_output()``: 0, -EINVAL (wrong bytes) or -EOVERFLOW
+    (poison after a piece's checked part overwritten)."""
+    len_to_check = len(expected)
+    pos = 0
+    for p in pieces:
+        off, n = p.offset, p.length
+        if unchecked_prefix:
+            if unchecked_prefix >= n:
+                unchecked_prefix -= n
+                continue
+            off += unchecked_prefix
+            n -= unchecked_prefix
+            unchecked_prefix = 0
+        n = min(n, len_to_check)
+        if _read(p.area, off, n) != expected[pos:pos + n]:
+            return -E.EINVAL
+        if check_poison and _read(p.area, off + n, TESTMGR_POISON_LEN) != \
+                bytes([TESTMGR_POISON_BYTE]) * TESTMGR_POISON_LEN:
+            return -E.EOVERFLOW
+        len_to_check -= n
+        pos += n
+    return -E.EINVAL if len_to_check else 0
+
+
+def read_pieces(pieces: list[Piece], start: int, n: int) -> bytes:
+    """``n`` bytes at logical position ``start`` of the pieces."""
+    out = bytearray()
+    pos = 0
+    for p in pieces:
+        lo, hi = max(start, pos), min(start + n, pos + p.length)
+        if lo < hi:
+            out += _read(p.area, p.offset + lo - pos, hi - lo)
+        pos += p.length
+    return bytes(out)
+
+
+class _Owner:
+    def __init__(self) -> None:
+        self.areas: list[Area] = []
+
+    def free(self) -> None:
+        for a in reversed(self.areas):
+            a.free()
+        self.areas.clear()
+
+
+# The scatterlist world.
+
+class TestSglist(_Owner):
+    """``struct test_sglist``: the entries, their saved copy and the
+    pieces of memory they describe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pieces: list[Piece] = []
+        self.sgl: sgl.SgArray = sgl.sg_array(0)
+        self.saved: list[tuple[int, int, int]] = []
+
+    @property
+    def nents(self) -> int:
+        return len(self.pieces)
+
+    def save(self) -> None:
+        self.saved = [(sg.page_link, sg.offset, sg.length) for sg in self.sgl[:self.nents]]
+
+    def is_corrupted(self) -> bool:
+        """``is_test_sglist_corrupted()``."""
+        return [(sg.page_link, sg.offset, sg.length)
+                for sg in self.sgl[:self.nents]] != self.saved
+
+
+def _sg_describe(tsgl: TestSglist) -> None:
+    tsgl.sgl = sgl.sg_array(max(1, tsgl.nents))
+    sgl.sg_init_table(tsgl.sgl, max(1, tsgl.nents))
+    for sg, p in zip(tsgl.sgl, tsgl.pieces):
+        sgl.sg_set_buf(sg, p.area.addr + p.offset, p.length)
+    sgl.sg_mark_end(tsgl.sgl[tsgl.nents - 1])
+    tsgl.save()
+
+
+def build_test_sglist(divs: tuple[TestSgDivision, ...], alignmask: int, total: int,
+                      data: bytes | None, kind: str = "page") -> TestSglist:
+    """``build_test_sglist()`` over two-page buffers of memory ``kind``
+    ("page" as testmgr, or "slab"): pieces per division, poisoned, the
+    input copied in, SG_END on the last entry and a saved copy."""
+    tsgl = TestSglist()
+    for i, n in division_lengths(divs, total):
+        off, size = _place(divs[i], n, alignmask)
+        area = alloc_area(kind, size)
+        tsgl.areas.append(area)
+        tsgl.pieces.append(Piece(area, off, n))
+    _fill(tsgl.pieces, data or b"")
+    _sg_describe(tsgl)
+    return tsgl
+
+
+@dataclass
+class CipherTestSglists:
+    """``struct cipher_test_sglists``: src, dst and which list is passed
+    as each (``dst_ptr`` is ``src.sgl`` itself for INPLACE_ONE)."""
+
+    src: TestSglist
+    dst: TestSglist
+    src_ptr: list
+    dst_ptr: list
+    own_dst: bool = field(default=True)
+
+    def free(self) -> None:
+        self.src.free()
+        if self.own_dst:
+            self.dst.free()
+
+
+def build_cipher_test_sglists(cfg: TestvecConfig, alignmask: int, src_total: int,
+                              dst_total: int, data: bytes, kind: str = "page") -> CipherTestSglists:
+    """``build_cipher_test_sglists()``."""
+    total = max(src_total, dst_total) if cfg.inplace else src_total
+    src = build_test_sglist(cfg.src_divs, alignmask, total, data, kind)
+    if cfg.inplace_mode == InplaceMode.INPLACE_ONE_SGLIST:
+        return CipherTestSglists(src, src, src.sgl, src.sgl, own_dst=False)
+    if cfg.inplace_mode == InplaceMode.INPLACE_TWO_SGLISTS:
+        dst = TestSglist()
+        dst.pieces = list(src.pieces)
+        _sg_describe(dst)
+        return CipherTestSglists(src, dst, src.sgl, dst.sgl, own_dst=False)
+    dst = build_test_sglist(cfg.dst_divisions(), alignmask, dst_total, None, kind)
+    return CipherTestSglists(src, dst, src.sgl, dst.sgl)
+
+
+# The iov_iter world.
+
+_SEG_FIELDS = {"iovec": ("iov_base", "iov_len"), "kvec": ("iov_base", "iov_len"),
+               "bio_vec": ("bv_page", "bv_len", "bv_offset")}
+
+
+def _seg_key(seg: object) -> tuple:
+    names = _SEG_FIELDS.get(type(seg).__name__, ())
+    return tuple((n, id(getattr(seg, n)) if n == "bv_page" else getattr(seg, n)) for n in names)
+
+
+def iter_snapshot(it: iov.iov_iter) -> tuple:
+    """Every field of ``struct iov_iter`` (pointers by identity)."""
+    return (it.iter_type, it.data_source, it.nofault, it.iov_offset, it.count, id(it._ptr),
+            it._ptr if isinstance(it._ptr, int) else None, it.vec_idx, it._u)
+
+
+class TestIter(_Owner):
+    """One iov_iter over a realised configuration: the iterator, its
+    segment array (for vector types) and the pieces it covers."""
+
+    def __init__(self, itype: str, kind: str) -> None:
+        super().__init__()
+        self.itype = itype
+        self.kind = kind
+        self.pieces: list[Piece] = []
+        self.segs: list | None = None
+        self.it = iov.iov_iter()
+        self.saved_segs: list[tuple] = []
+        self.extra: object = None
+
+    def save(self) -> None:
+        self.saved_segs = [_seg_key(s) for s in (self.segs or [])]
+
+    def segs_corrupted(self) -> bool:
+        return [_seg_key(s) for s in (self.segs or [])] != self.saved_segs
+
+
+def _seg_array(itype: str, pieces: list[Piece]) -> list:
+    if itype == "KVEC":
+        return [iov.kvec(p.area.addr + p.offset, p.length) for p in pieces]
+    if itype == "IOVEC":
+        return [iov.iovec(p.area.uaddr + p.offset, p.length) for p in pieces]
+    if itype == "BVEC":
+        return [iov.bio_vec(p.area.page, p.length, p.offset) for p in pieces]
+    raise ValueError(itype)
+
+
+def _iter_init(t: TestIter, direction: int, count: int, segs: list | None) -> None:
+    it = t.it
+    p0 = t.pieces[0]
+    if t.itype == "KVEC":
+        iov.iov_iter_kvec(it, direction, segs, len(segs), count)
+    elif t.itype == "BVEC":
+        iov.iov_iter_bvec(it, direction, segs, len(segs), count)
+    elif t.itype == "IOVEC":
+        iov.iov_iter_init(it, direction, segs, len(segs), count)
+    elif t.itype == "UBUF":
+        iov.iov_iter_ubuf(it, direction, p0.area.uaddr + p0.offset, count)
+    elif t.itype == "FOLIOQ":
+        area = p0.area
+        if t.extra is None:
+            t.extra = kmem.folioq_from_folios(area.folios)
+        iov.iov_iter_folio_queue(it, direction, t.extra, 0, p0.offset, count)
+    elif t.itype == "XARRAY":
+        area = p0.area
+        iov.iov_iter_xarray(it, direction, area.mapping.i_pages,
+                            area.first_index * PAGE_SIZE + p0.offset, count)
+    else:
+        raise ValueError(f"unknown iterator type {t.itype!r}")
+
+
+def build_test_iter(itype: str, kind: str, divs: tuple[TestSgDivision, ...], alignmask: int,
+                    total: int, count: int, data: bytes | None, direction: int) -> TestIter:
+    """A ``TestIter`` of ``itype`` over memory ``kind`` laid out as
+    ``divs`` over ``total`` bytes (poisoned, input copied in); the
+    iterator covers ``count`` bytes (<= total) in ``direction``."""
+    t = TestIter(itype, kind)
+    parts = division_lengths(divs, total)
+    if itype in _CONTIGUOUS:
+        parts = [(parts[0][0], total)]
+    for i, n in parts:
+        off, size = _place(divs[i], n, alignmask)
+        area = alloc_area(kind, size)
+        t.areas.append(area)
+        t.pieces.append(Piece(area, off, n))
+    _fill(t.pieces, data or b"")
+    if itype not in _CONTIGUOUS:
+        t.segs = _seg_array(itype, t.pieces)
+    _iter_init(t, direction, count, t.segs)
+    t.save()
+    return t
+
+
+def twin_iter(t: TestIter, direction: int, count: int, share_segs: bool) -> TestIter:
+    """A second iterator over the same memory (in place): sharing the
+    segment array (one list) or over a copy of it (two lists)."""
+    twin = TestIter(t.itype, t.kind)
+    twin.pieces = list(t.pieces)
+    twin.extra = t.extra
+    if t.segs is not None:
+        twin.segs = t.segs if share_segs else _seg_array(t.itype, t.pieces)
+    _iter_init(twin, direction, count, twin.segs)
+    twin.save()
+    return twin
+
+
+@dataclass
+class CipherTestIters:
+    src: TestIter
+    dst: TestIter
+    own_dst: bool = True
+
+    def free(self) -> None:
+        self.src.free()
+        if self.own_dst:
+            self.dst.free()
+
+
+def build_cipher_test_iters(cfg: TestvecConfig, alignmask: int, src_total: int, dst_total: int,
+                            data: bytes, itype: str, kind: str) -> CipherTestIters:
+    """The iov_iter counterpart of ``build_cipher_test_sglists()``."""
+    if cfg.inplace:
+        total = max(src_total, dst_total)
+        src = build_test_iter(itype, kind, cfg.src_divs, alignmask, total, src_total, data,
+                              iov.ITER_SOURCE)
+        one = cfg.inplace_mode == InplaceMode.INPLACE_ONE_SGLIST
+        return CipherTestIters(src, twin_iter(src, iov.ITER_DEST, dst_total, one), False)
+    src = build_test_iter(itype, kind, cfg.src_divs, alignmask, src_total, src_total, data,
+                          iov.ITER_SOURCE)
+    dst = build_test_iter(itype, kind, cfg.dst_divisions(), alignmask, dst_total, dst_total,
+                          None, iov.ITER_DEST)
+    return CipherTestIters(src, dst)
+
+
+def realisation_name(itype: str, kind: str) -> str:
+    return f"ITER_{itype}/{kind}"

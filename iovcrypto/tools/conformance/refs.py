@@ -1,0 +1,274 @@
+"""What each kernel algorithm is, computed by the reference libraries.
+
+For every cra_name the harness knows, an :class:`AlgSpec`: the kernel's key
+sizes, IV size, length rules, authsizes and assoclen rules, and a
+reference encryption computed with ``cryptography`` or ``pycryptodome``
+(never with this project's own ``ciphers`` cores, which are what is under
+test), composed where no library has the kernel's construction:
+
+- ``rfc3686(ctr(aes))``: CTR from the block nonce ‖ IV ‖ be32(1);
+- ``cts(cbc(aes))``: CBC over the zero-padded message, last two blocks
+  swapped and the final one truncated (CS3);
+- ``essiv(cbc(aes),sha256)``: CBC with the IV encrypted by AES-256 keyed
+  with SHA-256(key);
+- ``rfc4106``/``rfc4309``/``rfc7539esp``: the base AEAD with nonce =
+  salt ‖ IV and the AD without its trailing 8-byte IV copy;
+- ``rfc4543``: GMAC over the whole AD and the plaintext, plaintext copied;
+- ``authenc(hmac(shaN),cbc(aes))``: CBC, then HMAC over AD ‖ ciphertext,
+  the rtattr key blob of include/crypto/authenc.h.
+
+Random vectors follow testmgr's ``generate_random_cipher_testvec``/
+``generate_random_aead_testvec`` distributions, bent to each algorithm's
+rules (whole blocks for ECB/CBC, at least 16 bytes for XTS/CTS, the ESP
+assoclen rules) so that the reference can compute them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from Crypto.Cipher import AES as _PAES
+from Crypto.Cipher import ChaCha20 as _PChaCha
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+from iovcrypto.tools.conformance.configs import Prandom
+
+AES_KEYS = (16, 24, 32)
+
+
+def _aes(mode: object, key: bytes, data: bytes, enc: bool = True) -> bytes:
+    c = Cipher(algorithms.AES(key), mode)
+    ctx = c.encryptor() if enc else c.decryptor()
+    return ctx.update(data) + ctx.finalize()
+
+
+def ecb_encrypt(key: bytes, iv: bytes | None, pt: bytes) -> bytes:
+    return _aes(modes.ECB(), key, pt)
+
+
+def cbc_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+    return _aes(modes.CBC(iv), key, pt)
+
+
+def ctr_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+    return _aes(modes.CTR(iv), key, pt)
+
+
+def ctr_iv_out(iv: bytes, n: int) -> bytes:
+    """crypto_inc over the whole block, once per (partial) block."""
+    v = (int.from_bytes(iv, "big") + -(-n // 16)) % (1 << 128)
+    return v.to_bytes(16, "big")
+
+
+def rfc3686_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+    return ctr_encrypt(key[:-4], key[-4:] + iv + (1).to_bytes(4, "big"), pt)
+
+
+def xts_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+    return _aes(modes.XTS(iv), key, pt)
+
+
+def cts_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+    if len(pt) <= 16:
+        return cbc_encrypt(key, iv, pt)
+    r = len(pt) % 16 or 16
+    c = cbc_encrypt(key, iv, pt + bytes(16 - r if r != 16 else 0))
+    n = len(c) // 16
+    return c[:16 * (n - 2)] + c[16 * (n - 1):] + c[16 * (n - 2):16 * (n - 2) + r]
+
+
+def essiv_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+    salt = hashlib.sha256(key).digest()
+    return cbc_encrypt(key, ecb_encrypt(salt, None, iv), pt)
+
+
+def chacha20_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+    c = Cipher(algorithms.ChaCha20(key, iv), None).encryptor()
+    return c.update(pt) + c.finalize()
+
+
+def xchacha20_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+    c = _PChaCha.new(key=key, nonce=iv[:24])
+    pos = int.from_bytes(iv[24:32], "little")
+    if pos:
+        c.seek(pos * 64)
+    return c.encrypt(pt)
+
+
+# AEADs: encrypt(key, iv, assoc, pt, authsize) -> ct ‖ tag
+
+def gcm_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
+    c = _PAES.new(key, _PAES.MODE_GCM, nonce=iv, mac_len=authsize)
+    c.update(assoc)
+    ct, tag = c.encrypt_and_digest(pt)
+    return ct + tag
+
+
+def rfc4106_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
+    return gcm_encrypt(key[:-4], key[-4:] + iv, assoc[:-8], pt, authsize)
+
+
+def rfc4543_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
+    return pt + gcm_encrypt(key[:-4], key[-4:] + iv, assoc + pt, b"", authsize)
+
+
+def ccm_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
+    nlen = 15 - (iv[0] + 1)
+    c = _PAES.new(key, _PAES.MODE_CCM, nonce=iv[1:1 + nlen], mac_len=authsize,
+                  msg_len=len(pt), assoc_len=len(assoc))
+    c.update(assoc)
+    ct, tag = c.encrypt_and_digest(pt)
+    return ct + tag
+
+
+def rfc4309_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
+    return ccm_encrypt(key[:-3], bytes([3]) + key[-3:] + iv + bytes(4), assoc[:-8], pt, authsize)
+
+
+def chachapoly_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
+    return ChaCha20Poly1305(key).encrypt(iv, pt, assoc)
+
+
+def esp_chachapoly_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes,
+                           authsize: int) -> bytes:
+    return ChaCha20Poly1305(key[:32]).encrypt(key[32:] + iv, pt, assoc[:-8])
+
+
+def authenc_key_blob(authkey: bytes, enckey: bytes) -> bytes:
+    """rtattr(len 8, type CRYPTO_AUTHENC_KEYA_PARAM) ‖ be32 enckeylen ‖
+    authkey ‖ enckey (little-endian host)."""
+    return (8).to_bytes(2, "little") + (1).to_bytes(2, "little") + \
+        len(enckey).to_bytes(4, "big") + authkey + enckey
+
+
+def _authenc(hash_name: str) -> Callable[[bytes, bytes, bytes, bytes, int], bytes]:
+    def enc(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
+        enckeylen = int.from_bytes(key[4:8], "big")
+        authkey, enckey = key[8:len(key) - enckeylen], key[len(key) - enckeylen:]
+        ct = cbc_encrypt(enckey, iv, pt)
+        return ct + hmac.new(authkey, assoc + ct, hash_name).digest()[:authsize]
+    return enc
+
+
+@dataclass(frozen=True)
+class AlgSpec:
+    """One kernel algorithm (cra_name) as the harness checks it."""
+
+    name: str
+    type: str                             # "skcipher" or "aead"
+    keylens: tuple[int, ...]
+    ivsize: int
+    encrypt: Callable
+    block: int = 1                        # lengths must be multiples of this
+    minlen: int = 0
+    iv_out: Callable[[bytes, bytes, bytes], bytes] | None = None   # (key, iv, ct/len)
+    authsizes: tuple[int, ...] = ()
+    esp: bool = False                     # AD ends with an 8-byte copy of the IV
+    esp_assoclens: tuple[int, ...] = ()   # allowed assoclens, () = any >= 8
+    hash_name: str = ""
+    salt: int = 0                         # trailing salt bytes in the key
+
+    def make_key(self, rng: Prandom, keylen: int) -> bytes:
+        if self.hash_name:
+            dlen = hashlib.new(self.hash_name).digest_size
+            return authenc_key_blob(rng.bytes(dlen), rng.bytes(keylen))
+        return rng.bytes(keylen + self.salt)
+
+    def make_iv(self, rng: Prandom) -> bytes:
+        if self.name.startswith("ccm("):
+            lprime = rng.inclusive(1, 7)
+            return bytes([lprime]) + rng.bytes(14 - lprime) + bytes(lprime + 1)
+        if self.name == "chacha20":
+            # Keep the 32-bit block counter from wrapping within a vector:
+            # the kernel wraps silently, the reference refuses.
+            return rng.below(1 << 30).to_bytes(4, "little") + rng.bytes(12)
+        if self.name == "xchacha20":
+            return rng.bytes(24) + rng.below(1 << 24).to_bytes(8, "little")
+        return rng.bytes(self.ivsize)
+
+
+def _cbc_iv_out(iv: bytes, ct: bytes) -> bytes:
+    return ct[-16:] if len(ct) >= 16 else iv
+
+
+SPECS: dict[str, AlgSpec] = {s.name: s for s in (
+    AlgSpec("ecb(aes)", "skcipher", AES_KEYS, 0, ecb_encrypt, block=16),
+    AlgSpec("cbc(aes)", "skcipher", AES_KEYS, 16, cbc_encrypt, block=16,
+            iv_out=lambda iv, ct: _cbc_iv_out(iv, ct)),
+    AlgSpec("ctr(aes)", "skcipher", AES_KEYS, 16, ctr_encrypt,
+            iv_out=lambda iv, ct: ctr_iv_out(iv, len(ct))),
+    AlgSpec("rfc3686(ctr(aes))", "skcipher", AES_KEYS, 8, rfc3686_encrypt, salt=4),
+    AlgSpec("xts(aes)", "skcipher", (32, 64), 16, xts_encrypt, minlen=16),
+    AlgSpec("cts(cbc(aes))", "skcipher", AES_KEYS, 16, cts_encrypt, minlen=16),
+    AlgSpec("essiv(cbc(aes),sha256)", "skcipher", AES_KEYS, 16, essiv_encrypt, block=16),
+    AlgSpec("chacha20", "skcipher", (32,), 16, chacha20_encrypt),
+    AlgSpec("xchacha20", "skcipher", (32,), 32, xchacha20_encrypt),
+    AlgSpec("gcm(aes)", "aead", AES_KEYS, 12, gcm_encrypt, authsizes=(4, 8, 12, 13, 14, 15, 16)),
+    AlgSpec("rfc4106(gcm(aes))", "aead", AES_KEYS, 8, rfc4106_encrypt, authsizes=(8, 12, 16),
+            esp=True, esp_assoclens=(16, 20), salt=4),
+    AlgSpec("rfc4543(gcm(aes))", "aead", AES_KEYS, 8, rfc4543_encrypt, authsizes=(16,),
+            esp=True, esp_assoclens=(16, 20), salt=4),
+    AlgSpec("ccm(aes)", "aead", AES_KEYS, 16, ccm_encrypt, authsizes=(4, 6, 8, 10, 12, 14, 16)),
+    AlgSpec("rfc4309(ccm(aes))", "aead", AES_KEYS, 8, rfc4309_encrypt, authsizes=(8, 12, 16),
+            esp=True, esp_assoclens=(16, 20), salt=3),
+    AlgSpec("rfc7539(chacha20,poly1305)", "aead", (32,), 12, chachapoly_encrypt,
+            authsizes=(16,)),
+    AlgSpec("rfc7539esp(chacha20,poly1305)", "aead", (32,), 8, esp_chachapoly_encrypt,
+            authsizes=(16,), esp=True, salt=4),
+    *(AlgSpec(f"authenc(hmac({h}),cbc(aes))", "aead", AES_KEYS, 16, _authenc(h), block=16,
+              authsizes=tuple(range(1, hashlib.new(h).digest_size + 1)), hash_name=h)
+      for h in ("sha1", "sha256", "sha512")),
+)}
+
+
+def generate_random_length(rng: Prandom, max_len: int) -> int:
+    """testmgr's ``generate_random_length()``: short lengths favoured."""
+    n = rng.below(max_len + 1)
+    r = rng.below(4)
+    if r == 0:
+        n %= 64
+    elif r == 1:
+        n %= 256
+    elif r == 2:
+        n %= 1024
+    if n and rng.below(4) == 0:
+        n = 1 << (n.bit_length() - 1)
+    return n
+
+
+def generate_random_bytes(rng: Prandom, n: int) -> bytes:
+    """testmgr's ``generate_random_bytes()``: runs of one byte, arithmetic
+    sequences or noise, with bit and byte flips sprinkled in."""
+    r = rng.below(8)
+    if r < 2:
+        b = (0x00, 0xFF, rng.below(256), rng.below(256))[rng.below(4)]
+        out = bytearray([b]) * n
+    elif r == 2:
+        start, inc = rng.below(256), rng.below(256)
+        out = bytearray((start + i * inc) & 0xFF for i in range(n)) if n <= 8192 \
+            else bytearray(rng.bytes(n))
+    else:
+        return rng.bytes(n)
+    if n and r < 3:
+        if rng.below(4) == 0:
+            for _ in range(min(1 << rng.below(8), 8 * n)):
+                bit = rng.below(8 * n)
+                out[bit // 8] ^= 1 << (bit % 8)
+        if rng.below(4) == 0:
+            for _ in range(min(1 << rng.below(8), n)):
+                out[rng.below(n)] ^= 0xFF
+    return bytes(out)
+
+
+MAXDATASIZE = 2 * 4096 - 16
+
+
+def fit_length(spec: AlgSpec, n: int) -> int:
+    """Bend a random length to the algorithm's rules."""
+    if spec.block > 1:
+        n -= n % spec.block
+    return max(n, spec.minlen)

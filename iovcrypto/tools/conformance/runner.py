@@ -1,0 +1,543 @@
+"""Running one test vector under one configuration through one API
+(testmgr's ``test_skcipher_vec_cfg``/``test_aead_vec_cfg``), and a whole
+suite against one driver.
+
+APIs (:data:`APIS`):
+
+- ``sg``: the scatterlist crypto API (``sgl``), buffers from
+  ``build_cipher_test_sglists``;
+- ``iter``: the iov_iter crypto API (``iovcrypto``), buffers realised as
+  every iterator type over every applicable memory kind;
+- ``bridge-sg`` / ``bridge-iter``: the bridges of ``shims.bridge``: the
+  scatterlist API served by a converted driver, and the iov_iter API
+  served by a legacy one (run like ``sg`` and ``iter``, on the ``bridge(X)``
+  drivers).
+
+Checks, in testmgr's order: setkey and setauthsize errors as the vector
+expects; the crypt error (or -EBADMSG for an inauthentic vector); request
+fields untouched; scatterlist entries untouched (sg) or, for iov_iters,
+segment arrays untouched and both iterators advanced by exactly what was
+consumed/produced on success and left where they were on error (DESIGN
+§7), with dst's plaintext area zeroed on -EBADMSG; the output bytes with
+the poison after them; the output IV; and a clean sanitizer ledger (leaked
+pins and kmaps, WARNs, bad accesses).  Failure messages are testmgr's; for
+the iov_iter realisations the realisation is appended in brackets.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import warnings
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import iovcrypto as iov
+import kmem
+import sgl
+from ciphers.algapi import (
+    CRYPTO_TFM_REQ_FORBID_WEAK_KEYS,
+    CRYPTO_TFM_REQ_MAY_BACKLOG,
+    CryptoAlg,
+    Registry,
+)
+from iovcrypto.tools.conformance import buffers as B
+from iovcrypto.tools.conformance.configs import TestvecConfig
+from iovcrypto.tools.conformance.vectors import AeadVec, CipherVec, Vector
+from kmem import errno as E
+from kmem import sanitizer
+
+APIS = ("sg", "iter", "bridge-sg", "bridge-iter")
+MAX_IVLEN = 32
+MAX_FAILURES_PER_TARGET = 10
+
+
+def world_of(api: str) -> str:
+    return "sg" if api in ("sg", "bridge-sg") else "iter"
+
+
+def world_module(world: str) -> ModuleType:
+    return sgl if world == "sg" else iov
+
+
+def world_registry(world: str) -> Registry:
+    return world_module(world).crypto_registry
+
+
+def bridge_module() -> ModuleType | None:
+    """``shims.bridge`` if it exists (it lands separately)."""
+    try:
+        return importlib.import_module("shims.bridge")
+    except ModuleNotFoundError:
+        return None
+
+
+@dataclass
+class Target:
+    """One driver through one API."""
+
+    alg: CryptoAlg
+    api: str
+
+    @property
+    def world(self) -> str:
+        return world_of(self.api)
+
+    @property
+    def driver(self) -> str:
+        return self.alg.cra_driver_name
+
+    @property
+    def type(self) -> str:
+        return self.alg.type
+
+
+@dataclass
+class Failure:
+    message: str
+    algorithm: str
+    driver: str
+    api: str
+    vector: str
+    cfg: str
+    op: str
+    seed: int
+    realisation: str = ""
+
+
+@dataclass
+class Stats:
+    vectors: int = 0
+    checks: int = 0
+    configs: set = field(default_factory=set)
+    realisations: set = field(default_factory=set)
+
+
+class Ctx:
+    """What one vector × config × API run needs to report failures."""
+
+    def __init__(self, target: Target, seed: int, stats: Stats, failures: list[Failure]) -> None:
+        self.target = target
+        self.seed = seed
+        self.stats = stats
+        self.failures = failures
+
+    def fail(self, msg: str, vec_name: str, cfg: str, op: str, where: str = "",
+             raw: bool = False) -> None:
+        t = self.target
+        full = f"alg: {t.type}: {msg}" if raw else f"alg: {t.type}: {t.driver} {msg}"
+        if where:
+            full += f" [{t.api}: {where}]"
+        self.failures.append(Failure(full, t.alg.cra_name, t.driver, t.api, vec_name, cfg, op,
+                                     self.seed, where))
+
+    def check(self, ok: bool) -> bool:
+        self.stats.checks += 1
+        return ok
+
+
+# Key and IV buffers (testmgr keeps both at configurable offsets).
+
+class _KeyBuf:
+    def __init__(self, key: bytes, offset: int) -> None:
+        self.addr = 0
+        self.key: object = key
+        if offset:
+            self.addr = kmem.kmalloc(len(key) + offset, kmem.GFP_KERNEL)
+            if key:
+                kmem.write_virt(self.addr + offset, key)
+            self.key = self.addr + offset
+
+    def free(self) -> None:
+        if self.addr:
+            kmem.kfree(self.addr)
+
+
+class _IvBuf:
+    """``u8 _iv[3 * (MAX_ALGAPI_ALIGNMASK + 1) + MAX_IVLEN]``, 256-aligned
+    plus the configuration's IV offset; the request gets its address."""
+
+    def __init__(self, iv: bytes | None, ivsize: int, offset: int) -> None:
+        self.buf = kmem.kmalloc(3 * 128 + MAX_IVLEN + 256, kmem.GFP_KERNEL)
+        self.addr = ((self.buf + 255) & ~255) + offset
+        self.ivsize = ivsize
+        kmem.write_virt(self.addr, (iv or b"")[:ivsize].ljust(ivsize, b"\0"))
+
+    def read(self) -> bytes:
+        return kmem.read_virt(self.addr, self.ivsize)
+
+    def free(self) -> None:
+        kmem.kfree(self.buf)
+
+
+# Realisation of a configuration in one world.
+
+class _Layout:
+    """src/dst for one run: scatterlists or iov_iters."""
+
+    def __init__(self, world: str, cfg: TestvecConfig, alignmask: int, src_total: int,
+                 dst_total: int, data: bytes, realisation: tuple[str, str] | None,
+                 sg_kind: str) -> None:
+        self.world = world
+        if world == "sg":
+            self.t = B.build_cipher_test_sglists(cfg, alignmask, src_total, dst_total, data,
+                                                 sg_kind)
+            self.src, self.dst = self.t.src_ptr, self.t.dst_ptr
+            self.dst_pieces = self.t.dst.pieces
+        else:
+            itype, kind = realisation  # type: ignore[misc]
+            self.t = B.build_cipher_test_iters(cfg, alignmask, src_total, dst_total, data,
+                                               itype, kind)
+            self.src, self.dst = self.t.src.it, self.t.dst.it
+            self.dst_pieces = self.t.dst.pieces
+            self.src_before = self.src.copy()
+            self.dst_before = self.dst.copy()
+
+    def corrupted(self) -> tuple[bool, bool]:
+        """(src corrupted, dst corrupted) descriptors."""
+        t = self.t
+        if self.world == "sg":
+            return t.src.is_corrupted(), t.dst_ptr is not t.src.sgl and t.dst.is_corrupted()
+        return t.src.segs_corrupted(), t.dst.segs_corrupted()
+
+    def iter_misplaced(self, ok: bool, consumed: int, produced: int) -> tuple[bool, bool]:
+        """Whether src/dst are not where DESIGN §7 says they must be."""
+        out = []
+        for it, before, n in ((self.src, self.src_before, consumed),
+                              (self.dst, self.dst_before, produced)):
+            want = before.copy()
+            if ok and n:
+                iov.iov_iter_advance(want, n)
+            out.append(B.iter_snapshot(it) != B.iter_snapshot(want))
+        return out[0], out[1]
+
+    def free(self) -> None:
+        self.t.free()
+
+
+def run_vec_cfg(ctx: Ctx, tfm: object, vec: Vector, vec_name: str, cfg: TestvecConfig,
+                enc: bool, realisation: tuple[str, str] | None = None,
+                sg_kind: str = "page") -> bool:
+    """One vector, one configuration, one direction: True if it passed."""
+    t = ctx.target
+    where = B.realisation_name(*realisation) if realisation else ""
+    ctx.stats.configs.add(cfg.name)
+    if realisation:
+        ctx.stats.realisations.add(where)
+    nfail = len(ctx.failures)
+    pos = sanitizer.mark()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", kmem.KernelWarning)
+            if t.type == "skcipher":
+                _skcipher_vec_cfg(ctx, tfm, vec, vec_name, cfg, enc, realisation, sg_kind, where)
+            else:
+                _aead_vec_cfg(ctx, tfm, vec, vec_name, cfg, enc, realisation, sg_kind, where)
+    except Exception as e:
+        op = "encryption" if enc else "decryption"
+        ctx.fail(f"{op} crashed ({type(e).__name__}: {e}) on test vector {vec_name}, "
+                 f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
+    sanitizer.check_leaks()
+    records = sanitizer.since(pos)
+    if ctx.check(not records):
+        pass
+    else:
+        op = "encryption" if enc else "decryption"
+        what = "; ".join(f"[{r.kind}] {r.message}" for r in records[:3])
+        ctx.fail(f"{op} left sanitizer records on test vector {vec_name}, cfg=\"{cfg.name}\": "
+                 f"{what}", vec_name, cfg.name, op, where)
+    del sanitizer.ledger.records[pos:]
+    return len(ctx.failures) == nfail
+
+
+def _setkey(ctx: Ctx, api: ModuleType, tfm: object, vec: Vector, vec_name: str,
+            cfg: TestvecConfig, alignmask: int) -> int | None:
+    """Set the key; None to go on, else the (expected) error to stop on.
+    (No vector here is a weak-key one, so FORBID_WEAK_KEYS is always
+    cleared, as testmgr does for ``!vec->wk``.)"""
+    t = ctx.target
+    pre = "crypto_skcipher" if t.type == "skcipher" else "crypto_aead"
+    clear_flags = getattr(api, f"{pre}_clear_flags")
+    clear_flags(tfm, CRYPTO_TFM_REQ_FORBID_WEAK_KEYS)
+    kb = _KeyBuf(vec.key, cfg.key_off(alignmask))
+    try:
+        err = getattr(api, f"{pre}_setkey")(tfm, kb.key, len(vec.key))
+    finally:
+        kb.free()
+    if not ctx.check(err == vec.setkey_error):
+        flags = getattr(api, f"{pre}_get_flags")(tfm)
+        ctx.fail(f"setkey failed on test vector {vec_name}; expected_error={vec.setkey_error}, "
+                 f"actual_error={err}, flags={flags:#x}", vec_name, cfg.name, "setkey")
+        return err or -E.EINVAL
+    return err or None
+
+
+def _report_crypt(ctx: Ctx, err: int, expected: int, novrfy: bool, vec_name: str, op: str,
+                  cfg: TestvecConfig, where: str) -> bool:
+    """The crypt result against the vector; True if it is what was expected."""
+    if novrfy:
+        # Inauthentic: -EBADMSG (or the vector's allowed -EINVAL); success is a failure.
+        ok = err == -E.EBADMSG or (expected != 0 and err == expected)
+    else:
+        ok = err == expected
+    if ok:
+        return ctx.check(True)
+    ctx.check(False)
+    if err == 0:
+        exp = -E.EBADMSG if novrfy else expected
+        ctx.fail(f"{op} unexpectedly succeeded on test vector {vec_name}; expected_error={exp}, "
+                 f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
+    else:
+        ctx.fail(f"{op} failed on test vector {vec_name}; expected_error="
+                 f"{-E.EBADMSG if novrfy else expected}, actual_error={err}, "
+                 f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
+    return False
+
+
+def _common_after(ctx: Ctx, lay: _Layout, req: object, want: dict, ok: bool,
+                  consumed: int, produced: int, vec_name: str, op: str, cfg: TestvecConfig,
+                  where: str) -> bool:
+    """Request fields, descriptors and iterator positions."""
+    bad = [k for k, v in want.items() if _field(req, k) is not v and _field(req, k) != v]
+    if not ctx.check(not bad):
+        ctx.fail(f"{op} corrupted request struct on test vector {vec_name}, cfg=\"{cfg.name}\""
+                 f" (changed {', '.join(bad)})", vec_name, cfg.name, op, where)
+        return False
+    src_bad, dst_bad = lay.corrupted()
+    kind = "sgl" if lay.world == "sg" else "iov_iter segments"
+    for name, bad_ in (("src", src_bad), ("dst", dst_bad)):
+        if not ctx.check(not bad_):
+            ctx.fail(f"{op} corrupted {name} {kind} on test vector {vec_name}, "
+                     f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
+            return False
+    if lay.world == "iter":
+        src_m, dst_m = lay.iter_misplaced(ok, consumed, produced)
+        how = "not advanced by what was processed" if ok else "moved although the call failed"
+        for name, m in (("src", src_m), ("dst", dst_m)):
+            if not ctx.check(not m):
+                ctx.fail(f"{op} left {name} iov_iter misplaced ({how}) on test vector "
+                         f'{vec_name}, cfg="{cfg.name}"', vec_name, cfg.name, op, where)
+                return False
+    return True
+
+
+def _field(req: object, path: str) -> object:
+    obj = req
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _request_fields(req: object, tfm: object, wait: object, flags: int, cryptlen: int,
+                    iv: object, aead: bool) -> dict:
+    complete = req.base.complete
+    want = {"cryptlen": cryptlen, "iv": iv, "src": req.src, "dst": req.dst, "base.tfm": tfm,
+            "base.data": wait, "base.flags": flags, "base.complete": complete}
+    if aead:
+        want["assoclen"] = req.assoclen
+    return want
+
+
+def _skcipher_vec_cfg(ctx: Ctx, tfm: object, vec: CipherVec, vec_name: str,
+                      cfg: TestvecConfig, enc: bool, realisation: tuple[str, str] | None,
+                      sg_kind: str, where: str) -> None:
+    world = ctx.target.world
+    api = world_module(world)
+    alignmask = api.crypto_skcipher_alignmask(tfm)
+    ivsize = api.crypto_skcipher_ivsize(tfm)
+    op = "encryption" if enc else "decryption"
+    if _setkey(ctx, api, tfm, vec, vec_name, cfg, alignmask) is not None:
+        return
+    ivb = _IvBuf(vec.iv, ivsize, cfg.iv_off(alignmask)) if ivsize else None
+    data = vec.ptext if enc else vec.ctext
+    lay = _Layout(world, cfg, alignmask, len(data), len(data), data, realisation, sg_kind)
+    req = api.skcipher_request_alloc(tfm, kmem.GFP_KERNEL)
+    try:
+        wait = api.CryptoWait()
+        flags = CRYPTO_TFM_REQ_MAY_BACKLOG | cfg.req_flags
+        api.skcipher_request_set_callback(req, flags, api.crypto_req_done, wait)
+        iv = ivb.addr if ivb else None
+        if world == "sg":
+            api.skcipher_request_set_crypt(req, lay.src, lay.dst, len(data), iv)
+        else:
+            api.skcipher_request_set_iter(req, lay.src, lay.dst, len(data), iv)
+        want = _request_fields(req, tfm, wait, flags, len(data), iv, False)
+        fn = api.crypto_skcipher_encrypt if enc else api.crypto_skcipher_decrypt
+        err = api.crypto_wait_req(fn(req), wait)
+        if not _report_crypt(ctx, err, vec.crypt_error, False, vec_name, op, cfg, where):
+            return
+        if not _common_after(ctx, lay, req, want, err == 0, len(data), len(data), vec_name, op,
+                             cfg, where):
+            return
+        if err:
+            return
+        expected = vec.ctext if enc else vec.ptext
+        r = B.verify_correct_output(lay.dst_pieces, expected, 0, True)
+        if not ctx.check(r != -E.EOVERFLOW):
+            ctx.fail(f'{op} overran dst buffer on test vector {vec_name}, cfg="{cfg.name}"',
+                     vec_name, cfg.name, op, where)
+            return
+        if not ctx.check(r == 0):
+            ctx.fail(f"{op} test failed (wrong result) on test vector {vec_name}, "
+                     f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
+            return
+        if vec.iv_out is not None and ivb is not None and \
+                not ctx.check(ivb.read() == vec.iv_out[:ivsize]):
+            ctx.fail(f"{op} test failed (wrong output IV) on test vector {vec_name}, "
+                     f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
+    finally:
+        api.skcipher_request_free(req)
+        lay.free()
+        if ivb:
+            ivb.free()
+
+
+def _aead_vec_cfg(ctx: Ctx, tfm: object, vec: AeadVec, vec_name: str, cfg: TestvecConfig,
+                  enc: bool, realisation: tuple[str, str] | None, sg_kind: str,
+                  where: str) -> None:
+    world = ctx.target.world
+    api = world_module(world)
+    alignmask = api.crypto_aead_alignmask(tfm)
+    ivsize = api.crypto_aead_ivsize(tfm)
+    op = "encryption" if enc else "decryption"
+    if _setkey(ctx, api, tfm, vec, vec_name, cfg, alignmask) is not None:
+        return
+    authsize = vec.authsize
+    err = api.crypto_aead_setauthsize(tfm, authsize)
+    if not ctx.check(err == vec.setauthsize_error):
+        ctx.fail(f"setauthsize failed on test vector {vec_name}; expected_error="
+                 f"{vec.setauthsize_error}, actual_error={err}", vec_name, cfg.name, "setauthsize")
+        return
+    if err:
+        return
+    ivb = _IvBuf(vec.iv, ivsize, cfg.iv_off(alignmask))
+    alen, plen, clen = len(vec.assoc), len(vec.ptext), len(vec.ctext)
+    data = vec.assoc + (vec.ptext if enc else vec.ctext)
+    src_total, dst_total = alen + (plen if enc else clen), alen + (clen if enc else plen)
+    lay = _Layout(world, cfg, alignmask, src_total, dst_total, data, realisation, sg_kind)
+    req = api.aead_request_alloc(tfm, kmem.GFP_KERNEL)
+    try:
+        wait = api.CryptoWait()
+        flags = CRYPTO_TFM_REQ_MAY_BACKLOG | cfg.req_flags
+        api.aead_request_set_callback(req, flags, api.crypto_req_done, wait)
+        cryptlen = plen if enc else clen
+        if world == "sg":
+            api.aead_request_set_crypt(req, lay.src, lay.dst, cryptlen, ivb.addr)
+        else:
+            api.aead_request_set_iter(req, lay.src, lay.dst, cryptlen, ivb.addr)
+        api.aead_request_set_ad(req, alen)
+        want = _request_fields(req, tfm, wait, flags, cryptlen, ivb.addr, True)
+        fn = api.crypto_aead_encrypt if enc else api.crypto_aead_decrypt
+        err = api.crypto_wait_req(fn(req), wait)
+        if not _report_crypt(ctx, err, vec.crypt_error, vec.novrfy, vec_name, op, cfg, where):
+            return
+        if not _common_after(ctx, lay, req, want, err == 0, src_total, dst_total, vec_name,
+                             op, cfg, where):
+            return
+        if err:
+            if err == -E.EBADMSG and world == "iter" and plen and not ctx.check(
+                    B.read_pieces(lay.dst_pieces, alen, plen) == bytes(plen)):
+                ctx.fail(f"{op} leaked unauthenticated plaintext (dst not zeroed on -EBADMSG) "
+                         f'on test vector {vec_name}, cfg="{cfg.name}"', vec_name, cfg.name, op,
+                         where)
+            return
+        expected = vec.ctext if enc else vec.ptext
+        r = B.verify_correct_output(lay.dst_pieces, expected, alen, enc or not cfg.inplace)
+        if not ctx.check(r != -E.EOVERFLOW):
+            ctx.fail(f'{op} overran dst buffer on test vector {vec_name}, cfg="{cfg.name}"',
+                     vec_name, cfg.name, op, where)
+            return
+        if not ctx.check(r == 0):
+            ctx.fail(f"{op} test failed (wrong result) on test vector {vec_name}, "
+                     f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
+    finally:
+        api.aead_request_free(req)
+        lay.free()
+        ivb.free()
+
+
+# A whole suite against one target.
+
+@dataclass
+class TargetResult:
+    target: Target
+    stats: Stats
+    failures: list[Failure]
+    seconds: float
+    skipped: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def alloc_tfm(target: Target) -> object:
+    api = world_module(target.world)
+    fn = api.crypto_alloc_skcipher if target.type == "skcipher" else api.crypto_alloc_aead
+    return fn(target.driver)
+
+
+def free_tfm(target: Target, tfm: object) -> None:
+    api = world_module(target.world)
+    (api.crypto_free_skcipher if target.type == "skcipher" else api.crypto_free_aead)(tfm)
+
+
+@dataclass
+class Plan:
+    """How much to run: configurations and iov_iter realisations."""
+
+    configs: list[TestvecConfig]
+    realisations: tuple[tuple[str, str], ...] = B.ITER_REALISATIONS
+    all_realisations_vectors: int = 1     # vectors run over every realisation per config
+    sg_kinds: tuple[str, ...] = ("page",)
+
+
+def realisations_for(plan: Plan, vi: int, ci: int, cfg: TestvecConfig) -> list:
+    reals = list(plan.realisations)
+    if vi < plan.all_realisations_vectors and not cfg.random:
+        return reals
+    return [reals[(vi + ci) % len(reals)]]
+
+
+def run_target(target: Target, vectors: list[Vector], plan: Plan, seed: int,
+               vec_names: list[str] | None = None) -> TargetResult:
+    """testmgr's ``alg_test_skcipher``/``alg_test_aead`` for one target:
+    every vector under every configuration, encryption then decryption."""
+    stats = Stats()
+    failures: list[Failure] = []
+    ctx = Ctx(target, seed, stats, failures)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kmem.KernelWarning)
+        tfm = alloc_tfm(target)
+    if isinstance(tfm, int):
+        ctx.fail(f"failed to allocate transform for {target.driver}: {tfm}", "", "", "alloc",
+                 raw=True)
+        return TargetResult(target, stats, failures, time.perf_counter() - t0)
+    mm = kmem.mm_alloc()
+    try:
+        with kmem.use_mm(mm):
+            for enc in (True, False):
+                for vi, vec in enumerate(vectors):
+                    if len(failures) >= MAX_FAILURES_PER_TARGET:
+                        break
+                    if enc and isinstance(vec, AeadVec) and vec.novrfy:
+                        continue
+                    name = vec_names[vi] if vec_names else str(vi)
+                    stats.vectors = max(stats.vectors, vi + 1)
+                    _run_vec(ctx, tfm, vec, name, vi, enc, plan)
+    finally:
+        free_tfm(target, tfm)
+    return TargetResult(target, stats, failures, time.perf_counter() - t0)
+
+
+def _run_vec(ctx: Ctx, tfm: object, vec: Vector, name: str, vi: int, enc: bool,
+             plan: Plan) -> None:
+    """``test_skcipher_vec``/``test_aead_vec``: stop at the first failing
+    configuration, as testmgr does."""
+    for ci, cfg in enumerate(plan.configs):
+        if ctx.target.world == "sg":
+            for kind in plan.sg_kinds:
+                if not run_vec_cfg(ctx, tfm, vec, name, cfg, enc, None, kind):
+                    return
+        else:
+            for real in realisations_for(plan, vi, ci, cfg):
+                if not run_vec_cfg(ctx, tfm, vec, name, cfg, enc, real):
+                    return

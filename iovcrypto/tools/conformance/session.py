@@ -1,0 +1,185 @@
+"""One conformance run: what to test (every registered driver of each
+world, filtered), in which order, with which seeds, in how many processes.
+
+The work is a list of *units*: (kind, api, driver).  ``kind`` is
+"vectors" (the suite under the default and random configurations) or
+"fuzz" (against the generic twin).  Each unit's seed is derived from the
+run seed and the unit's identity (CRC-32), so a unit gives the same result
+whatever ``--jobs`` is and whatever else is selected; ``--jobs N`` runs
+units in N forked processes (the parent's registries, test drivers
+included, are inherited).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import multiprocessing
+import os
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+from iovcrypto.tools.conformance import runner as R
+from iovcrypto.tools.conformance.configs import DEFAULT_CIPHER_TESTVEC_CONFIGS, random_configs
+from iovcrypto.tools.conformance.fuzz import find_generic, fuzz_target
+from iovcrypto.tools.conformance.report import Report
+from iovcrypto.tools.conformance.vectors import corpora_available, vector_suite
+
+
+@dataclass
+class Options:
+    alg: str | None = None
+    driver: str | None = None
+    api: str = "all"                 # sg | iter | bridge | all
+    configs: str = "all"             # default | random | all
+    random_configs: int = 2
+    seed: int = 1
+    jobs: int = 1
+    corpus_limit: int | None = 6
+    random_vectors: int = 4
+    fuzz: int = 8
+    all_realisations_vectors: int = 1
+    extra: dict = field(default_factory=dict)
+
+
+def unit_seed(seed: int, kind: str, api: str, driver: str) -> int:
+    return zlib.crc32(f"{seed}/{kind}/{api}/{driver}".encode()) ^ (seed & 0xFFFFFFFF)
+
+
+def _match(pattern: str | None, *names: str) -> bool:
+    if not pattern:
+        return True
+    wild = any(c in pattern for c in "*?[")
+    return any(fnmatch.fnmatchcase(n, pattern) if wild else n == pattern for n in names)
+
+
+def _bridge_driver(impl: object) -> bool:
+    bridge = R.bridge_module()
+    return bridge is not None and isinstance(impl, bridge._Bridge)
+
+
+def select_targets(opts: Options) -> tuple[list[R.Target], list[str], list[tuple]]:
+    """(targets, notices, skipped rows)."""
+    notices: list[str] = []
+    skipped: list[tuple] = []
+    apis = {"all": ("sg", "iter", "bridge"), "bridge": ("bridge",)}.get(opts.api, (opts.api,))
+    targets: list[R.Target] = []
+    want: list[tuple[str, str, bool]] = []   # (world, api label, bridges?)
+    for a in apis:
+        if a == "bridge":
+            if R.bridge_module() is None:
+                notices.append("shims.bridge is not available yet: the bridge API is skipped")
+                skipped.append(("*", "*", "*", "bridge", "shims.bridge not available"))
+                continue
+            want += [("sg", "bridge-sg", True), ("iter", "bridge-iter", True)]
+        else:
+            want.append((a, a, False))
+    for world, label, bridges in want:
+        try:
+            reg = R.world_registry(world)
+        except AttributeError:
+            notices.append(f"the {world} crypto API has no registry yet: skipped")
+            continue
+        for alg, impl in reg.algorithms():
+            if alg.type not in ("skcipher", "aead"):
+                continue
+            if _bridge_driver(impl) != bridges:
+                continue
+            if not _match(opts.alg, alg.cra_name, alg.cra_driver_name):
+                continue
+            if not _match(opts.driver, alg.cra_driver_name):
+                continue
+            targets.append(R.Target(alg, label))
+    return targets, notices, skipped
+
+
+@cache
+def _suite(name: str, corpus_limit: int | None, n_random: int, seed: int) -> tuple:
+    return tuple(vector_suite(name, corpus_limit=corpus_limit, n_random=n_random, seed=seed))
+
+
+def make_plan(opts: Options) -> R.Plan:
+    cfgs = []
+    if opts.configs in ("default", "all"):
+        cfgs += list(DEFAULT_CIPHER_TESTVEC_CONFIGS)
+    if opts.configs in ("random", "all"):
+        cfgs += random_configs(opts.seed, opts.random_configs)
+    return R.Plan(cfgs, all_realisations_vectors=opts.all_realisations_vectors)
+
+
+# Units run in the parent or in forked workers.
+
+_UNIT_STATE: dict = {}
+
+
+def _run_unit(unit: tuple[int, str, R.Target]) -> tuple[int, str, R.TargetResult | None]:
+    idx, kind, target = unit
+    opts: Options = _UNIT_STATE["opts"]
+    plan: R.Plan = _UNIT_STATE["plan"]
+    s = unit_seed(opts.seed, kind, target.api, target.driver)
+    if kind == "fuzz":
+        return idx, kind, fuzz_target(target, opts.fuzz, s)
+    # Vectors are per algorithm (same for every driver of it).
+    vecs = list(_suite(target.alg.cra_name, opts.corpus_limit, opts.random_vectors,
+                       zlib.crc32(f"{opts.seed}/{target.alg.cra_name}".encode())))
+    res = R.run_target(target, vecs, plan, opts.seed)
+    if not vecs:
+        res.notes.append(f"No test vectors for {target.alg.cra_name} ({target.driver})")
+    return idx, kind, res
+
+
+def run(opts: Options, progress: Callable[[int, int, str], None] | None = None) -> Report:
+    """Run everything ``opts`` selects; ``progress(done, total, label)``."""
+    t0 = time.perf_counter()
+    bridge = R.bridge_module() if opts.api in ("all", "bridge") else None
+    if bridge is not None:
+        bridge.register_bridges()
+    try:
+        targets, notices, skipped = select_targets(opts)
+        units: list[tuple[int, str, R.Target]] = []
+        for t in targets:
+            units.append((len(units), "vectors", t))
+            if opts.fuzz > 0 and find_generic(t.world, t.alg) is not None:
+                units.append((len(units), "fuzz", t))
+        _UNIT_STATE["opts"] = opts
+        _UNIT_STATE["plan"] = make_plan(opts)
+        results: list[tuple[int, str, R.TargetResult | None]] = []
+        total = len(units)
+
+        def note(r: tuple) -> None:
+            results.append(r)
+            if progress:
+                progress(len(results), total, f"{r[1]} {units[r[0]][2].driver}")
+
+        if opts.jobs > 1 and total > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(min(opts.jobs, total)) as pool:
+                for r in pool.imap_unordered(_run_unit, units, chunksize=1):
+                    note(r)
+        else:
+            for u in units:
+                note(_run_unit(u))
+    finally:
+        if bridge is not None:
+            bridge.unregister_bridges()
+    results.sort(key=lambda r: r[0])
+    rep = Report(seed=opts.seed, options=_options_dict(opts))
+    rep.results = [(kind, r) for _, kind, r in results if r is not None]
+    rep.notices = notices
+    rep.skipped = skipped
+    rep.corpora = corpora_available()
+    if not any(rep.corpora.values()):
+        rep.notices.append("no vector corpus installed: built-in and random vectors only "
+                           "(pip install 'iovcrypto[vectors]')")
+    if not targets:
+        rep.notices.append("nothing matched: no driver selected")
+    rep.elapsed = time.perf_counter() - t0
+    return rep
+
+
+def _options_dict(opts: Options) -> dict:
+    return {"alg": opts.alg, "driver": opts.driver, "api": opts.api, "configs": opts.configs,
+            "random_configs": opts.random_configs, "jobs": opts.jobs,
+            "corpus_limit": opts.corpus_limit, "random_vectors": opts.random_vectors,
+            "fuzz": opts.fuzz, "cpus": os.cpu_count()}
