@@ -40,11 +40,30 @@ def cli() -> None:
 
 
 @cli.command()
-def algorithms() -> None:
-    """List the memory kinds and iterator types this model knows."""
-    import kmem
+@click.option("--type", "alg_type", type=click.Choice(["skcipher", "aead"]),
+              help="Only this kind of algorithm.")
+def algorithms(alg_type: str | None) -> None:
+    """List every registered driver and which API serves it natively.
 
-    click.echo("memory kinds: " + ", ".join(k.value for k in kmem.Kind))
+    A driver appears under "sg" when a legacy (scatterlist) driver of that
+    name is registered, and under "iter" when a converted (iov_iter) one is;
+    the highest-priority driver of each name is what crypto_alloc_* picks.
+    """
+    import iovcrypto
+    import sgl
+
+    rows: dict[tuple[str, str], dict] = {}
+    for world, registry in (("sg", sgl.crypto_registry), ("iter", iovcrypto.crypto_registry)):
+        for alg, _impl in registry.algorithms(alg_type):
+            row = rows.setdefault((alg.cra_name, alg.cra_driver_name),
+                                  {"type": alg.type, "prio": alg.cra_priority, "worlds": []})
+            row["worlds"].append(world)
+    width = max((len(d) for _, d in rows), default=10)
+    click.echo(f"{'type':9} {'algorithm':30} {'driver':{width}} {'prio':>5}  apis")
+    for (name, driver), row in sorted(rows.items(), key=lambda kv: (kv[1]["type"], kv[0][0],
+                                                                    -kv[1]["prio"])):
+        click.echo(f"{row['type']:9} {name:30} {driver:{width}} {row['prio']:5}  "
+                   + ",".join(row["worlds"]))
 
 
 def main() -> None:
