@@ -34,6 +34,10 @@ from ciphers.crypto_api import (
     _free_tfm,
     _init_tfm,
     _key_bytes,
+    register_driver,
+    register_drivers,
+    unregister_driver,
+    unregister_drivers,
 )
 from kmem import errno as E
 
@@ -74,36 +78,19 @@ def _tfm(tfm: object, what: str, cls: type = CryptoAeadBase) -> CryptoAeadBase:
 
 
 def register_aead(registry: Registry, drv: object) -> int:
-    """Register an AEAD driver object: 0, -EINVAL, -EEXIST."""
-    alg = getattr(drv, "alg", None)
-    if not isinstance(alg, CryptoAlg):
-        raise TypeError("an aead driver needs an 'alg' CryptoAlg attribute")
-    for cb in ("setkey", "encrypt", "decrypt"):
-        if not callable(getattr(drv, cb, None)):
-            raise TypeError(f"an aead driver needs a {cb}() method")
-    if alg.type != "aead":
-        return -E.EINVAL
-    return registry.register(alg, drv)
+    return register_driver(registry, drv, "aead")
 
 
 def unregister_aead(registry: Registry, drv: object) -> int:
-    return registry.unregister(getattr(drv, "alg", drv))
+    return unregister_driver(registry, drv)
 
 
 def register_aeads(registry: Registry, drvs: list) -> int:
-    """All or nothing: on an error the ones already registered are removed."""
-    for i, drv in enumerate(drvs):
-        err = register_aead(registry, drv)
-        if err:
-            for done in drvs[:i]:
-                unregister_aead(registry, done)
-            return err
-    return 0
+    return register_drivers(registry, drvs, "aead")
 
 
 def unregister_aeads(registry: Registry, drvs: list) -> None:
-    for drv in drvs:
-        unregister_aead(registry, drv)
+    unregister_drivers(registry, drvs)
 
 
 def alloc_aead(registry: Registry, cls: type, alg_name: str, type: int,

@@ -95,6 +95,40 @@ def crypto_tfm_alg_is_async(tfm: CryptoTfm) -> bool:
     return bool(tfm.alg.cra_flags & CRYPTO_ALG_ASYNC)
 
 
+def register_driver(registry: Registry, drv: object, alg_type: str) -> int:
+    """``crypto_register_skcipher()``/``crypto_register_aead()`` against a
+    world's registry: 0, -EINVAL (wrong type), -EEXIST."""
+    alg = getattr(drv, "alg", None)
+    if not isinstance(alg, CryptoAlg):
+        raise TypeError(f"a {alg_type} driver needs an 'alg' CryptoAlg attribute")
+    for cb in ("setkey", "encrypt", "decrypt"):
+        if not callable(getattr(drv, cb, None)):
+            raise TypeError(f"a {alg_type} driver needs a {cb}() method")
+    if alg.type != alg_type:
+        return -E.EINVAL
+    return registry.register(alg, drv)
+
+
+def unregister_driver(registry: Registry, drv: object) -> int:
+    return registry.unregister(getattr(drv, "alg", drv))
+
+
+def register_drivers(registry: Registry, drvs: list, alg_type: str) -> int:
+    """All or nothing: on an error the ones already registered are removed."""
+    for i, drv in enumerate(drvs):
+        err = register_driver(registry, drv, alg_type)
+        if err:
+            for done in drvs[:i]:
+                unregister_driver(registry, done)
+            return err
+    return 0
+
+
+def unregister_drivers(registry: Registry, drvs: list) -> None:
+    for drv in drvs:
+        unregister_driver(registry, drv)
+
+
 def _alloc_tfm(registry: Registry, cls: type, name: str, alg_type: str, type: int,
                mask: int) -> CryptoTfm | int:
     """crypto_alloc_tfm: look ``name`` up in ``registry`` and allocate the

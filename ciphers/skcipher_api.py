@@ -34,6 +34,10 @@ from ciphers.crypto_api import (
     _free_tfm,
     _init_tfm,
     _key_bytes,
+    register_driver,
+    register_drivers,
+    unregister_driver,
+    unregister_drivers,
 )
 from kmem import errno as E
 
@@ -80,36 +84,19 @@ def _tfm(tfm: object, what: str, cls: type = CryptoSkcipherBase) -> CryptoSkciph
 # Registration (crypto_register_skcipher), against a world's registry.
 
 def register_skcipher(registry: Registry, drv: object) -> int:
-    """Register a driver object: 0, -EINVAL, -EEXIST."""
-    alg = getattr(drv, "alg", None)
-    if not isinstance(alg, CryptoAlg):
-        raise TypeError("a skcipher driver needs an 'alg' CryptoAlg attribute")
-    for cb in ("setkey", "encrypt", "decrypt"):
-        if not callable(getattr(drv, cb, None)):
-            raise TypeError(f"a skcipher driver needs a {cb}() method")
-    if alg.type != "skcipher":
-        return -E.EINVAL
-    return registry.register(alg, drv)
+    return register_driver(registry, drv, "skcipher")
 
 
 def unregister_skcipher(registry: Registry, drv: object) -> int:
-    return registry.unregister(getattr(drv, "alg", drv))
+    return unregister_driver(registry, drv)
 
 
 def register_skciphers(registry: Registry, drvs: list) -> int:
-    """All or nothing: on an error the ones already registered are removed."""
-    for i, drv in enumerate(drvs):
-        err = register_skcipher(registry, drv)
-        if err:
-            for done in drvs[:i]:
-                unregister_skcipher(registry, done)
-            return err
-    return 0
+    return register_drivers(registry, drvs, "skcipher")
 
 
 def unregister_skciphers(registry: Registry, drvs: list) -> None:
-    for drv in drvs:
-        unregister_skcipher(registry, drv)
+    unregister_drivers(registry, drvs)
 
 
 # Allocation.
