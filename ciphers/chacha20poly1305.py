@@ -23,12 +23,12 @@ Call order for one request (:class:`ChaChaPoly`)::
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
-from ciphers.aes import as_key_bytes, u8_view
+from ciphers.aead_core import StreamAead
+from ciphers.aes import as_key_bytes
 from ciphers.chacha import CHACHA_KEY_SIZE, ChaCha20, chacha_blocks
-from ciphers.poly1305 import POLY1305_DIGEST_SIZE, Poly1305
+from ciphers.poly1305 import Poly1305
 from kmem import errno
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
 
 #: Nonce bytes after the counter word: salt ‖ iv.
 CHACHAPOLY_IV_SIZE = 12
-_AD, _DATA, _DONE = 0, 1, 2
 
 
 def chacha_iv(counter: int, salt: bytes, iv: Any) -> bytes:
@@ -78,10 +77,10 @@ def rfc7539esp_check_assoclen(assoclen: int) -> tuple[int, int]:
     return 0, assoclen - 8
 
 
-class ChaChaPoly:
+class ChaChaPoly(StreamAead):
     """One rfc7539 request, incremental (see the module docstring)."""
 
-    __slots__ = ("_adlen", "_ctlen", "_decrypt", "_mac", "_phase", "_stream", "_tag")
+    __slots__ = ()
 
     def __init__(self, key: Any, nonce: Any, *, decrypt: bool = False) -> None:
         kb = as_key_bytes(key)
@@ -91,60 +90,12 @@ class ChaChaPoly:
         if len(nb) != CHACHAPOLY_IV_SIZE:
             raise ValueError(f"nonce: must be 12 bytes (salt ‖ iv), got {len(nb)}")
         block0 = chacha_blocks(kb, b"\x00\x00\x00\x00" + nb, 1)
-        self._mac = Poly1305(block0[:32])
-        self._stream = ChaCha20(kb, b"\x01\x00\x00\x00" + nb)
-        self._decrypt = decrypt
-        self._adlen = 0
-        self._ctlen = 0
-        self._phase = _AD
-        self._tag: bytes | None = None
+        self._start(ChaCha20(kb, b"\x01\x00\x00\x00" + nb), Poly1305(block0[:32]), decrypt)
 
-    def update_ad(self, data: Any) -> None:
-        """Authenticate associated data; only before the first ``update``."""
-        if self._phase != _AD:
-            raise ValueError("update_ad: associated data must come before the data")
-        src = u8_view(data, "data")
-        self._mac.update(src)
-        self._adlen += src.size
+    def _pad_mac(self, nbytes: int) -> None:
+        self._mac.update(bytes(-nbytes % 16))
 
-    def _end_ad(self) -> None:
-        self._mac.update(bytes(-self._adlen % 16))
-        self._phase = _DATA
-
-    def update(self, src: Any, dst: Any) -> None:
-        """En/decrypt a piece of data from src into dst (same length)."""
-        if self._phase == _DONE:
-            raise ValueError("update: request already finalized")
-        if self._phase == _AD:
-            self._end_ad()
-        s = u8_view(src, "src")
-        d = u8_view(dst, "dst", writable=True)
-        if d.size != s.size:
-            raise ValueError(f"dst: length {d.size} differs from src length {s.size}")
-        if self._decrypt:
-            self._mac.update(s)
-            self._stream.update(s, d)
-        else:
-            self._stream.update(s, d)
-            self._mac.update(d)
-        self._ctlen += s.size
-
-    def finalize(self) -> bytes:
-        """Return the 16-byte tag (idempotent; ends the request)."""
-        if self._tag is None:
-            if self._phase == _AD:
-                self._end_ad()
-            self._mac.update(bytes(-self._ctlen % 16)
-                             + self._adlen.to_bytes(8, "little")
-                             + self._ctlen.to_bytes(8, "little"))
-            self._tag = self._mac.final()
-            self._phase = _DONE
-        return self._tag
-
-    def verify(self, tag: Any) -> bool:
-        """Compare a 16-byte tag in constant time."""
-        tb = u8_view(tag, "tag").tobytes()
-        if len(tb) != POLY1305_DIGEST_SIZE:
-            raise ValueError(f"tag: expected 16 bytes, got {len(tb)}")
-        return hmac.compare_digest(self.finalize(), tb)
+    def _finish_tag(self) -> bytes:
+        self._mac.update(self._adlen.to_bytes(8, "little") + self._ctlen.to_bytes(8, "little"))
+        return self._mac.final()
 

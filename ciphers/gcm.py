@@ -25,11 +25,11 @@ On decrypt the GHASH reads ``src`` before ``dst`` is written, so
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 import numpy as np
 
+from ciphers.aead_core import StreamAead
 from ciphers.aes import AesBlockCipher, as_key_bytes, u8_view
 from ciphers.ctr import Ctr
 from ciphers.ghash import Ghash, GhashKey
@@ -54,7 +54,6 @@ GCM_RFC4106_IV_SIZE = 8
 GCM_RFC4543_IV_SIZE = 8
 _ZERO16 = np.zeros(16, dtype=np.uint8)
 
-_AD, _DATA, _DONE = 0, 1, 2
 
 
 def crypto_gcm_check_authsize(authsize: int) -> int:
@@ -117,10 +116,11 @@ class GcmKey:
         self.ghash_key = GhashKey(self.cipher.encrypt_block(_ZERO16))
 
 
-class Gcm:
+class Gcm(StreamAead):
     """One gcm(aes) request, incremental (see the module docstring)."""
 
-    __slots__ = ("_adlen", "_ctlen", "_ctr", "_decrypt", "_ghash", "_mask", "_phase", "_tag")
+    __slots__ = ("_mask",)
+    min_tag = 1           # gcm verifies truncated tags (authsize 4..16)
 
     def __init__(self, key: GcmKey, iv: Any, *, decrypt: bool = False) -> None:
         if not isinstance(key, GcmKey):
@@ -128,59 +128,17 @@ class Gcm:
         ivb = u8_view(iv, "iv").tobytes()
         if len(ivb) != GCM_AES_IV_SIZE:
             raise ValueError(f"iv: gcm(aes) IV must be 12 bytes, got {len(ivb)}")
-        self._ctr = Ctr(key.cipher, ivb + b"\x00\x00\x00\x01")
+        ctr = Ctr(key.cipher, ivb + b"\x00\x00\x00\x01")
         mask = np.zeros(16, dtype=np.uint8)
-        self._ctr.update(_ZERO16, mask)
+        ctr.update(_ZERO16, mask)          # E_K(J0) masks the tag; data from J0+1
         self._mask = mask.tobytes()
-        self._ghash = Ghash(key.ghash_key)
-        self._decrypt = decrypt
-        self._adlen = 0
-        self._ctlen = 0
-        self._phase = _AD
-        self._tag: bytes | None = None
+        self._start(ctr, Ghash(key.ghash_key), decrypt)
 
-    def update_ad(self, data: Any) -> None:
-        """Authenticate associated data; only before the first ``update``."""
-        if self._phase != _AD:
-            raise ValueError("update_ad: associated data must come before the data")
-        src = u8_view(data, "data")
-        self._ghash.update(src)
-        self._adlen += src.size
+    def _pad_mac(self, nbytes: int) -> None:
+        self._mac.pad()
 
-    def update(self, src: Any, dst: Any) -> None:
-        """En/decrypt a piece of data from src into dst (same length)."""
-        if self._phase == _DONE:
-            raise ValueError("update: request already finalized")
-        if self._phase == _AD:
-            self._ghash.pad()
-            self._phase = _DATA
-        s = u8_view(src, "src")
-        d = u8_view(dst, "dst", writable=True)
-        if d.size != s.size:
-            raise ValueError(f"dst: length {d.size} differs from src length {s.size}")
-        if self._decrypt:
-            self._ghash.update(s)
-            self._ctr.update(s, d)
-        else:
-            self._ctr.update(s, d)
-            self._ghash.update(d)
-        self._ctlen += s.size
-
-    def finalize(self) -> bytes:
-        """Return the full 16-byte tag (idempotent; ends the data phase)."""
-        if self._tag is None:
-            self._ghash.pad()
-            self._ghash.update((self._adlen * 8).to_bytes(8, "big")
-                               + (self._ctlen * 8).to_bytes(8, "big"))
-            s = int.from_bytes(self._ghash.digest(), "big")
-            self._tag = (s ^ int.from_bytes(self._mask, "big")).to_bytes(16, "big")
-            self._phase = _DONE
-        return self._tag
-
-    def verify(self, tag: Any) -> bool:
-        """Compare ``tag`` (1..16 bytes) with the computed tag's prefix in
-        constant time (the kernel's ``crypto_memneq``)."""
-        tb = u8_view(tag, "tag").tobytes()
-        if not 1 <= len(tb) <= 16:
-            raise ValueError(f"tag: length must be 1..16, got {len(tb)}")
-        return hmac.compare_digest(self.finalize()[:len(tb)], tb)
+    def _finish_tag(self) -> bytes:
+        bits = (self._adlen * 8).to_bytes(8, "big") + (self._ctlen * 8).to_bytes(8, "big")
+        self._mac.update(bits)
+        s = int.from_bytes(self._mac.digest(), "big")
+        return (s ^ int.from_bytes(self._mask, "big")).to_bytes(16, "big")
