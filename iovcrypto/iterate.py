@@ -201,23 +201,43 @@ def _iterate_bvec(it: iov_iter, length: int, priv: Any, priv2: Any, step: Step, 
         bv = vec[idx]
         blen = bv.bv_len
         offset = bv.bv_offset + skip
-        part = min(length, blen - skip)
-        if page_steps:
-            part = min(part, PAGE_SIZE - (offset & _OFF))
+        part = blen - skip
+        if part > length:
+            part = length
+        if page_steps and part > PAGE_SIZE - (offset & _OFF):
+            part = PAGE_SIZE - (offset & _OFF)
         if part > 0:
-            remain = _run(step, page_views(bv.bv_page, offset, part, write=write), progress,
-                          part, priv, priv2)
+            views = page_views(bv.bv_page, offset, part, write=write)
+            if len(views) == 1:
+                # _run() inlined for the common one-view piece.
+                remain = step(views[0], progress, part, priv, priv2)
+                if remain:
+                    if not (isinstance(remain, int) and 0 < remain <= part):
+                        raise _bad_return(remain, part)
+                elif remain is None:
+                    raise _bad_return(remain, part)
+            else:
+                remain = _run(step, views, progress, part, priv, priv2)
         else:
             part = 0
             remain = _run(step, [_EMPTY], progress, 0, priv, priv2) if page_steps else 0
-        consumed = part - remain
-        length -= consumed
-        progress += consumed
-        skip += consumed
-        if skip >= blen:
+        if remain:
+            part -= remain
+            length -= part
+            progress += part
+            skip += part
+            if skip >= blen:
+                skip = 0
+                idx += 1
+            break
+        length -= part
+        progress += part
+        if skip + part >= blen:
             skip = 0
             idx += 1
-        if remain or not length:
+        else:
+            skip += part
+        if not length:
             break
     it._u -= idx - start
     it.vec_idx = idx

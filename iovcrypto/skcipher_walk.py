@@ -396,7 +396,7 @@ def _walk_next(walk: SkcipherWalk) -> int:
                 return skcipher_walk_done(walk, -E.EINVAL)
             return _next_slow(walk, bsize)
         walk.nbytes = n
-        walk.src_view = walk.dst_view = ov_[op:op + n]
+        walk.src_view = walk.dst_view = ov_ if not op and n == len(ov_) else ov_[op:op + n]
         return 0
     i = walk.in_
     if i.idx >= len(i.views) and not i._refill():
@@ -408,9 +408,17 @@ def _walk_next(walk: SkcipherWalk) -> int:
             return skcipher_walk_done(walk, -E.EINVAL)
         return _next_slow(walk, bsize)
     walk.nbytes = n
-    dv = walk.dst_view = ov_[op:op + n]
-    sv = iv_[ip:ip + n]
-    if np.may_share_memory(sv, dv) and _addr(sv) == _addr(dv):
+    # Whole views (the common step) are handed over without re-slicing.
+    dv = walk.dst_view = ov_ if not op and n == len(ov_) else ov_[op:op + n]
+    sv = iv_ if not ip and n == len(iv_) else iv_[ip:ip + n]
+    sb, db = sv.base, dv.base
+    if (sb is not db and sb is not None and db is not None
+            and sb.flags.owndata and db.flags.owndata):
+        # Views into two different arrays that own their memory (two banks
+        # of simulated RAM): different bytes, no need to compare addresses.
+        walk.flags |= SKCIPHER_WALK_DIFF
+        walk.src_view = sv
+    elif np.may_share_memory(sv, dv) and _addr(sv) == _addr(dv):
         walk.src_view = dv
     else:
         walk.flags |= SKCIPHER_WALK_DIFF
@@ -456,13 +464,13 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
     is over, after which the bounce buffer is freed and a bounced IV
     copied back).  Returns 0 or -errno (-EINVAL for unprocessed bytes on
     the slow path)."""
-    if not isinstance(res, int) or isinstance(res, bool):
+    if type(res) is not int and (not isinstance(res, int) or isinstance(res, bool)):
         raise TypeError(f"res must be an int, got {type(res).__name__}")
     n = walk.nbytes
     total = 0
     if n:
         if res >= 0:
-            if kmem.WARN(res > n, f"skcipher_walk_done: res {res} > nbytes {n}"):
+            if res > n and kmem.WARN(True, f"skcipher_walk_done: res {res} > nbytes {n}"):
                 res = -E.EINVAL
             else:
                 n -= res

@@ -31,7 +31,9 @@ from kmem.page_alloc import (
 from kmem.sanitizer import DEVICE_ACCESS, OUT_OF_BOUNDS, USE_AFTER_FREE, report
 from kmem.vmalloc import area_views, find_vm_area, is_vmalloc_addr
 
-_PLAIN = frozenset((Kind.PAGE, Kind.VMALLOC, Kind.STACK, Kind.USER))
+# A tuple, not a set: membership then compares by identity in C, where a
+# set would call Enum.__hash__ (Python code) on every page_views() call.
+_PLAIN = (Kind.PAGE, Kind.VMALLOC, Kind.STACK, Kind.USER)
 
 
 def _scratch(n: int) -> np.ndarray:
@@ -127,13 +129,14 @@ def page_views(page: Page, offset: int, length: int, *, write: bool = False) -> 
     if folio.freed:
         report(USE_AFTER_FREE, f"access through stale struct page {page!r}")
         return [_scratch(length)]
-    pfn = page.pfn + (offset >> PAGE_SHIFT)
-    off = offset & (PAGE_SIZE - 1)
-    # The common case: inside one folio of plain, CPU-accessible memory.
+    # The common case: inside one folio of plain, CPU-accessible memory
+    # (a folio never straddles a bank).
+    fpfn = folio.pfn
+    rel = page.pfn - fpfn
     if (folio.kind in _PLAIN
-            and ((pfn - folio.pfn) << PAGE_SHIFT) + off + length <= PAGE_SIZE << folio.order):
-        rel = pfn - PFN_BASE
-        start = ((rel & (BANK_PAGES - 1)) << PAGE_SHIFT) + off
+            and (rel << PAGE_SHIFT) + offset + length <= PAGE_SIZE << folio.order):
+        rel = fpfn - PFN_BASE
+        start = ((rel & (BANK_PAGES - 1)) << PAGE_SHIFT) + (page.pfn - fpfn << PAGE_SHIFT) + offset
         return [_banks[rel >> BANK_SHIFT][start:start + length]]
     out = RunBuilder()
     _frames(out, page.pfn + (offset >> PAGE_SHIFT), offset & (PAGE_SIZE - 1), length, write)
@@ -208,10 +211,13 @@ def copy_views(dst: list[np.ndarray], src: list[np.ndarray]) -> int:
     if len(src) == 1 and len(dst) == 1:
         dst[0][:] = src[0]
         return len(src[0])
-    total = sum(len(v) for v in src)
     if len(dst) == 1:
-        np.concatenate(src, out=dst[0]) if src else None
-        return total
+        if not src:
+            return 0
+        # concatenate() checks that the lengths agree, so the total is dst's.
+        np.concatenate(src, out=dst[0])
+        return len(dst[0])
+    total = sum(len(v) for v in src)
     flat = src[0] if len(src) == 1 else np.concatenate(src) if src else _scratch(0)
     pos = 0
     for d in dst:

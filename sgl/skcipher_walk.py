@@ -36,12 +36,14 @@ import numpy as np
 
 import kmem
 from ciphers.algapi import CRYPTO_MINALIGN, CRYPTO_TFM_REQ_MAY_SLEEP
+from kmem import PAGE_OFFSET, PAGE_SHIFT
 from kmem import errno as E
 from kmem.access import buffer_views, copy_views, page_views, virt_views
 from sgl.aead import AeadRequest
 from sgl.scatterlist_iter import _Cursor
 from sgl.scatterwalk import (
     ScatterWalk,
+    _next_entry,
     _walk_copy,
     scatterwalk_clamp,
     scatterwalk_start,
@@ -239,17 +241,33 @@ def _copy_iv(walk: SkcipherWalk, views: list[np.ndarray]) -> int:
 
 
 def _walk_next(walk: SkcipherWalk) -> int:
-    n = walk.total
+    n = total = walk.total
     bsize = min(walk.stride, max(n, walk.blocksize))
-    limit = WALK_STEP_LIMIT or n
-    n = scatterwalk_clamp(walk.in_, n, limit)
-    n = scatterwalk_clamp(walk.out, n, limit)
+    if WALK_STEP_LIMIT and n > WALK_STEP_LIMIT:
+        n = WALK_STEP_LIMIT
+    # scatterwalk_clamp() on both sides, inlined: this runs once per step.
+    # In place, both sides are at the same position and move together.
+    i, o = walk.in_, walk.out
+    same = o.sg is i.sg and o.offset == i.offset
+    for sw in (i,) if same else (i, o):
+        sg = sw.sg
+        if sg is None:
+            scatterwalk_clamp(sw, n)     # raises the NULL dereference
+        end = sg.offset + sg.length
+        if sw.offset >= end:
+            sg = sw.sg = _next_entry(sg)
+            sw.offset = sg.offset
+            end = sg.offset + sg.length
+        if end - sw.offset < n:
+            n = end - sw.offset
+    if same:
+        o.sg, o.offset = i.sg, i.offset
     if n < bsize:
-        if walk.total < walk.blocksize:
+        if total < walk.blocksize:
             return skcipher_walk_done(walk, -E.EINVAL)
         return _next_slow(walk, bsize)
     walk.nbytes = n
-    if (walk.in_.offset | walk.out.offset) & walk.alignmask:
+    if (i.offset | o.offset) & walk.alignmask:
         return _next_copy(walk, bsize)
     return _next_fast(walk, bsize)
 
@@ -298,20 +316,26 @@ def _next_copy(walk: SkcipherWalk, bsize: int) -> int:
 def _next_fast(walk: SkcipherWalk, bsize: int) -> int:
     n = walk.nbytes
     i, o = walk.in_, walk.out
-    ipage, opage = _page_of(i), _page_of(o)
-    out_view = _one_view(page_views(opage, o.offset, n, write=True))
-    if out_view is None:
+    ipage, opage = i.sg._link, o.sg._link
+    if not (isinstance(ipage, kmem.Page) and isinstance(opage, kmem.Page)):
+        raise kmem.KernelBug("skcipher_walk: scatterlist entry without a page")
+    out_views = page_views(opage, o.offset, n, write=True)
+    if len(out_views) != 1:
         # Not one run of memory (a bank boundary, or partly invalid memory):
         # the model takes the copy path, which gives the same bytes.
         return _next_copy(walk, bsize)
-    o.addr = kmem.page_address(opage) + o.offset
-    if (ipage.pfn << 12) + i.offset != (opage.pfn << 12) + o.offset:
-        in_view = _one_view(page_views(ipage, i.offset, n))
-        if in_view is None:
+    out_view = out_views[0]
+    ophys = (opage.pfn << PAGE_SHIFT) + o.offset
+    o.addr = PAGE_OFFSET + ophys
+    iphys = ophys if ipage is opage and i.offset == o.offset else \
+        (ipage.pfn << PAGE_SHIFT) + i.offset
+    if iphys != ophys:
+        in_views = page_views(ipage, i.offset, n)
+        if len(in_views) != 1:
             return _next_copy(walk, bsize)
         walk.flags |= SKCIPHER_WALK_DIFF
-        i.addr = kmem.page_address(ipage) + i.offset
-        walk.src_view = in_view
+        i.addr = PAGE_OFFSET + iphys
+        walk.src_view = in_views[0]
     else:
         i.addr = o.addr
         walk.src_view = out_view
@@ -330,7 +354,7 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
     total = 0
     if n:
         if res >= 0:
-            if kmem.WARN(res > n, f"skcipher_walk_done: res {res} > nbytes {n}"):
+            if res > n and kmem.WARN(True, f"skcipher_walk_done: res {res} > nbytes {n}"):
                 res = -E.EINVAL
             else:
                 n -= res
