@@ -33,7 +33,7 @@ AEAD = [
      "scatterwalk_ffwd"),
     (63, "acme_gcm_decrypt",
      "memcpy_from_sglist(expected, req->src, req->assoclen + len, authsize)",
-     "scatterwalk_map_and_copy"),
+     "memcpy_from_sglist"),
     (65, "acme_gcm_decrypt", "sg_init_table(rctx->dst, 2)", "sg_init_table"),
     (66, "acme_gcm_decrypt", "sg_set_buf(&rctx->dst[0], rctx->tag, authsize)", "sg_set_buf"),
     (67, "acme_gcm_decrypt", "sg_set_buf(&rctx->dst[1], expected, authsize)", "sg_buf_on_stack"),

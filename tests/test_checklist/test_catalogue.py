@@ -48,7 +48,20 @@ def test_replacements_name_the_iov_iter_api():
     cat = load_catalogue()
     assert "skcipher_request_set_iter" in cat.match("skcipher_request_set_crypt").replacement
     assert "aead_request_set_iter" in cat.match("aead_request_set_crypt").replacement
-    assert cat.match("skcipher_walk_virt").replacement == "iov_iter walk"
+    assert cat.match("skcipher_walk_virt").replacement == (
+        "same call from iovcrypto.skcipher_walk, on an iov_iter request")
+    assert cat.match("skcipher_walk_aead_decrypt").id == "skcipher_walk"
+    assert cat.match("skcipher_walk_async").kind == "restructure"
+    assert "iter_pcopy_from(buf, it, off, n)" in cat.match("memcpy_from_sglist").replacement
+    assert "iter_pcopy_to(it, off, buf, n)" in cat.match("memcpy_to_sglist").replacement
+    smc = cat.match("scatterwalk_map_and_copy").replacement
+    assert "iter_pcopy_from()" in smc and "iter_pcopy_to()" in smc
+    assert "iter_pcopy(dst, 0, src, 0, n)" in cat.match("memcpy_sglist").replacement
+    assert "iter_pviews" in cat.match("scatterwalk_next").replacement
+    assert "shims.extract.extract_iter_to_sg" in cat.match("extract_iter_to_sg").replacement
+    assert "shims.sg_iter.iov_iter_bvec_from_sg()" in cat.match(
+        "skcipher_request_set_crypt").note
+    assert "SkcipherWalk" in cat.match_struct("skcipher_walk").replacement
     assert "copy_from_iter" in cat.match("sg_copy_to_buffer").replacement
     assert "copy_to_iter" in cat.match("sg_copy_from_buffer").replacement
     assert "extract_iter_to_sg" in cat.match("dma_map_sg").replacement

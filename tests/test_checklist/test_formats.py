@@ -35,10 +35,10 @@ def test_markdown_items_and_sections(report):
     md = render_markdown(report)
     lines = md.splitlines()
     assert lines[0] == "# Scatterlist → iov_iter conversion checklist"
-    assert ("- [ ] line 44: skcipher_walk_virt(&walk, req, false) → iov_iter walk (mechanical)"
-            in lines)
+    assert ("- [ ] line 44: skcipher_walk_virt(&walk, req, false) → same call from "
+            "iovcrypto.skcipher_walk, on an iov_iter request (mechanical)") in lines
     assert ("- [ ] line 62: dma_map_sg(dev, sgt->sgl, sgt->orig_nents, DMA_TO_DEVICE) → "
-            "extract_iter_to_sg() (shims) into an sg_table, or dma_map_page() on "
+            "shims.extract.extract_iter_to_sg() into an sg_table, or dma_map_page() on "
             "iov_iter_extract_pages() (DMA path)") in lines
     assert any(line.startswith("- [ ] line 67: sg_set_buf(&rctx->dst[1], expected, authsize)")
                and line.endswith("— `expected` is on the stack (declared at line 60)")
@@ -46,7 +46,10 @@ def test_markdown_items_and_sections(report):
     assert "### `acme_cbc_crypt()`" in lines
     assert "### `struct acme_gcm_reqctx`" in lines
     assert "### `macro ACME_COPY_TAG`" in lines
-    assert "| `sgl/ctr.py` | `iovcrypto/ctr.py` | partially converted | 2 | 1 |" in lines
+    assert ("| `sgl/ctr.py` | `iovcrypto/ctr.py` | partially converted | 2 | "
+            "1, imports `sgl/scatterwalk.py` |") in lines
+    assert ("| `sgl/ccm.py` | `iovcrypto/ccm.py` | partially converted | "
+            "0, through `sgl/gcm.py` | 0, imports `sgl/gcm.py` |") in lines
     assert any(line.startswith("> The parser skipped what it could not place: line 60")
                for line in lines)
     # Each checklist item appears once per finding.
@@ -56,13 +59,13 @@ def test_markdown_items_and_sections(report):
 def test_markdown_summary(report):
     s = report.summary()
     md = render_markdown(report)
-    # Counted by hand from the fixtures: mechanical 12 in C + 4 in the Python tree,
-    # restructure 13 (AEAD) + 9 (DMA) + 4 (caller) + 1 (garbage) + 3 (Python),
-    # ownership 2 (AEAD) + 7 (DMA) + 5 (caller), DMA 4.
-    assert s["by_kind"] == {"mechanical": 16, "restructure": 30, "ownership": 14, "dma": 4}
+    # Counted by hand from the fixtures: mechanical 12 + 3 positional copies (AEAD) in C,
+    # 6 walk calls + 5 positional copies in the Python tree; restructure 10 (AEAD) +
+    # 9 (DMA) + 4 (caller) + 1 (garbage); ownership 2 (AEAD) + 7 (DMA) + 5 (caller), DMA 4.
+    assert s["by_kind"] == {"mechanical": 26, "restructure": 24, "ownership": 14, "dma": 4}
     assert f"| DMA path | {s['by_kind']['dma']} | 8 |" in md
     assert f"| **total** | {s['findings']} | |" in md
-    assert s["effort"]["points"] == 16 * 1 + 30 * 3 + 14 * 5 + 4 * 8
+    assert s["effort"]["points"] == 26 * 1 + 24 * 3 + 14 * 5 + 4 * 8
     assert s["effort"]["hours"] == round(s["effort"]["points"] * 15 / 60, 1)
     assert s["effort"]["size"] == "XL"
     dma_fns = {(w["path"].rsplit("/", 1)[-1], w["function"]) for w in s["functions_on_dma_path"]}
@@ -90,7 +93,8 @@ def test_json_matches_its_schema_and_the_report(report):
                                                  "text": "total"}]
     assert doc["drivers"][0] == {"module": "sgl/cbc.py", "twin": "iovcrypto/cbc.py",
                                  "status": "converted", "legacy_findings": 2,
-                                 "twin_findings": 0}
+                                 "twin_findings": 0, "builds_on": [], "twin_imports": []}
+    assert doc["drivers"][1]["builds_on"] == ["sgl/gcm.py"]
     assert doc["summary"]["findings"] == sum(len(f["findings"]) for f in doc["files"])
     used = {q for f in doc["files"] for x in f["findings"] for q in x["questions"]}
     assert used <= set(doc["questions"])

@@ -16,17 +16,25 @@ def _by_path(files):
 
 def test_driver_statuses():
     files, drivers, api = scan_python_project(PYTREE)
-    got = [(d.module, d.twin, d.status, d.legacy_findings, d.twin_findings) for d in drivers]
+    got = [(d.module, d.twin, d.status, d.legacy_findings, d.twin_findings, d.builds_on,
+            d.twin_imports) for d in drivers]
     assert got == [
-        ("sgl/cbc.py", "iovcrypto/cbc.py", "converted", 2, 0),
-        ("sgl/ctr.py", "iovcrypto/ctr.py", "partially converted", 2, 1),
-        ("sgl/gcm.py", None, "not converted", 2, 0),
+        ("sgl/cbc.py", "iovcrypto/cbc.py", "converted", 2, 0, (), ()),
+        # No call of its own, but it runs gcm's code; its twin still imports it.
+        ("sgl/ccm.py", "iovcrypto/ccm.py", "partially converted", 0, 0, ("sgl/gcm.py",),
+         ("sgl/gcm.py",)),
+        ("sgl/ctr.py", "iovcrypto/ctr.py", "partially converted", 2, 1, (),
+         ("sgl/scatterwalk.py",)),
+        ("sgl/ecb.py", None, "not converted", 4, 0, (), ()),
+        ("sgl/gcm.py", None, "not converted", 2, 0, (), ()),
     ]
-    # Modules that define the scatterlist API are the API, not drivers.
+    # Modules that define the scatterlist API are the API, not drivers; sgl/util.py
+    # (imported by ccm, importing no driver) and the package __init__ are neither.
     assert api == ["sgl/scatterwalk.py", "sgl/skcipher.py"]
-    # Converted twins have nothing left and are not listed as files.
-    assert sorted(_by_path(files)) == ["iovcrypto/ctr.py", "sgl/cbc.py", "sgl/ctr.py",
-                                       "sgl/gcm.py"]
+    # Converted twins have nothing left and are not listed as files; each twin
+    # follows its legacy module.
+    assert [fr.path for fr in files] == ["sgl/cbc.py", "sgl/ctr.py", "iovcrypto/ctr.py",
+                                         "sgl/ecb.py", "sgl/gcm.py"]
 
 
 def test_legacy_findings_resolve_every_import_form():
@@ -44,11 +52,35 @@ def test_legacy_findings_resolve_every_import_form():
         (8, "GcmDriver.decrypt", "skcipher_walk_virt(self.walk, req, True)", "skcipher_walk"),
         (9, "GcmDriver.decrypt",
          "memcpy_from_sglist(tag, req.src, req.assoclen + req.cryptlen - 16, 16)",
-         "scatterwalk_map_and_copy"),
+         "memcpy_from_sglist"),
     ]
     cbc = files["sgl/cbc.py"].findings[0]
     assert cbc.detail == "from sgl.skcipher.skcipher_walk_virt"
     assert (cbc.column, cbc.end_line) == (11, 12)
+
+
+def test_local_aliases_and_renamed_imports():
+    ecb = _by_path(scan_python_project(PYTREE)[0])["sgl/ecb.py"]
+    # copy = a if out else b; copy(...) reports both at the call; after
+    # copy is rebound, nothing; `import ... as done` resolves to the real name.
+    assert [(f.line, f.name, f.detail) for f in ecb.findings] == [
+        (11, "skcipher_walk_virt", "from sgl.skcipher.skcipher_walk_virt"),
+        (12, "memcpy_from_sglist", "from sgl.scatterwalk.memcpy_from_sglist, called as copy()"),
+        (12, "scatterwalk_map_and_copy",
+         "from sgl.scatterwalk.scatterwalk_map_and_copy, called as copy()"),
+        (15, "skcipher_walk_done", "from sgl.skcipher.skcipher_walk_done, called as done()"),
+    ]
+    assert ecb.findings[1].text == "memcpy_from_sglist(buf, req.src, 0, 16)"
+
+
+def test_aliases_of_iov_iter_names_are_not_findings():
+    src = (b"from iovcrypto.skcipher_walk import skcipher_walk_aead_decrypt as d\n"
+           b"from iovcrypto.skcipher_walk import skcipher_walk_aead_encrypt as e\n"
+           b"def w(walk, req, dec):\n    start = d if dec else e\n    start(walk, req, False)\n"
+           b"    other = d if dec else sg_next\n    other(walk)\n")
+    report, _ = scan_python_source(src, "iovcrypto/w.py", "iovcrypto.w")
+    # A mixed alias is not resolved; sg_next is only referenced, never called by name.
+    assert report.findings == []
 
 
 def test_twin_findings_only_scatterlist_side():

@@ -59,7 +59,8 @@ def report_dict(report: Report) -> dict:
         "files": [_file(fr, report) for fr in report.files],
         "python_root": report.python_root,
         "drivers": [{"module": d.module, "twin": d.twin, "status": d.status,
-                     "legacy_findings": d.legacy_findings, "twin_findings": d.twin_findings}
+                     "legacy_findings": d.legacy_findings, "twin_findings": d.twin_findings,
+                     "builds_on": list(d.builds_on), "twin_imports": list(d.twin_imports)}
                     for d in report.drivers],
         "api_modules": list(report.api_modules),
         "summary": report.summary(),

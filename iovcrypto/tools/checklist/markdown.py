@@ -79,8 +79,13 @@ def _drivers(report: Report) -> list[str]:
                 "|---|---|---|---:|---:|"]
         for d in report.drivers:
             twin = f"`{d.twin}`" if d.twin else "—"
-            out.append(f"| `{d.module}` | {twin} | {d.status} | {d.legacy_findings} | "
-                       f"{d.twin_findings} |")
+            uses = str(d.legacy_findings)
+            if d.builds_on:
+                uses += ", through " + ", ".join(f"`{m}`" for m in d.builds_on)
+            left = str(d.twin_findings)
+            if d.twin_imports:
+                left += ", imports " + ", ".join(f"`{m}`" for m in d.twin_imports)
+            out.append(f"| `{d.module}` | {twin} | {d.status} | {uses} | {left} |")
     if report.api_modules:
         names = ", ".join(f"`{m}`" for m in report.api_modules)
         out += ["", f"Scatterlist API modules (removed at the end, not converted): {names}."]

@@ -106,13 +106,21 @@ class FileReport:
 
 @dataclass(frozen=True)
 class DriverStatus:
-    """A legacy driver of this project and how far its iov_iter twin has come."""
+    """A legacy driver of this project and how far its iov_iter twin has come.
+
+    ``builds_on``: the legacy drivers whose code this one imports (a driver
+    may reach the scatterlist API only through another one, as ccm does
+    through gcm's template half).  ``twin_imports``: modules of the legacy
+    package the twin still imports; any makes it partially converted.
+    """
 
     module: str
     twin: str | None
     status: str
     legacy_findings: int
     twin_findings: int
+    builds_on: tuple[str, ...] = ()
+    twin_imports: tuple[str, ...] = ()
 
 
 @dataclass

@@ -18,7 +18,14 @@ comes from, not by its spelling alone:
   scatterlist-side unless the catalogue marks the name ``shared``.
 
 Calls through local objects (``walk.done()``) are not resolved and not
-reported: only module-level names and module attributes are.
+reported: only module-level names and module attributes are, and local
+aliases of them assigned in the same function (``start = a if dec else
+b; start(walk, req)`` reports ``a`` and ``b`` at the call).
+
+A module under ``sgl/`` that calls none of it directly but imports from a
+legacy driver (ccm, chacha20poly1305 and authenc use gcm's template half)
+is a legacy driver too, listed with what it builds on; a twin that still
+imports from ``sgl`` is only partially converted.
 """
 
 from __future__ import annotations
@@ -114,10 +121,14 @@ class _PyReader(ast.NodeVisitor):
         self.cat = cat
         self.stack: list[str] = []
         self.findings: list[Finding] = []
+        # Per open scope: local name -> the scatterlist-side functions it may be.
+        self.aliases: list[dict[str, list[tuple[str, str | None, object]]]] = [{}]
 
     def _scoped(self, node: ast.AST, name: str) -> None:
         self.stack.append(name)
+        self.aliases.append({})
         self.generic_visit(node)
+        self.aliases.pop()
         self.stack.pop()
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -140,7 +151,9 @@ class _PyReader(ast.NodeVisitor):
             if rest:
                 return None  # an attribute of a local object
             return root, (self.bindings.star[0] if self.bindings.star else None)
-        return parts[-1], ".".join([bound, *rest])
+        origin = ".".join([bound, *rest])
+        # The origin's last part: the real name behind ``import ... as``.
+        return origin.rpartition(".")[2], origin
 
     def _column(self, lineno: int, byte_col: int) -> int:
         if 0 < lineno <= len(self.lines):
@@ -148,21 +161,57 @@ class _PyReader(ast.NodeVisitor):
             return len(line[:byte_col].decode("utf-8", "replace")) + 1
         return byte_col + 1
 
-    def visit_Call(self, node: ast.Call) -> None:
-        self.generic_visit(node)
-        found = self._origin(node.func)
+    def _resolve(self, expr: ast.expr) -> tuple[str, str | None, object] | None:
+        """(name, origin, catalogue entry) when ``expr`` names scatterlist-side API."""
+        found = self._origin(expr)
         if found is None:
-            return
+            return None
         name, origin = found
         entry = self.cat.match(name)
         if entry is None:
-            return
+            return None
         world = origin.split(".")[0] if origin else None
         if world is None:
             if entry.shared:
-                return
+                return None
         elif world not in _SCATTERLIST_WORLDS:
+            return None
+        return name, origin, entry
+
+    def _targets(self, expr: ast.expr) -> list[tuple[str, str | None, object]] | None:
+        """What a call of ``expr`` may reach: a local alias's candidates or one name."""
+        if isinstance(expr, ast.Name):
+            for scope in reversed(self.aliases):
+                if expr.id in scope:
+                    return scope[expr.id]
+        one = self._resolve(expr)
+        return [one] if one else None
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.generic_visit(node)
+        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
             return
+        local = node.targets[0].id
+        value = node.value
+        options = [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
+        found = [self._resolve(v) for v in options]
+        scope = self.aliases[-1]
+        if all(found):
+            scope[local] = found
+        else:
+            scope.pop(local, None)  # rebound to something else
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.generic_visit(node)
+        targets = self._targets(node.func)
+        if targets is None:
+            return
+        via = node.func.id if isinstance(node.func, ast.Name) else None
+        for name, origin, entry in targets:
+            self._add(node, name, origin, entry, None if via == name else via)
+
+    def _add(self, node: ast.Call, name: str, origin: str | None, entry: object,
+             alias: str | None) -> None:
         args = [squash(ast.get_source_segment(self.source, a) or "") for a in node.args]
         args += [f"{k.arg}={squash(ast.get_source_segment(self.source, k.value) or '')}"
                  if k.arg else f"**{squash(ast.get_source_segment(self.source, k.value) or '')}"
@@ -175,7 +224,8 @@ class _PyReader(ast.NodeVisitor):
             end_column=self._column(end_line, node.end_col_offset or node.col_offset),
             function=function, scope="function" if function else "file", construct="call",
             name=name, arguments=tuple(args), text=f"{name}({', '.join(args)})", entry=entry,
-            detail=f"from {origin}" if origin else "not imported"))
+            detail=(f"from {origin}" if origin else "not imported")
+            + (f", called as {alias}()" if alias else "")))
 
 
 def _parse(source: bytes, path: str) -> tuple[ast.Module | None, str, FileReport | None]:
@@ -196,17 +246,12 @@ def _parse(source: bytes, path: str) -> tuple[ast.Module | None, str, FileReport
         return None, "", report
 
 
-def scan_python_source(source: bytes, path: str, module: str | None = None,
-                       catalogue: Catalogue | None = None) -> tuple[FileReport, set[str]]:
-    """Findings in one Python module, and the catalogue names it defines.
-
-    ``module`` is the dotted name used to resolve relative imports
-    (``sgl.cbc``); without it relative imports stay unresolved.
-    """
-    cat = catalogue or load_catalogue()
+def _scan(source: bytes, path: str, module: str | None, cat: Catalogue
+          ) -> tuple[FileReport, set[str], list[str]]:
+    """(report, catalogue names defined, dotted origins of every import)."""
     tree, text, failed = _parse(source, path)
     if failed is not None:
-        return failed, set()
+        return failed, set(), []
     assert tree is not None
     mod = module or Path(path).stem
     bindings = _Bindings(mod, is_package=path.endswith("__init__.py"))
@@ -216,7 +261,43 @@ def scan_python_source(source: bytes, path: str, module: str | None = None,
     report = FileReport(path=path, language="python",
                         findings=sorted(reader.findings, key=Finding.sort_key))
     defines = {n for n in bindings.defined if cat.match(n) is not None}
+    own = f"{bindings.module}."
+    imports = [o for o in bindings.names.values() if not o.startswith(own)]
+    return report, defines, [*imports, *bindings.star]
+
+
+def scan_python_source(source: bytes, path: str, module: str | None = None,
+                       catalogue: Catalogue | None = None) -> tuple[FileReport, set[str]]:
+    """Findings in one Python module, and the catalogue names it defines.
+
+    ``module`` is the dotted name used to resolve relative imports
+    (``sgl.cbc``); without it relative imports stay unresolved.
+    """
+    report, defines, _ = _scan(source, path, module, catalogue or load_catalogue())
     return report, defines
+
+
+def _imported_modules(origins: list[str], known: dict[str, str]) -> set[str]:
+    """The known modules (relative paths) that ``origins`` come from: the
+    longest known dotted prefix of each (``sgl.gcm.AeadTemplateDriver`` →
+    ``sgl/gcm.py``)."""
+    out = set()
+    for origin in origins:
+        parts = origin.split(".")
+        for n in range(len(parts), 0, -1):
+            rel = known.get(".".join(parts[:n]))
+            if rel is not None:
+                out.add(rel)
+                break
+    return out
+
+
+def _legacy_imports(origins: list[str], known: dict[str, str]) -> tuple[str, ...]:
+    """What of the legacy package a twin imports (relative paths where known)."""
+    legacy = [o for o in origins if o.split(".")[0] == LEGACY_PACKAGE]
+    found = _imported_modules(legacy, known)
+    unknown = {o for o in legacy if not _imported_modules([o], known)}
+    return tuple(sorted(found | unknown))
 
 
 def scan_python_project(root: str | Path, catalogue: Catalogue | None = None
@@ -229,34 +310,56 @@ def scan_python_project(root: str | Path, catalogue: Catalogue | None = None
     cat = catalogue or load_catalogue()
     root = Path(root)
     files: list[FileReport] = []
-    drivers: list[DriverStatus] = []
     api: list[str] = []
     legacy_dir = root / LEGACY_PACKAGE
-    for path in sorted(legacy_dir.rglob("*.py")) if legacy_dir.is_dir() else []:
+    paths = sorted(legacy_dir.rglob("*.py")) if legacy_dir.is_dir() else []
+    known = {module_name(p.relative_to(root).as_posix()): p.relative_to(root).as_posix()
+             for p in paths}
+    scanned: dict[str, tuple[FileReport, set[str]]] = {}
+    for path in paths:
         rel = path.relative_to(root).as_posix()
-        report, defines = scan_python_source(path.read_bytes(), rel, module_name(rel), cat)
+        report, defines, origins = _scan(path.read_bytes(), rel, module_name(rel), cat)
         if defines:
             api.append(rel)
-            continue
-        if report.status != "ok":
+        elif report.status != "ok":
             files.append(report)  # cannot tell whether it is a driver
-            continue
-        if not report.findings:
-            continue
-        files.append(report)
+        else:
+            scanned[rel] = (report, _imported_modules(origins, known) - {rel})
+    # Drivers: modules that use the API directly, then (to a fixed point)
+    # non-package modules that import from a driver.
+    drivers = {rel for rel, (report, _) in scanned.items() if report.findings}
+    grew = True
+    while grew:
+        grew = False
+        for rel, (_, deps) in scanned.items():
+            if rel not in drivers and not rel.endswith("__init__.py") and deps & drivers:
+                drivers.add(rel)
+                grew = True
+    statuses: list[DriverStatus] = []
+    for rel in sorted(drivers):
+        report, deps = scanned[rel]
+        builds_on = tuple(sorted(deps & drivers))
+        if report.findings:
+            files.append(report)
         twin_rel = CONVERTED_PACKAGE + rel[len(LEGACY_PACKAGE):]
         twin_path = root / twin_rel
         if not twin_path.is_file():
-            drivers.append(DriverStatus(rel, None, NOT_CONVERTED, len(report.findings), 0))
+            statuses.append(DriverStatus(rel, None, NOT_CONVERTED, len(report.findings), 0,
+                                         builds_on))
             continue
-        twin, _ = scan_python_source(twin_path.read_bytes(), twin_rel, module_name(twin_rel),
-                                     cat)
+        twin, _, twin_origins = _scan(twin_path.read_bytes(), twin_rel,
+                                      module_name(twin_rel), cat)
         if twin.findings or twin.status != "ok":
             files.append(twin)
+        twin_imports = _legacy_imports(twin_origins, known)
         if twin.status != "ok":
             status = UNKNOWN
         else:
-            status = PARTIAL if twin.findings else CONVERTED
-        drivers.append(DriverStatus(rel, twin_rel, status, len(report.findings),
-                                    len(twin.findings)))
-    return files, drivers, api
+            status = PARTIAL if twin.findings or twin_imports else CONVERTED
+        statuses.append(DriverStatus(rel, twin_rel, status, len(report.findings),
+                                     len(twin.findings), builds_on, twin_imports))
+    # Each twin right after its legacy module, as the drivers are listed.
+    files.sort(key=lambda fr: (LEGACY_PACKAGE + fr.path[len(CONVERTED_PACKAGE):]
+                               if fr.path.startswith(CONVERTED_PACKAGE + "/") else fr.path,
+                               fr.path.startswith(CONVERTED_PACKAGE + "/")))
+    return files, statuses, api
