@@ -13,47 +13,6 @@ request context as the kernel's crypto_rfc3686_crypt() does, so
 ``req->iv`` is left as it was.  Any length is valid, 0 included.
 """
 
-from __future__ import annotations
+from sgl.skcipher_template import WalkDriver, register_template
 
-from ciphers.skcipher_algs import SkcipherDriverBase, impls
-from sgl.skcipher import (
-    SkcipherRequest,
-    crypto_register_skcipher,
-    crypto_skcipher_ctx,
-    crypto_skcipher_reqtfm,
-)
-from sgl.skcipher_walk import SkcipherWalk, skcipher_walk_done, skcipher_walk_virt
-
-
-class CtrDriver(SkcipherDriverBase):
-    """A ctr(aes) or rfc3686(ctr(aes)) skcipher driver."""
-
-    def _crypt(self, req: SkcipherRequest, encrypt: bool) -> int:
-        """``crypto_ctr_crypt()`` / ``crypto_rfc3686_crypt()``."""
-        tfm = crypto_skcipher_reqtfm(req)
-        ctx = crypto_skcipher_ctx(tfm)
-        walk = SkcipherWalk()
-        err = skcipher_walk_virt(walk, req, False)
-        core = None
-        while walk.nbytes:
-            if core is None:
-                core = self.new_core(ctx, walk.iv, encrypt)
-            n = walk.nbytes
-            if n < walk.total:
-                n -= n % walk.stride
-            core.update(walk.src_view[:n], walk.dst_view[:n])
-            if n == walk.total:  # the last step: the core's state is the IV output
-                self.write_iv(walk.iv, core)
-            err = skcipher_walk_done(walk, walk.nbytes - n)
-        return err
-
-    def encrypt(self, req: SkcipherRequest) -> int:
-        return self._crypt(req, True)
-
-    def decrypt(self, req: SkcipherRequest) -> int:
-        return self._crypt(req, False)
-
-
-DRIVERS = [CtrDriver(impl) for impl in impls("ctr")]
-for _drv in DRIVERS:
-    crypto_register_skcipher(_drv)
+DRIVERS = register_template("ctr", WalkDriver)
