@@ -28,17 +28,11 @@ from ciphers.authenc import (
 )
 from ciphers.cbc import Cbc
 from kmem import errno
+from tests.test_ciphers.splits import pieces
 
 EINVAL = -errno.EINVAL
 
 
-def pieces(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({min(c, len(data)) for c in cuts})
-    out, prev = [], 0
-    for p in [*points, len(data)]:
-        out.append(data[prev:p])
-        prev = p
-    return out
 
 
 def blob(rta_len: int, rta_type: int, payload: bytes, rest: bytes) -> bytes:

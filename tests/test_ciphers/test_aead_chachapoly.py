@@ -20,17 +20,11 @@ from ciphers.chacha20poly1305 import (
     rfc7539esp_check_assoclen,
 )
 from kmem import errno
+from tests.test_ciphers.splits import pieces
 
 EINVAL = -errno.EINVAL
 
 
-def pieces(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({min(c, len(data)) for c in cuts})
-    out, prev = [], 0
-    for p in [*points, len(data)]:
-        out.append(data[prev:p])
-        prev = p
-    return out
 
 
 def cls_for(accel: bool) -> type:

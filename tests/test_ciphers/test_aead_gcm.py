@@ -24,17 +24,11 @@ from ciphers.gcm import (
     rfc4106_split_key,
 )
 from kmem import errno
+from tests.test_ciphers.splits import pieces
 
 EINVAL = -errno.EINVAL
 
 
-def pieces(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({min(c, len(data)) for c in cuts})
-    out, prev = [], 0
-    for p in [*points, len(data)]:
-        out.append(data[prev:p])
-        prev = p
-    return out
 
 
 def make(key: bytes, iv: bytes, accel: bool, decrypt: bool = False):
