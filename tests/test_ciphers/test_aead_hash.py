@@ -17,18 +17,11 @@ from ciphers.aes import AesBlockCipher
 from ciphers.cbcmac import CbcMac
 from ciphers.ghash import GHASH_MAX_POWERS, Ghash, GhashKey, gf128_mul
 from ciphers.poly1305 import Poly1305
+from tests.test_ciphers.splits import pieces
 
 _GHASH_IMPL = _ghash_clmul or _ghash_portable
 
 
-def pieces(data: bytes, cuts: list[int]) -> list[bytes]:
-    """Split data at the given (clamped, sorted) offsets."""
-    points = sorted({min(c, len(data)) for c in cuts})
-    out, prev = [], 0
-    for p in [*points, len(data)]:
-        out.append(data[prev:p])
-        prev = p
-    return out
 
 
 def ref_ghash(h: bytes, data: bytes) -> bytes:
