@@ -52,6 +52,7 @@ streaming contexts (ciphers.aead_accel, ciphers.accel).
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -185,7 +186,7 @@ class AeadImpl:
                          maxauthsize=self.maxauthsize, cra_module=self.template)
 
 
-class AeadDriverBase:
+class AeadDriverBase(abc.ABC):
     """The layout-agnostic half of an AEAD driver object as the worlds'
     AEAD APIs expect it (``alg``, ``init``, ``setkey``, ``setauthsize``,
     ``encrypt``, ``decrypt``).  A world's driver file subclasses it and
@@ -245,26 +246,29 @@ class AeadDriverBase:
 
     # The world's buffer operations (see the class docstring).
 
-    def same_buffers(self, req: Any) -> bool:  # pragma: no cover - world hook
-        raise NotImplementedError
+    @abc.abstractmethod
+    def same_buffers(self, req: Any) -> bool:
+        """Do src and dst describe the same memory (in place)?"""
 
-    def copy_prefix(self, req: Any, nbytes: int) -> int:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def copy_prefix(self, req: Any, nbytes: int) -> int:
+        """Copy the first ``nbytes`` of src to dst; 0 or -errno."""
 
-    def auth_prefix(self, req: Any, core: Core, nbytes: int,
-                    from_dst: bool) -> int:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def auth_prefix(self, req: Any, core: Core, nbytes: int, from_dst: bool) -> int:
+        """Feed the first ``nbytes`` of src (or dst) to the core as AD."""
 
-    def read_tag(self, req: Any, offset: int,
-                 n: int) -> tuple[int, np.ndarray]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def read_tag(self, req: Any, offset: int, n: int) -> tuple[int, np.ndarray]:
+        """``(0 or -errno, the n tag bytes at offset in src)``."""
 
-    def write_tag(self, req: Any, offset: int, tag: bytes) -> int:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def write_tag(self, req: Any, offset: int, tag: bytes) -> int:
+        """Store ``tag`` at ``offset`` in dst; 0 or -errno."""
 
-    def walk_data(self, req: Any, core: Core, decrypt: bool,
-                  iv_out: bool) -> int:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def walk_data(self, req: Any, core: Core, decrypt: bool, iv_out: bool) -> int:
+        """Walk the text through the core; 0 or -errno."""
 
     # The template's request, once for both worlds.
 

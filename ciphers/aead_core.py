@@ -12,6 +12,7 @@ so ``dst`` may be ``src``.
 
 from __future__ import annotations
 
+import abc
 import hmac
 from typing import Any
 
@@ -20,7 +21,7 @@ from ciphers.aes import u8_view
 _AD, _DATA, _DONE = 0, 1, 2
 
 
-class StreamAead:
+class StreamAead(abc.ABC):
     """Base of the incremental gcm and chacha20poly1305 request cores."""
 
     __slots__ = ("_adlen", "_ctlen", "_decrypt", "_mac", "_phase", "_stream", "_tag")
@@ -37,13 +38,13 @@ class StreamAead:
 
     # What a derived core supplies.
 
+    @abc.abstractmethod
     def _pad_mac(self, nbytes: int) -> None:
         """Pad the MAC input after ``nbytes`` of AD or of text."""
-        raise TypeError(f"{type(self).__name__} must define _pad_mac")
 
+    @abc.abstractmethod
     def _finish_tag(self) -> bytes:
         """Feed the lengths and return the full tag."""
-        raise TypeError(f"{type(self).__name__} must define _finish_tag")
 
     # The request.
 

@@ -16,6 +16,8 @@ buffer must hand in whole blocks (the kernel's walk always does).
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, u8_view
@@ -34,7 +36,7 @@ def check_pair(src: object, dst: object) -> tuple[np.ndarray, np.ndarray]:
     return s, d
 
 
-class BlockModeCore:
+class BlockModeCore(abc.ABC):
     """Base of the block-mode cores: whole blocks go to :meth:`_blocks`
     immediately, an incomplete block is carried (see the module docstring).
 
@@ -54,8 +56,9 @@ class BlockModeCore:
         """Bytes of an incomplete block carried to the next call."""
         return self._npend
 
-    def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Process a whole number of blocks (dst may be src)."""
 
     def _run_blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
         if src.size:
