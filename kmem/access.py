@@ -150,6 +150,24 @@ def virt_views(addr: int, length: int, *, write: bool = False) -> list[np.ndarra
         return []
     if is_direct_map(addr):
         pfn = (addr - PAGE_OFFSET) >> PAGE_SHIFT
+        off = addr & (PAGE_SIZE - 1)
+        # The common case: inside one allocation of CPU-accessible memory
+        # (a kmalloc object checked against its bounds), one slice.
+        head = head_pfn_of(pfn)
+        folio = mem_map.get(head) if head >= 0 else None
+        if folio is not None:
+            at = ((pfn - head) << PAGE_SHIFT) + off
+            if at + length <= PAGE_SIZE << folio.order:
+                kind = folio.kind
+                if kind is Kind.SLAB:
+                    if not _slab_ok(folio, at, length):
+                        return [_scratch(length)]
+                elif kind not in _PLAIN:
+                    folio = None
+                if folio is not None:
+                    rel = head - PFN_BASE
+                    start = ((rel & (BANK_PAGES - 1)) << PAGE_SHIFT) + at
+                    return [_banks[rel >> BANK_SHIFT][start:start + length]]
         if not pfn_valid(pfn):
             raise KernelBug(f"unable to handle kernel paging request at {addr:#x}")
         out = RunBuilder()
