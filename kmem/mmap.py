@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kmem.access import RunBuilder, page_views
 from kmem.errno import EINVAL, ENOMEM
 from kmem.mm_types import GFP_HIGHUSER, PAGE_SHIFT, PAGE_SIZE, Folio, Kind
 from kmem.page_alloc import _alloc_folio, folio_put, pfn_run_views, pfn_to_page, phys_frame_view
@@ -54,16 +55,22 @@ class MmStruct:
     vmas: list[Vma] = field(default_factory=list)
     pages: dict[int, Folio] = field(default_factory=dict)   # vpn -> page
     next_base: int = MMAP_BASE
+    _last_vma: Vma | None = None   # the kernel's per-mm VMA cache, in spirit
 
     # Mapping.
 
     def find_vma(self, addr: int) -> Vma | None:
+        last = self._last_vma
+        if last is not None and last.start <= addr < last.end:
+            return last
         i = bisect.bisect_right(self.vmas, addr, key=lambda v: v.start) - 1
         if i >= 0 and addr < self.vmas[i].end:
-            return self.vmas[i]
+            self._last_vma = self.vmas[i]
+            return self._last_vma
         return None
 
     def _insert(self, vma: Vma) -> None:
+        self._last_vma = None
         bisect.insort(self.vmas, vma, key=lambda v: v.start)
 
     def _free_range(self, length: int) -> int:
@@ -130,6 +137,7 @@ class MmStruct:
                 tail = v.backing[(end - v.start) >> PAGE_SHIFT:] if v.backing else None
                 kept.append(Vma(end, v.end, v.flags, tail))
         self.vmas = kept
+        self._last_vma = None
         for vpn in range(addr >> PAGE_SHIFT, end >> PAGE_SHIFT):
             page = self.pages.pop(vpn, None)
             if page is not None:
@@ -163,8 +171,6 @@ class MmStruct:
     def user_views(self, uaddr: int, length: int, write: bool) -> tuple[list[np.ndarray], int]:
         """Views of the user range up to the first fault, physically adjacent
         pages merged; returns ``(views, bytes_reachable)``."""
-        from kmem.access import RunBuilder, page_views
-
         out = RunBuilder()
         done = 0
         pages = self.pages
