@@ -57,7 +57,18 @@ from __future__ import annotations
 import numpy as np
 
 import kmem
-from ciphers.algapi import CRYPTO_MINALIGN, CRYPTO_TFM_REQ_MAY_SLEEP
+from ciphers.algapi import CRYPTO_MINALIGN
+from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel names too)
+    SKCIPHER_WALK_COPY,
+    SKCIPHER_WALK_DIFF,
+    SKCIPHER_WALK_SLEEP,
+    SKCIPHER_WALK_SLOW,
+    STEP_FLAGS,
+    walk_begin,
+    walk_gfp,
+    walk_return_iv,
+    walk_setup_iv,
+)
 from iovcrypto.aead import AeadRequest
 from iovcrypto.api import iter_assign
 from iovcrypto.iov_iter import iov_iter_advance
@@ -76,11 +87,7 @@ from kmem import PAGE_SIZE
 from kmem import errno as E
 from kmem.access import Buffer, buffer_views, copy_views, virt_views
 
-SKCIPHER_WALK_SLOW = 1 << 0
-SKCIPHER_WALK_COPY = 1 << 1
-SKCIPHER_WALK_DIFF = 1 << 2
-SKCIPHER_WALK_SLEEP = 1 << 3
-_STEP_FLAGS = SKCIPHER_WALK_SLOW | SKCIPHER_WALK_COPY | SKCIPHER_WALK_DIFF
+_STEP_FLAGS = STEP_FLAGS
 
 WINDOW = 1 << 20      # bytes of views resolved at a time by one side of a walk
 WALK_STEP_LIMIT: int | None = None    # as sgl.skcipher_walk: PAGE_SIZE gives the kernel's steps
@@ -225,23 +232,6 @@ class SkcipherWalk:
         self._same = False
 
 
-def _gfp(walk: SkcipherWalk) -> int:
-    return kmem.GFP_KERNEL if walk.flags & SKCIPHER_WALK_SLEEP else kmem.GFP_ATOMIC
-
-
-def _begin(walk: SkcipherWalk, req: object, atomic: bool) -> None:
-    walk.nbytes = 0
-    walk.iv = None
-    walk.oiv = req.iv
-    walk._iv_bounced = False
-    walk.src_view = walk.dst_view = None
-    walk.buffer = walk.page = 0
-    flags = req.base.flags
-    if flags & CRYPTO_TFM_REQ_MAY_SLEEP:
-        kmem.might_sleep("skcipher_walk with CRYPTO_TFM_REQ_MAY_SLEEP")
-    walk.flags = SKCIPHER_WALK_SLEEP if flags & CRYPTO_TFM_REQ_MAY_SLEEP and not atomic else 0
-
-
 def _start_sides(walk: SkcipherWalk, req: object, skip: int) -> int:
     src, dst = req.src, req.dst
     if not isinstance(src, iov_iter) or not isinstance(dst, iov_iter):
@@ -301,7 +291,7 @@ def skcipher_walk_virt(walk: SkcipherWalk, req: SkcipherRequest, atomic: bool) -
     if not isinstance(req, SkcipherRequest):
         raise TypeError(f"req must be an iovcrypto SkcipherRequest, got {type(req).__name__}")
     alg = req.base.tfm.alg
-    _begin(walk, req, atomic)
+    walk_begin(walk, req, atomic)
     walk.total = req.cryptlen
     if not walk.total:
         return 0
@@ -322,7 +312,7 @@ def _walk_aead(walk: SkcipherWalk, req: AeadRequest, atomic: bool, total: int) -
     if not isinstance(req, AeadRequest):
         raise TypeError(f"req must be an iovcrypto AeadRequest, got {type(req).__name__}")
     alg = req.base.tfm.alg
-    _begin(walk, req, atomic)
+    walk_begin(walk, req, atomic)
     if kmem.WARN(total < 0, "skcipher_walk_aead_decrypt: cryptlen < authsize"):
         walk.total = 0
         return -E.EINVAL
@@ -351,34 +341,7 @@ def skcipher_walk_aead_decrypt(walk: SkcipherWalk, req: AeadRequest, atomic: boo
 
 
 def _walk_first(walk: SkcipherWalk) -> int:
-    oiv = walk.oiv
-    if oiv is not None and walk.ivsize:
-        views = buffer_views(oiv, walk.ivsize, write=True)
-        walk._oiv_views = views
-        misaligned = isinstance(oiv, int) and bool(oiv & walk.alignmask)
-        if misaligned or len(views) != 1:
-            err = _copy_iv(walk, views)
-            if err:
-                return err
-        else:
-            walk.iv = views[0]
-    return _walk_next(walk)
-
-
-def _copy_iv(walk: SkcipherWalk, views: list[np.ndarray]) -> int:
-    """skcipher_copy_iv: the IV goes after a stride-sized area of an
-    aligned kmalloc'd buffer (which the slow path may reuse)."""
-    am = walk.alignmask
-    aligned_stride = (walk.stride + am) & ~am
-    size = aligned_stride + walk.ivsize + (am & ~(CRYPTO_MINALIGN - 1))
-    walk.buffer = kmem.kmalloc(size, _gfp(walk))
-    if not walk.buffer:
-        return -E.ENOMEM
-    iv_addr = ((walk.buffer + am) & ~am) + aligned_stride
-    walk.iv = virt_views(iv_addr, walk.ivsize, write=True)[0]
-    copy_views([walk.iv], views)
-    walk._iv_bounced = True
-    return 0
+    return walk_setup_iv(walk) or _walk_next(walk)
 
 
 def _walk_next(walk: SkcipherWalk) -> int:
@@ -439,7 +402,7 @@ def _collect(base: np.ndarray, progress: int, length: int, out: list, _priv2: ob
 def _next_slow(walk: SkcipherWalk, bsize: int) -> int:
     am = walk.alignmask
     if not walk.buffer:
-        walk.buffer = kmem.kzalloc(bsize + (am & ~(CRYPTO_MINALIGN - 1)), _gfp(walk))
+        walk.buffer = kmem.kzalloc(bsize + (am & ~(CRYPTO_MINALIGN - 1)), walk_gfp(walk))
         if not walk.buffer:
             return skcipher_walk_done(walk, -E.ENOMEM)
     addr = (walk.buffer + am) & ~am
@@ -506,9 +469,7 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
     walk.src_view = walk.dst_view = None
     if not walk.buffer:
         return res
-    if walk._iv_bounced:
-        copy_views(walk._oiv_views, [walk.iv])
-        walk._iv_bounced = False
+    walk_return_iv(walk)
     kmem.kfree(walk.buffer)
     walk.buffer = 0
     return res

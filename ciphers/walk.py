@@ -1,0 +1,86 @@
+"""What skcipher_walk is apart from how buffers are described (the parts of
+crypto/skcipher.c both worlds' walks share): the walk flags, the GFP a walk
+allocates with, starting a walk from a request, and the IV bounce
+(skcipher_copy_iv) with its copy-back at the end.
+
+sgl/skcipher_walk.py walks scatterlists and iovcrypto/skcipher_walk.py walks
+iov_iters; each keeps its own ``SkcipherWalk`` with the fields used here
+(``oiv``, ``iv``, ``ivsize``, ``alignmask``, ``stride``, ``buffer``,
+``page``, ``flags``, ``nbytes``, ``src_view``/``dst_view``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import kmem
+from ciphers.algapi import CRYPTO_MINALIGN, CRYPTO_TFM_REQ_MAY_SLEEP
+from kmem import errno as E
+from kmem.access import buffer_views, copy_views, virt_views
+
+SKCIPHER_WALK_SLOW = 1 << 0
+SKCIPHER_WALK_COPY = 1 << 1
+SKCIPHER_WALK_DIFF = 1 << 2
+SKCIPHER_WALK_SLEEP = 1 << 3
+STEP_FLAGS = SKCIPHER_WALK_SLOW | SKCIPHER_WALK_COPY | SKCIPHER_WALK_DIFF
+
+
+def walk_gfp(walk: Any) -> int:
+    """A walk may sleep in its allocations only if the request allows it."""
+    return kmem.GFP_KERNEL if walk.flags & SKCIPHER_WALK_SLEEP else kmem.GFP_ATOMIC
+
+
+def walk_begin(walk: Any, req: Any, atomic: bool) -> None:
+    """Reset ``walk`` for ``req``: no step mapped, no buffers, the IV not
+    yet looked at, SLEEP if the request may sleep and the caller is not
+    atomic."""
+    walk.nbytes = 0
+    walk.iv = None
+    walk.oiv = req.iv
+    walk._iv_bounced = False
+    walk.src_view = walk.dst_view = None
+    walk.buffer = walk.page = 0
+    flags = req.base.flags
+    if flags & CRYPTO_TFM_REQ_MAY_SLEEP:
+        kmem.might_sleep("skcipher_walk with CRYPTO_TFM_REQ_MAY_SLEEP")
+    walk.flags = SKCIPHER_WALK_SLEEP if flags & CRYPTO_TFM_REQ_MAY_SLEEP and not atomic else 0
+
+
+def walk_setup_iv(walk: Any) -> int:
+    """Point ``walk.iv`` at the request's IV, or at an aligned copy of it
+    when it is misaligned (an address) or not one view; 0 or -ENOMEM."""
+    oiv = walk.oiv
+    if oiv is None or not walk.ivsize:
+        return 0
+    views = buffer_views(oiv, walk.ivsize, write=True)
+    walk._oiv_views = views
+    misaligned = isinstance(oiv, int) and bool(oiv & walk.alignmask)
+    if misaligned or len(views) != 1:
+        return _copy_iv(walk, views)
+    walk.iv = views[0]
+    return 0
+
+
+def _copy_iv(walk: Any, views: list[np.ndarray]) -> int:
+    """skcipher_copy_iv: the IV goes after a stride-sized area of an
+    aligned kmalloc'd buffer (which the slow path may reuse)."""
+    am = walk.alignmask
+    aligned_stride = (walk.stride + am) & ~am
+    size = aligned_stride + walk.ivsize + (am & ~(CRYPTO_MINALIGN - 1))
+    walk.buffer = kmem.kmalloc(size, walk_gfp(walk))
+    if not walk.buffer:
+        return -E.ENOMEM
+    iv_addr = ((walk.buffer + am) & ~am) + aligned_stride
+    walk.iv = virt_views(iv_addr, walk.ivsize, write=True)[0]
+    copy_views([walk.iv], views)
+    walk._iv_bounced = True
+    return 0
+
+
+def walk_return_iv(walk: Any) -> None:
+    """At the end of a walk, copy a bounced IV back to the request's."""
+    if walk._iv_bounced:
+        copy_views(walk._oiv_views, [walk.iv])
+        walk._iv_bounced = False
