@@ -55,7 +55,7 @@ from ciphers.ctr import Ctr
 from ciphers.cts import Cts, cts_final_len
 from ciphers.ecb import BlockModeCore, Ecb, check_pair
 from ciphers.essiv import Essiv, EssivCbc
-from ciphers.xts import Xts, gf128mul_x_ble, xts_final_len, xts_verify_key
+from ciphers.xts import Xts, gf128mul_x_ble, xts_final_len, xts_tweak_advance, xts_verify_key
 from kmem import errno as E
 from kmem.access import buffer_views, copy_views, gather
 from kmem.errno import KernelBug
@@ -336,21 +336,6 @@ def _essiv_accel(s: KeySched, iv: bytes, enc: bool) -> Core:
 _M128 = (1 << 128) - 1
 
 
-def _mul_xk(t: int, k: int) -> int:
-    # T·x^k for k <= 56: the bits shifted out are folded back with
-    # x^128 = x^7 + x^2 + x + 1 (their image stays below 2^64).
-    t <<= k
-    o = t >> 128
-    return (t & _M128) ^ o ^ (o << 1) ^ (o << 2) ^ (o << 7)
-
-
-def _advance(t: int, nblocks: int) -> int:
-    while nblocks >= 56:
-        t = _mul_xk(t, 56)
-        nblocks -= 56
-    return _mul_xk(t, nblocks) if nblocks else t
-
-
 class AccelXtsStream(BlockModeCore):
     """Streaming XTS over OpenSSL (xts-aes-openssl).  A ``cryptography``
     XTS context restarts its data unit on each call, so every span gets a
@@ -384,7 +369,7 @@ class AccelXtsStream(BlockModeCore):
         if self.finalized:
             raise ValueError("XTS data unit already finalized")
         self._ctx().update_into(src, dst)
-        self.tweak = _advance(self.tweak, src.size // BS)
+        self.tweak = xts_tweak_advance(self.tweak, src.size // BS)
 
     def final(self, src: np.ndarray, dst: np.ndarray) -> None:
         """The end of the data unit; the last full block and a partial tail

@@ -22,6 +22,7 @@ therefore returns the IV as given.
 from __future__ import annotations
 
 import errno
+import functools
 
 import numpy as np
 
@@ -63,11 +64,48 @@ def gf128mul_x_ble(t: int) -> int:
 
 
 def _mul_xk(t: int, k: int) -> int:
-    # Multiply by x^k for k <= 56: the k bits shifted out are reduced with
-    # x^128 = x^7 + x^2 + x + 1, and the result of that stays below 2^64.
+    # Multiply by x^k for k <= 121: the k bits shifted out are reduced with
+    # x^128 = x^7 + x^2 + x + 1 in one fold, whose image (< 2^(k+7)) fits.
     t <<= k
     o = t >> 128
     return (t & _M128) ^ o ^ (o << 1) ^ (o << 2) ^ (o << 7)
+
+
+def _gf128_mul_le(a: int, b: int) -> int:
+    """``a·b`` in GF(2^128) with XTS's little-endian bit order."""
+    z = 0
+    while a:
+        if a & 1:
+            z ^= b
+        a >>= 1
+        b <<= 1
+        if b >> 128:
+            b = (b & _M128) ^ 0x87
+    return z
+
+
+@functools.lru_cache(maxsize=64)
+def _x_pow(n: int) -> int:
+    """``x^n`` in the XTS field; a walk asks for the same few step sizes."""
+    r, base = 1, 2
+    while n:
+        if n & 1:
+            r = _gf128_mul_le(r, base)
+        base = _gf128_mul_le(base, base)
+        n >>= 1
+    return r
+
+
+def xts_tweak_advance(t: int, nblocks: int) -> int:
+    """The tweak ``nblocks`` blocks after ``t``: ``t·x^nblocks``.  Short
+    advances shift and fold; long ones (a whole step of a walk) multiply by
+    a cached ``x^nblocks`` instead of folding once per 121 blocks."""
+    if nblocks > 4 * 121:
+        return _gf128_mul_le(t, _x_pow(nblocks))
+    while nblocks >= 121:
+        t = _mul_xk(t, 121)
+        nblocks -= 121
+    return _mul_xk(t, nblocks) if nblocks else t
 
 
 def xts_tweaks(t0: int, nblocks: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -163,14 +201,7 @@ class Xts(BlockModeCore):
             np.bitwise_xor(src[off:end], tw, out=tmp)
             fn(tmp, tmp)
             np.bitwise_xor(tmp, tw, out=dst[off:end])
-            self.tweak = _mul_xk(self.tweak, 1) if nb == 1 else self._advance(nb)
-
-    def _advance(self, nb: int) -> int:
-        t = self.tweak
-        while nb >= _S:
-            t = _mul_xk(t, _S)
-            nb -= _S
-        return _mul_xk(t, nb) if nb else t
+            self.tweak = xts_tweak_advance(self.tweak, nb)
 
     def _one(self, block: np.ndarray, t: int, encrypt: bool) -> np.ndarray:
         tw = np.frombuffer(t.to_bytes(BS, "little"), dtype=np.uint8)
