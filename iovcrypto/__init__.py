@@ -239,6 +239,7 @@ from iovcrypto.uio import (
     kvec,
     user_backed_iter,
 )
+from kmem.typecheck import check_exports as _check_exports
 
 # ``iov_iter`` here is struct iov_iter (the class), which shadows the
 # submodule attribute of the same name: import that module's functions with
@@ -254,3 +255,6 @@ from iovcrypto import cbc, chacha, ctr, cts, ecb, essiv, xts  # noqa: E402
 # isort: split
 # The AEAD template drivers register themselves on import.
 from iovcrypto import authenc, ccm, chacha20poly1305, gcm  # noqa: E402
+
+# Kernel names are checked for argument types at this boundary (kmem.typecheck).
+_check_exports(globals(), __name__, "ciphers")

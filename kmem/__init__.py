@@ -186,6 +186,7 @@ from kmem.slab import (
     kzalloc,
 )
 from kmem.stats import CostCounters, classify_allocations, cost_counters
+from kmem.typecheck import check_exports as _check_exports
 from kmem.uaccess import clear_user, copy_from_user, copy_to_user
 from kmem.util import kmemdup, kvfree, kvmalloc, kvzalloc, virt_to_page
 from kmem.vmalloc import (
@@ -226,3 +227,6 @@ from kmem.xarray import (
 __all__ = [name for name in dir() if not name.startswith("_") or name.startswith("__GFP")] + [
     "__free_page", "__free_pages", "__get_free_pages", "__pa", "__va",
 ]
+
+# Kernel names are checked for argument types at this boundary (kmem.typecheck).
+_check_exports(globals(), __name__)

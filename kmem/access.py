@@ -123,6 +123,8 @@ def page_views(page: Page, offset: int, length: int, *, write: bool = False) -> 
     """Views of ``length`` bytes at ``offset`` from ``page`` (``offset`` may
     exceed PAGE_SIZE: the range then starts in a later frame, as a
     scatterlist or bio_vec entry may)."""
+    if not isinstance(page, Page):
+        raise TypeError(f"page_views(): page must be a Page, got {type(page).__name__}")
     if length <= 0:
         return []
     folio = page.head
@@ -218,12 +220,23 @@ def buffer_views(buf: Buffer, length: int, *, write: bool = False,
     return [arr[offset:offset + length]] if length else []
 
 
+def _not_views(name: str) -> TypeError:
+    return TypeError(f"{name} must be a list of numpy uint8 arrays")
+
+
 def copy_views(dst: list[np.ndarray], src: list[np.ndarray]) -> int:
     """Copy ``src`` into ``dst`` (same total length); returns the length.
 
     Overlapping memory behaves as memmove for a single pair of views; for
     scattered overlapping runs the copy is done through a gathered copy of
     the source."""
+    try:
+        return _copy_views(dst, src)
+    except (AttributeError, IndexError) as e:
+        raise _not_views("copy_views(): dst and src") from e
+
+
+def _copy_views(dst: list[np.ndarray], src: list[np.ndarray]) -> int:
     if _stats.ON:
         _stats.note_copy(sum(len(v) for v in src))
     if len(src) == 1 and len(dst) == 1:
@@ -247,6 +260,8 @@ def copy_views(dst: list[np.ndarray], src: list[np.ndarray]) -> int:
 
 def gather(views: list[np.ndarray]) -> np.ndarray:
     """One contiguous copy of the bytes of ``views``."""
+    if not isinstance(views, list) or (views and not isinstance(views[0], np.ndarray)):
+        raise _not_views("gather(): views")
     if _stats.ON and views:
         _stats.note_copy(sum(len(v) for v in views))
     if not views:
@@ -256,6 +271,8 @@ def gather(views: list[np.ndarray]) -> np.ndarray:
 
 def fill_views(views: list[np.ndarray], value: int) -> None:
     for v in views:
+        if not isinstance(v, np.ndarray):
+            raise _not_views("fill_views(): views")
         v.fill(value)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kmem import stats as _stats
 from kmem.errno import EFAULT, EINVAL, EREMOTEIO
-from kmem.mm_types import PAGE_SHIFT, PAGE_SIZE, Kind, Page
+from kmem.mm_types import PAGE_SHIFT, PAGE_SIZE, Folio, Kind, Page
 from kmem.mmap import VM_PFNMAP, access_ok, current_mm
 from kmem.page_alloc import folio_put
 from kmem.preempt import might_sleep
@@ -126,5 +126,5 @@ def unpin_user_pages_dirty_lock(pages: list[Page], npages: int, make_dirty: bool
     unpin_user_pages(pages, npages)
 
 
-def folio_maybe_dma_pinned(folio) -> bool:
+def folio_maybe_dma_pinned(folio: Folio) -> bool:
     return folio._pincount > 0

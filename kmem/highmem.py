@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kmem import stats as _stats
 from kmem.access import Buffer, buffer_views, copy_views, page_views
-from kmem.mm_types import PAGE_SIZE, Kind, Page
+from kmem.mm_types import PAGE_SIZE, Folio, Kind, Page
 from kmem.page_alloc import page_address
 from kmem.preempt import pagefault_disable, pagefault_enable, preempt_disable, preempt_enable
 from kmem.sanitizer import DEVICE_ACCESS, KMAP_UNBALANCED, ledger, report
@@ -59,7 +59,7 @@ def kmap_local_page(page: Page) -> int:
     return _map(page, atomic=False)
 
 
-def kmap_local_folio(folio, offset: int) -> int:
+def kmap_local_folio(folio: Folio, offset: int) -> int:
     from kmem.page_alloc import folio_page
 
     return kmap_local_page(folio_page(folio, offset // PAGE_SIZE)) + offset % PAGE_SIZE

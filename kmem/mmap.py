@@ -83,6 +83,8 @@ class MmStruct:
         -errno.  ``addr`` (page aligned, free) fixes the placement."""
         if not isinstance(length, int) or length <= 0:
             return -EINVAL
+        if length > TASK_SIZE:
+            return -ENOMEM
         length = (length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
         if addr:
             if addr & (PAGE_SIZE - 1) or addr + length > TASK_SIZE:
@@ -91,11 +93,17 @@ class MmStruct:
                 return -ENOMEM
         else:
             addr = self._free_range(length)
+            if addr < 0:
+                self.next_base += length + PAGE_SIZE
+                return -ENOMEM
         vm = (VM_READ if prot & PROT_READ else 0) | (VM_WRITE if prot & PROT_WRITE else 0)
         self._insert(Vma(addr, addr + length, vm))
         if flags & MAP_POPULATE:
+            # Like MAP_POPULATE's best effort: stop at the first page that
+            # cannot be had; the mapping stays.
             for vpn in range(addr >> PAGE_SHIFT, (addr + length) >> PAGE_SHIFT):
-                self._fault_in(vpn, False)
+                if self._fault_in(vpn, False) is None:
+                    break
         return addr
 
     def mmap_pages(self, pages: list, prot: int = PROT_READ | PROT_WRITE) -> int:
@@ -123,7 +131,7 @@ class MmStruct:
     def munmap(self, addr: int, length: int) -> int:
         """Unmap [addr, addr+length); pages pinned meanwhile stay alive until
         unpinned.  Returns 0 or -EINVAL."""
-        if addr & (PAGE_SIZE - 1) or length <= 0:
+        if addr & (PAGE_SIZE - 1) or length <= 0 or addr + length > TASK_SIZE:
             return -EINVAL
         end = addr + ((length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
         kept = []
@@ -138,7 +146,8 @@ class MmStruct:
                 kept.append(Vma(end, v.end, v.flags, tail))
         self.vmas = kept
         self._last_vma = None
-        for vpn in range(addr >> PAGE_SHIFT, end >> PAGE_SHIFT):
+        lo, hi = addr >> PAGE_SHIFT, end >> PAGE_SHIFT
+        for vpn in [v for v in self.pages if lo <= v < hi]:   # present pages only
             page = self.pages.pop(vpn, None)
             if page is not None:
                 folio_put(page)

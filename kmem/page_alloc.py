@@ -37,6 +37,7 @@ BANK_SHIFT = 14                      # pages per bank: 16384 (64 MiB)
 BANK_PAGES = 1 << BANK_SHIFT
 BANK_BYTES = BANK_PAGES << PAGE_SHIFT
 MAX_BANKS = 256                      # 16 GiB of simulated RAM at most
+MODEL_RAM_BYTES = MAX_BANKS * BANK_BYTES
 PFN_BASE = 0x100                     # RAM starts at 1 MiB, so no page is at 0
 DEVICE_PFN_BASE = 1 << 30            # device memory (ZONE_DEVICE) lives up here
 POISON_FREE = 0x6B                   # what freed memory reads as (SLUB's poison)
@@ -143,7 +144,12 @@ def _alloc_folio(gfp: int, order: int, kind: Kind) -> Folio | None:
         might_sleep("a blocking page allocation")
     if should_fail_alloc():
         return None
-    pfn = _take_block(order)
+    try:
+        pfn = _take_block(order)
+    except MemoryError:
+        # The model's RAM (or the host's) is exhausted: the allocation
+        # fails as the kernel's would, with NULL.
+        return None
     folio = Folio(pfn, order, kind)
     mem_map[pfn] = folio
     bank, i = _bank_of(pfn)
@@ -376,6 +382,8 @@ def alloc_device_pages(order: int) -> Folio | None:
     It has struct pages (so it can sit in a bio_vec or a scatterlist, as
     P2PDMA memory does) but the CPU must never load or store through it.
     """
+    if not isinstance(order, int) or not 0 <= order <= MAX_PAGE_ORDER:
+        raise ValueError(f"order must be an int in 0..{MAX_PAGE_ORDER}, got {order!r}")
     if should_fail_alloc():
         return None
     n = 1 << order

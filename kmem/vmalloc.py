@@ -20,6 +20,7 @@ import numpy as np
 from kmem import stats as _stats
 from kmem.mm_types import __GFP_ZERO, GFP_KERNEL, PAGE_SHIFT, PAGE_SIZE, Kind, Page
 from kmem.page_alloc import (
+    MODEL_RAM_BYTES,
     _alloc_folio,
     folio_put,
     pfn_run_views,
@@ -84,7 +85,8 @@ def _alloc_area(size: int, gfp: int, kind: Kind) -> VmArea | None:
         raise TypeError(f"size must be an int, got {type(size).__name__}")
     if size < 0:
         raise ValueError(f"size must be >= 0, got {size}")
-    if size == 0 or should_fail_alloc():
+    if size == 0 or size > MODEL_RAM_BYTES or should_fail_alloc():
+        # More than all of RAM fails at once, as __vmalloc_node_range does.
         return None
     pages = []
     for _ in range((size + PAGE_SIZE - 1) >> PAGE_SHIFT):

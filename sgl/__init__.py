@@ -21,6 +21,7 @@ from ciphers.algapi import (
     PTR_ERR,
     CryptoAlg,
 )
+from kmem.typecheck import check_exports as _check_exports
 from sgl.aead import (
     AeadRequest,
     CryptoAead,
@@ -288,3 +289,6 @@ from sgl.skcipher_walk import (
 # The skcipher and AEAD template drivers register themselves on import
 # (after the API above).
 from sgl import authenc, cbc, ccm, chacha, chacha20poly1305, ctr, cts, ecb, essiv, gcm, xts
+
+# Kernel names are checked for argument types at this boundary (kmem.typecheck).
+_check_exports(globals(), __name__, "ciphers")

@@ -50,6 +50,8 @@ IOVA_BASE = 0x100000000
 
 
 def DMA_BIT_MASK(n: int) -> int:
+    if not isinstance(n, int) or not 0 <= n <= 64:
+        raise ValueError(f"n must be an int in 0..64, got {n!r}")
     return (1 << n) - 1
 
 

@@ -114,11 +114,17 @@ class Scatterlist:
 ScatterlistPtr = Scatterlist | list
 
 
+SG_ARRAY_MAX = 1 << 20
+
+
 def sg_array(nents: int) -> SgArray:
     """Model helper: ``struct scatterlist sg[nents];`` (zeroed, not
     end-marked: call sg_init_table as the kernel would)."""
     if not isinstance(nents, int) or nents < 0:
         raise ValueError(f"nents must be an int >= 0, got {nents!r}")
+    if nents > SG_ARRAY_MAX:
+        # A C array that large is no on-stack or static array a kernel has.
+        raise ValueError(f"nents must be <= {SG_ARRAY_MAX}, got {nents}")
     arr = SgArray([Scatterlist() for _ in range(nents)])
     for i, sg in enumerate(arr):
         sg._arr, sg._idx = arr, i

@@ -32,6 +32,8 @@ def _pool_size(nents: int) -> int:
 
 
 def sg_pool_alloc(nents: int, gfp: int) -> Scatterlist | None:
+    if not isinstance(nents, int) or nents < 1:
+        raise ValueError(f"nents must be an int >= 1, got {nents!r}")
     addr = kmem.kmalloc_array(_pool_size(nents), SIZEOF_SCATTERLIST, gfp)
     if not addr:
         return None

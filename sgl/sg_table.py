@@ -81,6 +81,8 @@ SgFreeFn = Callable[[Scatterlist, int], None]
 def sg_kmalloc(nents: int, gfp: int) -> Scatterlist | None:
     """The default chunk allocator: a whole page for SG_MAX_SINGLE_ALLOC
     entries, kmalloc otherwise.  Returns the first entry or None."""
+    if not isinstance(nents, int) or nents < 1:
+        raise ValueError(f"nents must be an int >= 1, got {nents!r}")
     if nents == SG_MAX_SINGLE_ALLOC:
         addr = kmem.__get_free_pages(gfp, 0)
     else:

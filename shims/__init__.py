@@ -11,6 +11,7 @@ There is no scatterlist-backed iterator type: the worlds meet only here,
 by conversion.
 """
 
+from kmem.typecheck import check_exports as _check_exports
 from shims.bridge import (
     bridge_driver_name,
     is_bridge,
@@ -29,3 +30,6 @@ from shims.sg_iter import (
     sg_bvec_count,
     sg_to_bvec,
 )
+
+# Kernel names are checked for argument types at this boundary (kmem.typecheck).
+_check_exports(globals(), __name__)

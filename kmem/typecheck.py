@@ -1,0 +1,132 @@
+"""Argument types checked at the package boundary.
+
+C would not compile a call that passes an int where a ``struct page *`` is
+expected; Python would carry on until some attribute lookup fails deep
+inside.  The kernel names a package exports are therefore wrapped (once,
+when the package is imported) so that an argument of the wrong type raises
+a ``TypeError`` that names the function and the argument, taken from the
+function's own type hints.  Only parameters whose hint is a concrete class (or a union
+of them, or a list of one) are checked, with plain isinstance calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+_SEQUENCES = (list, tuple, dict, set, frozenset)
+# The byte-access helpers sit on every hot path (other modules call them by
+# their package name) and check their own arguments instead.
+UNWRAPPED_MODULES = frozenset({"kmem.access"})
+# How a wrong argument type shows up when nothing checks it.
+_WRONG_TYPE_SYMPTOMS = (AttributeError, IndexError, KeyError, OverflowError, TypeError)
+
+
+def _element_types(ann: Any) -> tuple[type, ...] | None:
+    """For a ``list[X]`` hint, the classes its elements may be."""
+    if typing.get_origin(ann) is list:
+        args = typing.get_args(ann)
+        return _runtime_types(args[0]) if len(args) == 1 else None
+    return None
+
+
+def _runtime_types(ann: Any) -> tuple[type, ...] | None:
+    """The classes an argument hinted ``ann`` may be, or None (unchecked)."""
+    if ann is Any or ann is object or ann is inspect.Parameter.empty:
+        return None
+    origin = typing.get_origin(ann)
+    if origin in (typing.Union, types.UnionType):
+        out: list[type] = []
+        for a in typing.get_args(ann):
+            t = (type(None),) if a is type(None) else _runtime_types(a)
+            if t is None:
+                return None
+            out.extend(t)
+        return tuple(out)
+    if origin is not None:
+        return (origin,) if origin in _SEQUENCES else None
+    if ann is int:
+        return (int, np.integer)
+    if ann is float:
+        return (float, int, np.floating, np.integer)
+    if ann is bytes:
+        return (bytes, bytearray, memoryview)
+    return (ann,) if isinstance(ann, type) else None
+
+
+def _describe(types_: tuple[type, ...]) -> str:
+    names = ["None" if t is type(None) else t.__name__ for t in types_]
+    return names[0] if len(names) == 1 else " or ".join(names)
+
+
+def checked(fn: Callable) -> Callable:
+    """``fn`` with its hinted argument types checked on every call."""
+    try:
+        hints = typing.get_type_hints(fn)
+        params = list(inspect.signature(fn).parameters.values())
+    except Exception:      # hints naming what the module cannot resolve
+        return fn
+    checks = []
+    for i, p in enumerate(params):
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            continue
+        hint = hints.get(p.name, inspect.Parameter.empty)
+        t = _runtime_types(hint)
+        if t is not None:
+            pos = i if p.kind is not p.KEYWORD_ONLY else -1
+            checks.append((pos, p.name, t, _element_types(hint), p.default is not p.empty))
+    if not checks:
+        return fn
+    name = fn.__name__
+
+    def check(args: tuple, kwargs: dict, elements: bool) -> None:
+        for pos, pname, t, elems, has_default in checks:
+            if 0 <= pos < len(args):
+                a = args[pos]
+            elif pname in kwargs:
+                a = kwargs[pname]
+            else:
+                continue           # missing: Python's own TypeError follows
+            if not isinstance(a, t) and not (has_default and a is None):
+                raise TypeError(f"{name}(): {pname} must be {_describe(t)}, "
+                                f"got {type(a).__name__}")
+            if elements and elems is not None and isinstance(a, list):
+                for x in a:
+                    if not isinstance(x, elems):
+                        raise TypeError(f"{name}(): {pname} must hold {_describe(elems)}, "
+                                        f"got a {type(x).__name__}")
+
+    # The arguments themselves are checked on every call (a few isinstance
+    # calls against concrete classes: a wrong one must not be stored or
+    # half-used).  The elements of a list argument are checked only when
+    # the call fails the way a wrong element makes Python fail, so a long
+    # list of views costs nothing on a correct call.
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check(args, kwargs, False)
+        try:
+            return fn(*args, **kwargs)
+        except _WRONG_TYPE_SYMPTOMS:
+            check(args, kwargs, True)
+            raise
+
+    wrapper.__wrapped_unchecked__ = fn   # type: ignore[attr-defined]
+    return wrapper
+
+
+def check_exports(namespace: dict[str, Any], *packages: str) -> None:
+    """Wrap, in a package's namespace, every public function defined in
+    one of ``packages`` (names re-exported from elsewhere, kmem's in sgl
+    say, are checked where they are defined, not again)."""
+    for attr, obj in list(namespace.items()):
+        if (inspect.isfunction(obj) and not attr.startswith("_")
+                and (obj.__module__ or "").split(".")[0] in packages
+                and obj.__module__ not in UNWRAPPED_MODULES
+                and not hasattr(obj, "__wrapped_unchecked__")):
+            namespace[attr] = checked(obj)
