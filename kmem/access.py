@@ -232,8 +232,10 @@ def copy_views(dst: list[np.ndarray], src: list[np.ndarray]) -> int:
     the source."""
     try:
         return _copy_views(dst, src)
-    except (AttributeError, IndexError) as e:
+    except (AttributeError, IndexError, TypeError) as e:
         raise _not_views("copy_views(): dst and src") from e
+    except ValueError as e:     # numpy could not broadcast one onto the other
+        raise ValueError("copy_views(): dst and src differ in length") from e
 
 
 def _copy_views(dst: list[np.ndarray], src: list[np.ndarray]) -> int:

@@ -1,0 +1,46 @@
+"""Argument types checked at the package boundary, and absurd sizes."""
+
+import numpy as np
+import pytest
+
+import kmem
+import sgl
+from kmem.errno import ENOMEM
+
+
+def test_wrong_argument_type_names_function_and_argument():
+    with pytest.raises(TypeError, match=r"folio_put\(\): folio must be Folio, got int"):
+        kmem.folio_put(3)
+    with pytest.raises(TypeError, match=r"kthread_use_mm\(\): mm must be MmStruct"):
+        kmem.kthread_use_mm([])
+    assert kmem.current.mm is None or isinstance(kmem.current.mm, kmem.MmStruct)
+
+
+def test_list_elements_are_checked_when_a_call_fails():
+    with pytest.raises(TypeError, match="must hold Page"):
+        kmem.unpin_user_pages([None], 1)
+    with pytest.raises(TypeError, match="numpy uint8 arrays"):
+        kmem.gather([None])
+    with pytest.raises(TypeError, match="numpy uint8 arrays"):
+        kmem.copy_views([np.zeros(2, np.uint8)], [None])
+
+
+def test_correct_calls_are_unchanged_and_the_original_is_reachable():
+    page = kmem.alloc_page(kmem.GFP_KERNEL)
+    assert kmem.page_count(page) == 1
+    assert kmem.folio_put.__wrapped_unchecked__ is not kmem.folio_put
+    kmem.folio_put(page)
+    assert page.freed
+
+
+def test_absurd_sizes_fail_cleanly():
+    mm = kmem.mm_alloc()
+    assert mm.mmap(2**70) == -ENOMEM
+    assert mm.munmap(0x1000, 2**70) == -kmem.errno.EINVAL
+    assert kmem.vmalloc(2**70) == 0
+    with pytest.raises(ValueError, match="n must be"):
+        sgl.DMA_BIT_MASK(65)
+    with pytest.raises(ValueError, match="nents must be"):
+        sgl.sg_array(2**40)
+    with pytest.raises(ValueError, match="order"):
+        kmem.alloc_device_pages(2**70)
