@@ -48,6 +48,17 @@ def walk_begin(walk: Any, req: Any, atomic: bool) -> None:
     walk.flags = SKCIPHER_WALK_SLEEP if flags & CRYPTO_TFM_REQ_MAY_SLEEP and not atomic else 0
 
 
+def walk_set_alg(walk: Any, alg: Any, aead: bool) -> None:
+    """The algorithm's sizes the walk steps by: an skcipher walk strides by
+    walksize (falling back to chunksize, then blocksize), an AEAD's data
+    walk by its chunksize."""
+    walk.blocksize = alg.cra_blocksize
+    walk.ivsize = alg.ivsize
+    walk.alignmask = alg.cra_alignmask
+    stride = alg.chunksize if aead else (alg.walksize or alg.chunksize)
+    walk.stride = stride or alg.cra_blocksize
+
+
 def walk_setup_iv(walk: Any) -> int:
     """Point ``walk.iv`` at the request's IV, or at an aligned copy of it
     when it is misaligned (an address) or not one view; 0 or -ENOMEM."""

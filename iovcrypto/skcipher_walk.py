@@ -67,6 +67,7 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
     walk_begin,
     walk_gfp,
     walk_return_iv,
+    walk_set_alg,
     walk_setup_iv,
 )
 from iovcrypto.aead import AeadRequest
@@ -295,10 +296,7 @@ def skcipher_walk_virt(walk: SkcipherWalk, req: SkcipherRequest, atomic: bool) -
     walk.total = req.cryptlen
     if not walk.total:
         return 0
-    walk.blocksize = alg.cra_blocksize
-    walk.ivsize = alg.ivsize
-    walk.alignmask = alg.cra_alignmask
-    walk.stride = alg.walksize or alg.chunksize or alg.cra_blocksize
+    walk_set_alg(walk, alg, aead=False)
     err = _start_sides(walk, req, 0)
     if err:
         walk.total = 0
@@ -319,10 +317,7 @@ def _walk_aead(walk: SkcipherWalk, req: AeadRequest, atomic: bool, total: int) -
     walk.total = total
     if not total:
         return 0
-    walk.blocksize = alg.cra_blocksize
-    walk.stride = alg.chunksize or alg.cra_blocksize
-    walk.ivsize = alg.ivsize
-    walk.alignmask = alg.cra_alignmask
+    walk_set_alg(walk, alg, aead=True)
     err = _start_sides(walk, req, req.assoclen)
     if err:
         walk.total = 0

@@ -45,6 +45,7 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
     walk_begin,
     walk_gfp,
     walk_return_iv,
+    walk_set_alg,
     walk_setup_iv,
 )
 from kmem import PAGE_OFFSET, PAGE_SHIFT
@@ -158,10 +159,7 @@ def skcipher_walk_virt(walk: SkcipherWalk, req: SkcipherRequest, atomic: bool) -
         return 0
     scatterwalk_start(walk.in_, req.src)
     scatterwalk_start(walk.out, req.dst)
-    walk.blocksize = alg.cra_blocksize
-    walk.ivsize = alg.ivsize
-    walk.alignmask = alg.cra_alignmask
-    walk.stride = alg.walksize or alg.chunksize or alg.cra_blocksize
+    walk_set_alg(walk, alg, aead=False)
     return _walk_first(walk)
 
 
@@ -180,10 +178,7 @@ def _walk_aead(walk: SkcipherWalk, req: AeadRequest, atomic: bool, total: int) -
         return 0
     scatterwalk_start_at_pos(walk.in_, req.src, req.assoclen)
     scatterwalk_start_at_pos(walk.out, req.dst, req.assoclen)
-    walk.blocksize = alg.cra_blocksize
-    walk.stride = alg.chunksize or alg.cra_blocksize
-    walk.ivsize = alg.ivsize
-    walk.alignmask = alg.cra_alignmask
+    walk_set_alg(walk, alg, aead=True)
     return _walk_first(walk)
 
 
