@@ -32,16 +32,7 @@ from iovcrypto import (
     skcipher_walk_virt,
 )
 from kmem import errno as E
-
-
-def _xor(dst: np.ndarray, src: np.ndarray, key: np.ndarray, pos: int) -> None:
-    ks = np.resize(np.roll(key, -(pos % len(key))), len(src))
-    np.bitwise_xor(src, ks, out=dst)
-
-
-def xor_reference(data: bytes, key: bytes) -> bytes:
-    ks = np.resize(np.frombuffer(key, np.uint8), len(data))
-    return (np.frombuffer(data, np.uint8) ^ ks).tobytes()
+from tests.test_sgl.toy_drivers import _xor, xor_reference  # noqa: F401  (the same toy cipher)
 
 
 class XorSkcipher:
