@@ -44,3 +44,20 @@ def test_absurd_sizes_fail_cleanly():
         sgl.sg_array(2**40)
     with pytest.raises(ValueError, match="order"):
         kmem.alloc_device_pages(2**70)
+
+
+def test_exhausted_model_ram_fails_allocations_with_null(monkeypatch):
+    from kmem import page_alloc
+
+    monkeypatch.setattr(page_alloc, "MAX_BANKS", len(page_alloc._banks))
+    got = []
+    for _ in range(100_000):
+        block = kmem.alloc_pages(kmem.GFP_KERNEL, 10)
+        if block is None:
+            break
+        got.append(block)
+    else:
+        raise AssertionError("allocation never failed with the banks capped")
+    assert kmem.kmalloc(kmem.KMALLOC_MAX_SIZE, kmem.GFP_KERNEL) == 0   # an order-10 block too
+    for block in got:
+        kmem.__free_pages(block, 10)
