@@ -8,8 +8,9 @@ implementation.
 Where the library does not fit the kernel's semantics:
 
 * CTR / ChaCha20 / XTS contexts accept ``update_into`` with an output of
-  exactly the input length, in place included, so they write straight into
-  ``dst``; ECB/CBC need ``len + 15`` bytes, so all blocks but the last go
+  exactly the input length, so they write straight into ``dst`` (in place
+  goes through :func:`ciphers.aes.lib_update_into`, as cryptography 51
+  refuses overlapping buffers); ECB/CBC need ``len + 15`` bytes, so all blocks but the last go
   straight into ``dst`` and the last through a scratch (as in ciphers.aes).
 * ChaCha20: ``cryptography`` refuses to wrap the 32-bit block counter, the
   kernel wraps it silently; the twin opens a fresh context at counter 0 at
@@ -33,7 +34,14 @@ from typing import Any
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, aes_check_keylen, as_key_bytes, u8_view
+from ciphers.aes import (
+    AES_BLOCK_SIZE,
+    AesBlockCipher,
+    aes_check_keylen,
+    as_key_bytes,
+    lib_update_into,
+    u8_view,
+)
 from ciphers.chacha import (
     CHACHA_BLOCK_SIZE,
     CHACHA_IV_SIZE,
@@ -88,7 +96,7 @@ class _AccelBlockMode(BlockModeCore):
     def _lib_blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
         n = src.size
         if n > BS:
-            self._ctx.update_into(src[:n - BS], dst)
+            lib_update_into(self._ctx, src[:n - BS], dst)
         self._ctx.update_into(src[n - BS:], self._scratch)
         dst[n - BS:] = self._sv[:BS]
 
@@ -164,7 +172,7 @@ class AccelCtr:
         """XOR src with the keystream into dst (any length, dst may be src)."""
         s, d = check_pair(src, dst)
         if s.size:
-            self._ctx.update_into(s, d)
+            lib_update_into(self._ctx, s, d)
             self.consumed += s.size
 
 
@@ -214,7 +222,7 @@ class AccelChaCha20:
             if self._room == 0:
                 self._open(0)  # the kernel's state word 12 wraps to 0
             take = min(n - pos, self._room)
-            self._ctx.update_into(s[pos:pos + take], d[pos:pos + take])
+            lib_update_into(self._ctx, s[pos:pos + take], d[pos:pos + take])
             self._room -= take
             pos += take
         self.consumed += n
@@ -269,7 +277,7 @@ class AccelXts:
         if self.uses_library:
             c = Cipher(algorithms.AES(self._key), modes.XTS(self.iv))
             ctx = c.encryptor() if self.encrypt else c.decryptor()
-            ctx.update_into(s, d)
+            lib_update_into(ctx, s, d)
         else:
             Xts(self._key, self.iv, self.encrypt).final(s, d)
         self.finalized = True

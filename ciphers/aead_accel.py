@@ -22,7 +22,8 @@ touching its walk loop.  Differences, all deliberate:
   the 32-bit block counter as the kernel does (OpenSSL alone refuses).
 
 GCM and ChaCha20 streams ``update_into`` exactly the input length, so output
-lands straight in ``dst`` (in place included) with no copy.
+lands straight in ``dst`` with no copy (in place takes one copy: see
+:func:`ciphers.aes.lib_update_into`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from cryptography.hazmat.primitives import poly1305 as _c_poly1305
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ciphers.accel import AccelChaCha20
-from ciphers.aes import AES_KEYSIZES, AesBlockCipher, as_key_bytes, u8_view
+from ciphers.aes import AES_KEYSIZES, AesBlockCipher, as_key_bytes, lib_update_into, u8_view
 from ciphers.ccm import Ccm, ccm_format_input, crypto_ccm_check_iv
 from ciphers.chacha20poly1305 import CHACHAPOLY_IV_SIZE
 from ciphers.gcm import GCM_AES_IV_SIZE
@@ -104,7 +105,7 @@ class AccelGcm:
         self._phase = _DATA
         s, d = _check_pair(src, dst)
         if s.size:
-            self._ctx.update_into(s, d)
+            lib_update_into(self._ctx, s, d)
 
     def finalize(self) -> bytes:
         """Encrypt only: the full 16-byte tag (idempotent)."""

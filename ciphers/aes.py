@@ -16,7 +16,9 @@ no large temporary is ever allocated, which also avoids the page faults a
 fresh large ``bytes`` result costs on this VM.
 
 Also here: :func:`u8_view`, the argument normaliser every core in
-``ciphers`` uses for its ``src``/``dst`` parameters.
+``ciphers`` uses for its ``src``/``dst`` parameters, and
+:func:`lib_update_into`, the one place a ``cryptography`` context is asked
+to write into our memory.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "AesBlockCipher",
     "aes_check_keylen",
     "as_key_bytes",
+    "lib_update_into",
     "u8_view",
 ]
 
@@ -62,6 +65,24 @@ def u8_view(buf: Any, name: str, *, writable: bool = False) -> np.ndarray:
     if writable and not arr.flags.writeable:
         raise TypeError(f"{name}: buffer is read-only")
     return arr
+
+
+def lib_update_into(ctx: Any, src: np.ndarray, dst: np.ndarray) -> None:
+    """Feed ``src`` to the ``cryptography`` context ``ctx`` and put the
+    output at the start of ``dst``.
+
+    ``update_into`` forbids any overlap between its input and output from
+    cryptography 51 on, an exact in-place call included (earlier releases
+    allowed it). Every request the kernel calls "in place" overlaps, so an
+    overlapping pair goes through ``update``, which returns fresh bytes,
+    and those are copied back; disjoint buffers keep the zero-copy call.
+    ``np.may_share_memory`` only compares bounds, so the test is O(1).
+    """
+    if np.may_share_memory(src, dst):
+        out = ctx.update(src)
+        dst[:len(out)] = np.frombuffer(out, dtype=np.uint8)
+    else:
+        ctx.update_into(src, dst)
 
 
 def as_key_bytes(key: Any, name: str = "key") -> bytes:
@@ -112,7 +133,7 @@ class AesBlockCipher:
         # 15 bytes longer than that input, as update_into demands. Only the
         # last block passes through the small scratch.
         if n > AES_BLOCK_SIZE:
-            ctx.update_into(s[:n - AES_BLOCK_SIZE], d)
+            lib_update_into(ctx, s[:n - AES_BLOCK_SIZE], d)
         ctx.update_into(s[n - AES_BLOCK_SIZE:], self._scratch)
         d[n - AES_BLOCK_SIZE:] = self._scratch_view[:AES_BLOCK_SIZE]
 
