@@ -2,12 +2,12 @@
 generic and accelerated.
 
 The template's request plan is in ``ciphers.aead_algs``; the iov_iter
-buffer operations are :class:`iovcrypto.gcm.AeadTemplateDriver`'s.
+buffer operations are :class:`iovcrypto.aead_template.AeadTemplateDriver`'s.
 """
 
 from __future__ import annotations
 
-from iovcrypto.gcm import AeadTemplateDriver, register_aead_template
+from iovcrypto.aead_template import AeadTemplateDriver, register_aead_template
 
 __all__ = ["AeadTemplateDriver", "drivers"]
 

@@ -5,12 +5,12 @@ other templates, authenc copies the AD src -> dst when the lists differ,
 and on decryption verifies the HMAC of src before decrypting anything.
 
 The template's request plan is in ``ciphers.aead_algs``; the scatterlist
-buffer operations are :class:`sgl.gcm.AeadTemplateDriver`'s.
+buffer operations are :class:`sgl.aead_template.AeadTemplateDriver`'s.
 """
 
 from __future__ import annotations
 
-from sgl.gcm import AeadTemplateDriver, register_aead_template
+from sgl.aead_template import AeadTemplateDriver, register_aead_template
 
 __all__ = ["AeadTemplateDriver", "drivers"]
 

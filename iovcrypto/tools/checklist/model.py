@@ -110,7 +110,7 @@ class DriverStatus:
 
     ``builds_on``: the legacy drivers whose code this one imports (a driver
     may reach the scatterlist API only through another one, as ccm does
-    through gcm's template half).  ``twin_imports``: modules of the legacy
+    through sgl/aead_template.py).  ``twin_imports``: modules of the legacy
     package the twin still imports; any makes it partially converted.
     """
 

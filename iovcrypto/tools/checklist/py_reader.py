@@ -23,7 +23,7 @@ aliases of them assigned in the same function (``start = a if dec else
 b; start(walk, req)`` reports ``a`` and ``b`` at the call).
 
 A module under ``sgl/`` that calls none of it directly but imports from a
-legacy driver (ccm, chacha20poly1305 and authenc use gcm's template half)
+legacy driver (gcm, ccm, chacha20poly1305 and authenc use aead_template.py)
 is a legacy driver too, listed with what it builds on; a twin that still
 imports from ``sgl`` is only partially converted.
 """
@@ -279,8 +279,8 @@ def scan_python_source(source: bytes, path: str, module: str | None = None,
 
 def _imported_modules(origins: list[str], known: dict[str, str]) -> set[str]:
     """The known modules (relative paths) that ``origins`` come from: the
-    longest known dotted prefix of each (``sgl.gcm.AeadTemplateDriver`` →
-    ``sgl/gcm.py``)."""
+    longest known dotted prefix of each (``sgl.aead_template.AeadTemplateDriver`` →
+    ``sgl/aead_template.py``)."""
     out = set()
     for origin in origins:
         parts = origin.split(".")
