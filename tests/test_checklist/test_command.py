@@ -105,13 +105,13 @@ def test_self_runs_on_this_project():
 
 
 def test_guide_example_is_real_output(monkeypatch):
-    """migration_guide.md §4.4 pastes the checklist of one fixture; keep it true."""
+    """The README's tools reference pastes the checklist of one fixture; keep it true."""
     monkeypatch.chdir(project_root())
-    guide = (project_root() / "migration_guide.md").read_text()
+    guide = (project_root() / "README.md").read_text()
     pasted = guide.split("```markdown\n", 1)[1].split("\n```\n", 1)[0] + "\n"
     result = _run("tests/test_checklist/fixtures/c/acme_netfs_crypt.c")
     assert result.exit_code == 0
-    assert pasted == result.output, "regenerate the example in migration_guide.md §4.4"
+    assert pasted == result.output, "regenerate the example in README.md (Tools reference)"
 
 
 def test_directories_python_files_and_duplicates(tmp_path):
@@ -131,14 +131,14 @@ def test_directories_python_files_and_duplicates(tmp_path):
 
 
 def test_guide_self_status_is_real_output():
-    """migration_guide.md §6.5 pastes the --self driver table; keep it true."""
-    guide = (project_root() / "migration_guide.md").read_text()
-    section = guide.split("### 6.5 Where this project stands", 1)[1]
+    """The README's tools reference pastes the --self driver table; keep it true."""
+    guide = (project_root() / "README.md").read_text()
+    section = guide.split("### This project's own drivers", 1)[1]
     pasted = section.split("## Legacy drivers of this project\n", 1)[1].split("\n```\n", 1)[0]
     result = _run("--self")
     assert result.exit_code == 0
     real = result.output.split("## Legacy drivers of this project\n", 1)[1].split("\n## ", 1)[0]
-    assert pasted.strip() == real.strip(), "regenerate the table in migration_guide.md §6.5"
+    assert pasted.strip() == real.strip(), "regenerate the table in README.md"
     # This project's own drivers are all converted, the AEAD templates through
     # their shared buffer half.
     assert ("| `sgl/ccm.py` | `iovcrypto/ccm.py` | converted | 0, through "
