@@ -41,6 +41,7 @@ import kmem
 from ciphers.algapi import (
     CRYPTO_ALG_INTERNAL,
     CRYPTO_ALG_TYPE_MASK,
+    CRYPTO_TFM_REQ_MASK,
     CRYPTO_TFM_REQ_MAY_SLEEP,
     IS_ERR,
     CryptoAlg,
@@ -209,6 +210,7 @@ class _Bridge:
         if IS_ERR(inner):
             return inner
         tfm.ctx.inner = inner
+        tfm.ctx.tfm = tfm
         return 0
 
     def exit(self, tfm) -> None:
@@ -218,7 +220,13 @@ class _Bridge:
             tfm.ctx.inner = None
 
     def setkey(self, ctx, key: bytes) -> int:
-        return getattr(self.mod, f"crypto_{self.alg_type}_setkey")(ctx.inner, key, len(key))
+        # The caller's request flags (FORBID_WEAK_KEYS) reach the inner
+        # tfm's setkey, as every kernel template that wraps a child does.
+        pre = f"crypto_{self.alg_type}"
+        getattr(self.mod, f"{pre}_clear_flags")(ctx.inner, CRYPTO_TFM_REQ_MASK)
+        getattr(self.mod, f"{pre}_set_flags")(
+            ctx.inner, getattr(self.outer_mod, f"{pre}_get_flags")(ctx.tfm) & CRYPTO_TFM_REQ_MASK)
+        return getattr(self.mod, f"{pre}_setkey")(ctx.inner, key, len(key))
 
     def _run(self, req, sub, call, cleanup) -> int:
         """Run the sub-request; clean up now, or on completion if the inner

@@ -44,12 +44,18 @@ from iovcrypto.tools.conformance.session import Options, run
 @click.option("--all-realisations", type=click.IntRange(0), default=1, show_default=True,
               help="Vectors run over every iov_iter type and memory kind per default "
                    "configuration (later ones rotate through them).")
+@click.option("--testmgr", "testmgr_path", metavar="PATH",
+              type=click.Path(exists=True),
+              help="A kernel tree (or its crypto/testmgr.h, with testmgr.c beside it): run "
+                   "every vector testmgr has for each registered algorithm instead of the "
+                   "built-in, corpus and random ones; list the others as skipped.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar (default: when standard error is a terminal).")
 def conformance(alg: str | None, driver: str | None, api: str, configs: str,
                 random_configs: int, seed: int, jobs: int, fmt: str, output: str | None,
                 corpus_limit: int, full_corpus: bool, random_vectors: int, fuzz: int,
-                all_realisations: int, progress: bool | None) -> None:
+                all_realisations: int, testmgr_path: str | None,
+                progress: bool | None) -> None:
     """Run testmgr-style conformance tests on every registered skcipher and
     AEAD driver, through the scatterlist API, the iov_iter API and the
     bridges, and report failures as crypto/testmgr.c prints them."""
@@ -57,7 +63,8 @@ def conformance(alg: str | None, driver: str | None, api: str, configs: str,
                    random_configs=random_configs, seed=seed, jobs=jobs,
                    corpus_limit=None if full_corpus else corpus_limit,
                    random_vectors=random_vectors, fuzz=fuzz,
-                   all_realisations_vectors=all_realisations)
+                   all_realisations_vectors=all_realisations,
+                   testmgr=_load_testmgr(testmgr_path) if testmgr_path else None)
     show = sys.stderr.isatty() if progress is None else progress
     if show:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -83,3 +90,12 @@ def conformance(alg: str | None, driver: str | None, api: str, configs: str,
     if not rep.results and not rep.skipped:
         sys.exit(2)
     sys.exit(0 if rep.passed else 1)
+
+
+def _load_testmgr(path: str) -> object:
+    from iovcrypto.tools.conformance.testmgr import TestmgrError, load_testmgr
+
+    try:
+        return load_testmgr(path)
+    except (TestmgrError, OSError) as e:
+        raise click.BadParameter(str(e), param_hint="--testmgr") from None

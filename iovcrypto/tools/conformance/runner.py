@@ -253,12 +253,12 @@ def run_vec_cfg(ctx: Ctx, tfm: object, vec: Vector, vec_name: str, cfg: TestvecC
 def _setkey(ctx: Ctx, api: ModuleType, tfm: object, vec: Vector, vec_name: str,
             cfg: TestvecConfig, alignmask: int) -> int | None:
     """Set the key; None to go on, else the (expected) error to stop on.
-    (No vector here is a weak-key one, so FORBID_WEAK_KEYS is always
-    cleared, as testmgr does for ``!vec->wk``.)"""
+    A weak-key vector (``wk``) is set with FORBID_WEAK_KEYS, as testmgr
+    does; every other with the flag cleared."""
     t = ctx.target
     pre = "crypto_skcipher" if t.type == "skcipher" else "crypto_aead"
-    clear_flags = getattr(api, f"{pre}_clear_flags")
-    clear_flags(tfm, CRYPTO_TFM_REQ_FORBID_WEAK_KEYS)
+    flag_op = "set" if vec.wk else "clear"
+    getattr(api, f"{pre}_{flag_op}_flags")(tfm, CRYPTO_TFM_REQ_FORBID_WEAK_KEYS)
     kb = _KeyBuf(vec.key, cfg.key_off(alignmask))
     try:
         err = getattr(api, f"{pre}_setkey")(tfm, kb.key, len(vec.key))
@@ -348,7 +348,13 @@ def _skcipher_vec_cfg(ctx: Ctx, tfm: object, vec: CipherVec, vec_name: str,
     op = "encryption" if enc else "decryption"
     if _setkey(ctx, api, tfm, vec, vec_name, cfg, alignmask) is not None:
         return
-    ivb = _IvBuf(vec.iv, ivsize, cfg.iv_off(alignmask)) if ivsize else None
+    # A key-wrap vector's decryption starts from the IV its encryption made.
+    iv_in = vec.iv_out if vec.generates_iv and not enc else vec.iv
+    ivb = _IvBuf(iv_in, ivsize, cfg.iv_off(alignmask)) if ivsize else None
+    if vec.generates_iv and not ivsize:
+        ctx.fail(f"has ivsize=0 but test vector {vec_name} generates IV!", vec_name, cfg.name,
+                 op, where)
+        return
     data = vec.ptext if enc else vec.ctext
     lay = _Layout(world, cfg, alignmask, len(data), len(data), data, realisation, sg_kind)
     req = api.skcipher_request_alloc(tfm, kmem.GFP_KERNEL)

@@ -42,6 +42,9 @@ class Options:
     fuzz: int = 8
     all_realisations_vectors: int = 1
     extra: dict = field(default_factory=dict)
+    # A kernel's testmgr (testmgr.TestmgrVectors): its vectors replace the
+    # built-in, corpus and random ones, and only what it tests is run.
+    testmgr: object = None
 
 
 def unit_seed(seed: int, kind: str, api: str, driver: str) -> int:
@@ -92,7 +95,35 @@ def select_targets(opts: Options) -> tuple[list[R.Target], list[str], list[tuple
             if not _match(opts.driver, alg.cra_driver_name):
                 continue
             targets.append(R.Target(alg, label))
+    if opts.testmgr is not None:
+        targets, more = _testmgr_targets(opts, targets, apis)
+        skipped += more
     return targets, notices, skipped
+
+
+def _testmgr_targets(opts: Options, targets: list[R.Target],
+                     apis: tuple[str, ...]) -> tuple[list[R.Target], list[tuple]]:
+    """With ``--testmgr``: the targets testmgr has vectors for, and a
+    skipped row for every skcipher/AEAD algorithm it tests that this
+    project does not register (or whose vectors could not be read)."""
+    tm = opts.testmgr
+    kept = [t for t in targets if tm.vectors(t.alg.cra_name) is not None]
+    registered = {t.alg.cra_name for t in targets}
+    for world in ("sg", "iter"):
+        registered |= {a.cra_name for a, _ in R.world_registry(world).algorithms()}
+    skipped = []
+    for suite in tm.tested():
+        if not _match(opts.alg, suite.alg):
+            continue
+        typ = "skcipher" if suite.kind == "cipher" else "aead"
+        if suite.array in tm.unreadable:
+            skipped.append((suite.alg, "*", typ, "*",
+                            f"testmgr.h {suite.array}: {tm.unreadable[suite.array]}"))
+        elif suite.array not in tm.arrays:
+            skipped.append((suite.alg, "*", typ, "*", f"testmgr.h has no {suite.array}"))
+        elif suite.alg not in registered:
+            skipped.append((suite.alg, "*", typ, "*", "not registered by this project"))
+    return kept, skipped
 
 
 @cache
@@ -122,8 +153,11 @@ def _run_unit(unit: tuple[int, str, R.Target]) -> tuple[int, str, R.TargetResult
     if kind == "fuzz":
         return idx, kind, fuzz_target(target, opts.fuzz, s)
     # Vectors are per algorithm (same for every driver of it).
-    vecs = list(_suite(target.alg.cra_name, opts.corpus_limit, opts.random_vectors,
-                       zlib.crc32(f"{opts.seed}/{target.alg.cra_name}".encode())))
+    if opts.testmgr is not None:
+        vecs = opts.testmgr.vectors(target.alg.cra_name) or []
+    else:
+        vecs = list(_suite(target.alg.cra_name, opts.corpus_limit, opts.random_vectors,
+                           zlib.crc32(f"{opts.seed}/{target.alg.cra_name}".encode())))
     res = R.run_target(target, vecs, plan, opts.seed)
     if not vecs:
         res.notes.append(f"No test vectors for {target.alg.cra_name} ({target.driver})")
@@ -182,4 +216,5 @@ def _options_dict(opts: Options) -> dict:
     return {"alg": opts.alg, "driver": opts.driver, "api": opts.api, "configs": opts.configs,
             "random_configs": opts.random_configs, "jobs": opts.jobs,
             "corpus_limit": opts.corpus_limit, "random_vectors": opts.random_vectors,
-            "fuzz": opts.fuzz, "cpus": os.cpu_count()}
+            "fuzz": opts.fuzz, "cpus": os.cpu_count(),
+            "testmgr": getattr(opts.testmgr, "path", None)}

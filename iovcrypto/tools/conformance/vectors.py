@@ -47,6 +47,8 @@ class CipherVec:
     setkey_error: int = 0
     crypt_error: int = 0
     source: str = ""
+    wk: bool = False               # setkey with CRYPTO_TFM_REQ_FORBID_WEAK_KEYS
+    generates_iv: bool = False     # kw: decryption starts from iv_out
 
 
 @dataclass
@@ -63,6 +65,7 @@ class AeadVec:
     setauthsize_error: int = 0
     crypt_error: int = 0
     source: str = ""
+    wk: bool = False
 
     @property
     def authsize(self) -> int:

@@ -1,0 +1,560 @@
+"""Test vectors from the user's own kernel tree: ``crypto/testmgr.h``
+(the ``cipher_testvec`` and ``aead_testvec`` arrays) and, beside it,
+``crypto/testmgr.c`` (``alg_test_descs[]``: which array tests which
+algorithm), read at run time.  The project ships neither file.
+
+What is understood of C, and no more:
+
+- comments (outside string literals) and backslash-newline;
+- the conditional directives ``#if``/``#ifdef``/``#ifndef``/``#elif``/
+  ``#else``/``#endif`` over ``defined``, ``IS_ENABLED``, integers,
+  ``! && || == != < > <= >=`` and parentheses; ``#define NAME value``
+  and ``#undef``.  The machine is little-endian: ``__LITTLE_ENDIAN`` is
+  defined, ``__BIG_ENDIAN`` is not (the authenc keys' rtattr header has
+  one branch per byte order), and no ``CONFIG_`` option is set unless the
+  caller defines it;
+- string literals with every C escape (``\\x`` takes all the hex digits
+  that follow, as in C), adjacent literals concatenated;
+- integer expressions for lengths and errors (``8 + 20 + 16``, no shifts,
+  ``-EINVAL``, ``#define``d names, ``true``/``false``).
+
+A vector's byte fields are cut (or zero-extended, as C reads the
+literal's terminating NUL) to its length fields: ``klen``, ``len``;
+``alen``, ``plen``, ``clen`` for an AEAD, whose tag length is
+``clen - plen``.  Kept: ``setkey_error``, ``setauthsize_error``,
+``crypt_error``, ``novrfy``, ``wk``, ``iv_out``, ``generates_iv``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from iovcrypto.tools.conformance.vectors import AeadVec, CipherVec, Vector
+from kmem import errno as E
+
+__all__ = ["TestmgrError", "TestmgrSuite", "TestmgrVectors", "find_testmgr",
+           "load_testmgr", "parse_c_string", "preprocess"]
+
+DEFAULT_DEFINES = {"__LITTLE_ENDIAN": 1234}
+
+
+class TestmgrError(ValueError):
+    """The file is not what a testmgr.h/testmgr.c of some kernel looks like."""
+
+    __test__ = False     # a pytest collection hint: not a test class
+
+
+# Translation phases 2 and 3: line splices, comments.
+
+def _strip_comments(text: str) -> str:
+    text = text.replace("\\\r\n", "").replace("\\\n", "")
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "\"'":
+            j = i + 1
+            while j < n and text[j] != c and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            if j < 0:
+                raise TestmgrError("unterminated comment")
+            out.append(" " + "\n" * text.count("\n", i, j))
+            i = j + 2
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        else:
+            j = i
+            while j < n and text[j] not in "\"'/":
+                j += 1
+            if j == i:
+                j += 1
+            out.append(text[i:j])
+            i = j
+    return "".join(out)
+
+
+# Phase 4, the part that matters here: conditionals and object-like defines.
+
+_PP_TOKEN = re.compile(r"\s*(defined\b|IS_ENABLED\b|\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|"
+                       r"[A-Za-z_]\w*|&&|\|\||==|!=|<=|>=|[!()<>+\-*/])")
+
+
+def _pp_eval(expr: str, defines: dict[str, object]) -> bool:
+    toks: list[str] = []
+    pos = 0
+    expr = expr.strip()
+    while pos < len(expr):
+        m = _PP_TOKEN.match(expr, pos)
+        if not m:
+            raise TestmgrError(f"cannot evaluate #if {expr!r}")
+        toks.append(m.group(1))
+        pos = m.end()
+    # defined X / defined(X) / IS_ENABLED(X) first, then names to values.
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t in ("defined", "IS_ENABLED"):
+            if i + 1 < len(toks) and toks[i + 1] == "(":
+                name, i = toks[i + 2], i + 4
+            else:
+                name, i = toks[i + 1], i + 2
+            out.append("1" if name in defines else "0")
+            continue
+        if re.fullmatch(r"[A-Za-z_]\w*", t):
+            v = defines.get(t, 0)
+            out.append(str(v) if isinstance(v, int) else "1")
+        else:
+            out.append(t.rstrip("uUlL") if t[0].isdigit() else t)
+        i += 1
+    py = " ".join(out).replace("&&", " and ").replace("||", " or ")
+    py = re.sub(r"!(?!=)", " not ", py).replace("/", "//")
+    py = re.sub(r"\b0[xX]([0-9a-fA-F]+)", lambda m: str(int(m.group(1), 16)), py)
+    try:
+        return bool(eval(py, {"__builtins__": {}}, {}))
+    except Exception as e:
+        raise TestmgrError(f"cannot evaluate #if {expr!r}") from e
+
+
+def preprocess(text: str, defines: dict[str, object] | None = None) -> tuple[str, dict]:
+    """Comments out, conditionals resolved; returns (text, defines), the
+    dropped lines kept as empty lines so line numbers still match."""
+    defs: dict[str, object] = dict(DEFAULT_DEFINES if defines is None else defines)
+    # stack of (this branch active, some branch already taken, parent active)
+    stack: list[tuple[bool, bool, bool]] = []
+    active = True
+    out: list[str] = []
+    for lineno, line in enumerate(_strip_comments(text).split("\n"), 1):
+        s = line.strip()
+        if not s.startswith("#"):
+            out.append(line if active else "")
+            continue
+        out.append("")
+        m = re.match(r"#\s*(\w+)\s*(.*)", s)
+        if not m:
+            continue
+        d, rest = m.group(1), m.group(2).strip()
+        try:
+            if d in ("if", "ifdef", "ifndef"):
+                if d == "if":
+                    cond = active and _pp_eval(rest, defs)
+                else:
+                    cond = active and ((rest.split()[0] in defs) == (d == "ifdef"))
+                stack.append((cond, cond, active))
+                active = cond
+            elif d == "elif":
+                _, taken, parent = stack.pop()
+                cond = parent and not taken and _pp_eval(rest, defs)
+                stack.append((cond, taken or cond, parent))
+                active = cond
+            elif d == "else":
+                _, taken, parent = stack.pop()
+                cond = parent and not taken
+                stack.append((cond, True, parent))
+                active = cond
+            elif d == "endif":
+                stack.pop()
+                active = stack[-1][0] if stack else True
+            elif active and d == "define":
+                dm = re.match(r"([A-Za-z_]\w*)(\()?\s*(.*)", rest)
+                if dm and not dm.group(2):
+                    val = dm.group(3).strip()
+                    try:
+                        defs[dm.group(1)] = _int_literal(val)
+                    except ValueError:
+                        defs[dm.group(1)] = val
+            elif active and d == "undef":
+                defs.pop(rest.split()[0], None)
+        except IndexError:
+            raise TestmgrError(f"line {lineno}: unbalanced #{d}") from None
+    if stack:
+        raise TestmgrError("#if without #endif")
+    return "\n".join(out), defs
+
+
+def _int_literal(s: str) -> int:
+    s = s.strip().rstrip("uUlL")
+    if re.fullmatch(r"0[xX][0-9a-fA-F]+", s):
+        return int(s, 16)
+    if re.fullmatch(r"0[0-7]*", s):
+        return int(s, 8)
+    if re.fullmatch(r"[1-9]\d*", s):
+        return int(s)
+    raise ValueError(s)
+
+
+# String literals.
+
+_SIMPLE_ESC = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "\\": 92,
+               "'": 39, '"': 34, "?": 63}
+
+
+def parse_c_string(body: str) -> bytes:
+    """The bytes of one C string literal's body (between the quotes)."""
+    out = bytearray()
+    i, n = 0, len(body)
+    while i < n:
+        c = body[i]
+        if c != "\\":
+            j = body.find("\\", i)
+            j = n if j < 0 else j
+            out += body[i:j].encode("utf-8")
+            i = j
+            continue
+        if i + 1 >= n:
+            raise TestmgrError("string literal ends in a backslash")
+        e = body[i + 1]
+        if e == "x":
+            m = re.match(r"[0-9a-fA-F]+", body[i + 2:])
+            if not m:
+                raise TestmgrError(r"\x with no hex digits")
+            v = int(m.group(0), 16)
+            if v > 0xFF:
+                raise TestmgrError(f"hex escape \\x{m.group(0)} out of range")
+            out.append(v)
+            i += 2 + m.end()
+        elif e in "01234567":
+            m = re.match(r"[0-7]{1,3}", body[i + 1:])
+            out.append(int(m.group(0), 8) & 0xFF)
+            i += 1 + m.end()
+        elif e in _SIMPLE_ESC:
+            out.append(_SIMPLE_ESC[e])
+            i += 2
+        else:
+            raise TestmgrError(f"unknown escape \\{e}")
+    return bytes(out)
+
+
+# Tokens of the initialisers.
+
+_TOKEN = re.compile(r'\s*(?:"((?:[^"\\\n]|\\.)*)"|'
+                    r"'((?:[^'\\\n]|\\.)*)'|"
+                    r"(0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*)|"
+                    r"([A-Za-z_]\w*)|"
+                    r"(\S))", re.S)
+
+
+@dataclass
+class _Tok:
+    kind: str      # str, chr, int, name, punct
+    value: object
+    pos: int
+
+
+def _tokens(text: str, start: int, end: int) -> list[_Tok]:
+    out = []
+    pos = start
+    while pos < end:
+        m = _TOKEN.match(text, pos, end)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+        if m.group(1) is not None:
+            out.append(_Tok("str", parse_c_string(m.group(1)), m.start(1)))
+        elif m.group(2) is not None:
+            b = parse_c_string(m.group(2))
+            out.append(_Tok("int", b[0] if b else 0, m.start(2)))
+        elif m.group(3) is not None:
+            out.append(_Tok("int", _int_literal(m.group(3)), m.start(3)))
+        elif m.group(4) is not None:
+            out.append(_Tok("name", m.group(4), m.start(4)))
+        elif m.group(5) is not None:
+            out.append(_Tok("punct", m.group(5), m.start(5)))
+    return out
+
+
+def _value(toks: list[_Tok], defs: dict[str, object]) -> object:
+    """A designated initialiser's value: bytes (adjacent literals
+    concatenated), an int, or None for NULL."""
+    if toks and all(t.kind == "str" for t in toks):
+        return b"".join(t.value for t in toks)  # type: ignore[misc]
+    if len(toks) == 1 and toks[0].kind == "name" and toks[0].value == "NULL":
+        return None
+    parts = []
+    for t in toks:
+        if t.kind == "int":
+            parts.append(str(t.value))
+        elif t.kind == "name":
+            name = str(t.value)
+            if name in ("true", "false"):
+                parts.append("1" if name == "true" else "0")
+            elif isinstance(defs.get(name), int):
+                parts.append(str(defs[name]))
+            elif isinstance(getattr(E, name, None), int) and name.startswith("E"):
+                parts.append(str(getattr(E, name)))
+            else:
+                raise TestmgrError(f"unknown name {name} in an initialiser")
+        elif t.kind == "punct" and t.value in "+-*/()~|&":
+            parts.append("//" if t.value == "/" else str(t.value))
+        else:
+            raise TestmgrError(f"unexpected {t.value!r} in an initialiser")
+    expr = " ".join(parts)
+    try:
+        return int(eval(expr, {"__builtins__": {}}, {}))
+    except Exception as e:
+        raise TestmgrError(f"cannot evaluate {expr!r}") from e
+
+
+def _items(toks: list[_Tok], i: int) -> tuple[list[list[_Tok]], int]:
+    """The comma-separated items of the brace group opening at toks[i];
+    returns them and the index after the closing brace."""
+    assert toks[i].value == "{"
+    items: list[list[_Tok]] = []
+    cur: list[_Tok] = []
+    depth = 0
+    i += 1
+    while i < len(toks):
+        t = toks[i]
+        if t.kind == "punct" and t.value in "{(":
+            depth += 1
+        elif t.kind == "punct" and t.value in ")}":
+            if depth == 0:
+                if cur:
+                    items.append(cur)
+                return items, i + 1
+            depth -= 1
+        elif t.kind == "punct" and t.value == "," and depth == 0:
+            items.append(cur)
+            cur = []
+            i += 1
+            continue
+        cur.append(t)
+        i += 1
+    raise TestmgrError("unbalanced braces")
+
+
+def _designated(item: list[_Tok], defs: dict) -> dict[str, object]:
+    """``{ .key = ..., .klen = 16, ... }`` as a dict."""
+    if not item or item[0].value != "{":
+        raise TestmgrError("a vector is not a brace-enclosed initialiser")
+    fields, _ = _items(item, 0)
+    out: dict[str, object] = {}
+    for f in fields:
+        if len(f) < 3 or f[0].value != "." or f[1].kind != "name" or f[2].value != "=":
+            raise TestmgrError("a vector field is not a designated initialiser")
+        out[str(f[1].value)] = _value(f[3:], defs)
+    return out
+
+
+_ARRAY = re.compile(r"\bstruct\s+(cipher_testvec|aead_testvec)\s+(\w+)\s*\[[^\]]*\]\s*=\s*\{")
+
+
+def _fit(b: object, n: int | None) -> bytes:
+    """A field of ``n`` bytes from a literal: C reads the literal's NUL
+    (and, past it, whatever follows; zeroes here)."""
+    data = b if isinstance(b, bytes) else b""
+    if n is None:
+        return data
+    return data[:n].ljust(n, b"\0")
+
+
+def _int(d: dict, name: str, where: str) -> int:
+    """An integer field; an omitted one is 0, as in a C initialiser."""
+    v = d.get(name, 0)
+    if not isinstance(v, int):
+        raise TestmgrError(f"{where}: .{name} is not an integer")
+    return v
+
+
+def _cipher_vec(d: dict, where: str) -> CipherVec:
+    n = _int(d, "len", where)
+    klen = d.get("klen")
+    iv = d.get("iv")
+    iv_out = d.get("iv_out")
+    return CipherVec(key=_fit(d.get("key"), klen if isinstance(klen, int) else None),
+                     iv=iv if isinstance(iv, bytes) else None,
+                     ptext=_fit(d.get("ptext"), n), ctext=_fit(d.get("ctext"), n),
+                     iv_out=iv_out if isinstance(iv_out, bytes) else None,
+                     setkey_error=int(d.get("setkey_error") or 0),
+                     crypt_error=int(d.get("crypt_error") or 0),
+                     wk=bool(d.get("wk")), generates_iv=bool(d.get("generates_iv")),
+                     source=where)
+
+
+def _aead_vec(d: dict, where: str) -> AeadVec:
+    plen, clen, alen = _int(d, "plen", where), _int(d, "clen", where), _int(d, "alen", where)
+    if clen < plen:
+        raise TestmgrError(f"{where}: .clen {clen} < .plen {plen}")
+    klen = d.get("klen")
+    iv = d.get("iv")
+    return AeadVec(key=_fit(d.get("key"), klen if isinstance(klen, int) else None),
+                   iv=iv if isinstance(iv, bytes) else None,
+                   assoc=_fit(d.get("assoc"), alen), ptext=_fit(d.get("ptext"), plen),
+                   ctext=_fit(d.get("ctext"), clen), novrfy=bool(d.get("novrfy")),
+                   setkey_error=int(d.get("setkey_error") or 0),
+                   setauthsize_error=int(d.get("setauthsize_error") or 0),
+                   crypt_error=int(d.get("crypt_error") or 0), wk=bool(d.get("wk")),
+                   source=where)
+
+
+def parse_testmgr_h(text: str, defines: dict | None = None,
+                    wanted: set[str] | None = None) -> tuple[dict[str, list[Vector]],
+                                                            dict[str, str]]:
+    """The cipher and AEAD arrays of a testmgr.h: ({array: vectors},
+    {array: why it could not be read})."""
+    src, defs = preprocess(text, defines)
+    arrays: dict[str, list[Vector]] = {}
+    bad: dict[str, str] = {}
+    for m in _ARRAY.finditer(src):
+        kind, name = m.group(1), m.group(2)
+        if wanted is not None and name not in wanted:
+            continue
+        end = _closing_brace(src, m.end() - 1)
+        try:
+            toks = _tokens(src, m.end() - 1, end + 1)
+            items, _ = _items(toks, 0)
+            make = _cipher_vec if kind == "cipher_testvec" else _aead_vec
+            arrays[name] = [make(_designated(it, defs), f"testmgr.h {name}[{i}]")
+                            for i, it in enumerate(items)]
+        except TestmgrError as e:
+            bad[name] = str(e)
+    return arrays, bad
+
+
+def _closing_brace(src: str, i: int) -> int:
+    """Index of the brace closing the one at ``src[i]`` (strings skipped)."""
+    depth = 0
+    n = len(src)
+    while i < n:
+        c = src[i]
+        if c == '"':
+            i += 1
+            while i < n and src[i] != '"':
+                i += 2 if src[i] == "\\" else 1
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise TestmgrError("unbalanced braces")
+
+
+# testmgr.c: alg_test_descs[].
+
+@dataclass
+class TestmgrSuite:
+    """One ``struct alg_test_desc`` of a skcipher or AEAD test."""
+
+    __test__ = False
+
+    alg: str
+    test: str                      # alg_test_skcipher, alg_test_aead, alg_test_null, ...
+    kind: str | None               # "cipher", "aead" or None (no vectors)
+    array: str | None
+    generic_driver: str | None = None
+
+
+_DESC_ARRAY = re.compile(r"\balg_test_descs\s*\[\s*\]\s*=\s*\{")
+_FIELD = re.compile(r"\.(alg|generic_driver)\s*=\s*\"([^\"]*)\"|\.test\s*=\s*(\w+)|"
+                    r"\.(cipher|aead)\s*=\s*(?:\{\s*)?(?:_{2,4}VECS\s*\(\s*(\w+)\s*\)|"
+                    r"\.vecs\s*=\s*(\w+))")
+
+
+def parse_alg_test_descs(text: str, defines: dict | None = None) -> list[TestmgrSuite]:
+    """Every entry of ``alg_test_descs[]`` (the cipher and AEAD suites
+    named; other kinds with ``kind`` None)."""
+    src, _ = preprocess(text, defines)
+    m = _DESC_ARRAY.search(src)
+    if not m:
+        raise TestmgrError("no alg_test_descs[] in testmgr.c")
+    body = src[m.end() - 1:_closing_brace(src, m.end() - 1) + 1]
+    out: list[TestmgrSuite] = []
+    # Entries are "{ ... }" at depth 1 of the array.
+    depth, start = 0, None
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == '"':
+            i = body.index('"', i + 1) + 1
+            continue
+        if c == "{":
+            depth += 1
+            if depth == 2:
+                start = i
+        elif c == "}":
+            if depth == 2 and start is not None:
+                out.append(_desc(body[start:i + 1]))
+            depth -= 1
+        i += 1
+    return [d for d in out if d.alg]
+
+
+def _desc(entry: str) -> TestmgrSuite:
+    alg = test = gen = kind = array = None
+    for f in _FIELD.finditer(entry):
+        if f.group(1) == "alg":
+            alg = f.group(2)
+        elif f.group(1) == "generic_driver":
+            gen = f.group(2)
+        elif f.group(3):
+            test = f.group(3)
+        elif f.group(4):
+            kind, array = f.group(4), f.group(5) or f.group(6)
+    return TestmgrSuite(alg or "", test or "", kind, array, gen)
+
+
+# The whole thing.
+
+@dataclass
+class TestmgrVectors:
+    """What a kernel's testmgr gives the conformance run."""
+
+    __test__ = False
+
+    path: str
+    suites: dict[str, TestmgrSuite]
+    arrays: dict[str, list[Vector]]
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+    def vectors(self, cra_name: str) -> list[Vector] | None:
+        """The vectors testmgr runs for ``cra_name``; None when it has no
+        cipher/AEAD suite for it."""
+        s = self.suites.get(cra_name)
+        if s is None or s.array is None or s.array not in self.arrays:
+            return None
+        return list(self.arrays[s.array])
+
+    def tested(self) -> Iterator[TestmgrSuite]:
+        """The skcipher and AEAD algorithms testmgr tests with vectors."""
+        for s in self.suites.values():
+            if s.kind in ("cipher", "aead") and s.test in ("alg_test_skcipher",
+                                                           "alg_test_aead"):
+                yield s
+
+
+def find_testmgr(path: str) -> tuple[str, str]:
+    """(testmgr.h, testmgr.c) from the file, its directory, or a kernel tree."""
+    cands = []
+    if os.path.isdir(path):
+        cands = [os.path.join(path, "crypto"), path]
+    else:
+        cands = [os.path.dirname(os.path.abspath(path))]
+        if not os.path.isfile(path):
+            raise TestmgrError(f"{path}: no such file or directory")
+    for d in cands:
+        h, c = os.path.join(d, "testmgr.h"), os.path.join(d, "testmgr.c")
+        if os.path.isfile(h) and os.path.isfile(c):
+            return h, c
+    raise TestmgrError(f"{path}: no crypto/testmgr.h with testmgr.c beside it")
+
+
+def load_testmgr(path: str, defines: dict | None = None) -> TestmgrVectors:
+    """Read and parse a kernel's testmgr.h and testmgr.c."""
+    h, c = find_testmgr(path)
+    with open(c, encoding="utf-8", errors="replace") as f:
+        descs = parse_alg_test_descs(f.read(), defines)
+    suites = {d.alg: d for d in descs}
+    wanted = {d.array for d in descs if d.array and d.kind in ("cipher", "aead")}
+    with open(h, encoding="utf-8", errors="replace") as f:
+        arrays, bad = parse_testmgr_h(f.read(), defines, wanted)
+    return TestmgrVectors(h, suites, arrays, bad)
