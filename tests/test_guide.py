@@ -35,7 +35,7 @@ KERNEL_API: dict[str, str] = {
         "scatterwalk_start", "scatterwalk_map_and_copy", "scatterwalk_ffwd",
         "skb_to_sgvec", "sg_dma_address", "sg_dma_len", "dma_map_sg", "dma_unmap_sg",
         "dma_mapping_error", "flush_dcache_page", "kernel_fpu_begin", "kmalloc_array",
-        "kfree", "memzero_explicit", "xdr_process_buf", "virt_to_page",
+        "kfree", "memzero_explicit", "DIV_ROUND_UP", "xdr_process_buf", "virt_to_page",
         # iov_iter
         "iov_iter_kvec", "iov_iter_bvec", "iov_iter_count", "iov_iter_npages",
         "iov_iter_advance", "iov_iter_truncate", "iov_iter_revert", "copy_from_iter",
@@ -81,7 +81,8 @@ KERNEL_API: dict[str, str] = {
     "ahash_request_set_virt": "6.15",
     "acomp_request_set_src_dma": "6.15",
     "acomp_request_set_src_nondma": "6.15",
-    "CRYPTO_ALG_REQ_VIRT": "6.15",
+    "CRYPTO_ALG_REQ_VIRT": "6.16",
+    "dma_iova_free": "6.16",
     "dma_iova_try_alloc": "6.16",
     "dma_iova_link": "6.16",
     "dma_iova_sync": "6.16",
@@ -97,7 +98,8 @@ IN_PROGRESS: dict[str, str] = {
         "aes_gcm_preparekey", "aes_gcm_init", "aes_gcm_auth_update",
         "aes_gcm_encrypt_update", "aes_gcm_decrypt_update", "aes_gcm_encrypt_final",
         "aes_gcm_decrypt_final", "aes_gcm_encrypt", "aes_gcm_decrypt",
-    ), "20260707053503.209874-1-ebiggers@kernel.org (AES-mode library APIs)"),
+    ), "20260707053503.209874-1-ebiggers@kernel.org (AES-mode library APIs), "
+       "in mainline at v7.3-rc1 (include/crypto/aes-gcm.h)"),
 }
 
 # This project's proposal: name -> where the model implements it (None: a
