@@ -27,8 +27,9 @@ def test_registered_in_the_iovcrypto_command():
 def test_markdown_default():
     result = _run(str(C_FIXTURES / "acme_skcipher.c"))
     assert result.exit_code == 0, result.output
-    assert ("- [ ] line 44: skcipher_walk_virt(&walk, req, false) → same call from "
-            "iovcrypto.skcipher_walk, on an iov_iter request (mechanical)") in result.output
+    assert ("- [ ] line 44: `skcipher_walk_virt(&walk, req, false)` → the same "
+            "skcipher_walk_*() call, on a request that carries iov_iters (proposed iov_iter "
+            "crypto API) (mechanical)") in result.output
     assert "## Summary" in result.output
 
 
@@ -145,3 +146,39 @@ def test_guide_self_status_is_real_output():
             "`sgl/aead_template.py` | 0 |") in pasted
     rows = [line for line in pasted.splitlines() if line.startswith("| `sgl/")]
     assert len(rows) == 13 and all("| converted |" in line for line in rows)
+
+
+def test_directory_without_c_files_says_so(tmp_path):
+    (tmp_path / "notes.txt").write_text("sg_init_table(sg, 1);\n")
+    result = CliRunner().invoke(cli, ["checklist", str(tmp_path)])
+    assert result.exit_code == 3
+    assert f"no C files (*.c, *.h) under {tmp_path}" in result.stderr
+    assert "nothing to check" in result.stderr
+    assert "# Scatterlist" not in result.stdout
+    # One empty directory among real paths is reported and the rest is checked.
+    result = CliRunner().invoke(cli, ["checklist", str(tmp_path),
+                                      str(C_FIXTURES / "acme_skcipher.c")])
+    assert result.exit_code == 0
+    assert "no C files" in result.stderr and "skcipher_walk_virt" in result.stdout
+
+
+def test_python_root_without_sgl_is_an_error(tmp_path):
+    result = _run("--python-root", str(tmp_path))
+    assert result.exit_code == 2
+    assert "has no sgl/ directory" in result.output
+    assert "No legacy driver" not in result.output
+
+
+def test_sarif_points_nowhere_invented_and_never_above_its_base(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    (tmp_path / "x.c").write_text("void f(struct scatterlist *sg) { sg_mark_end(sg); }\n")
+    monkeypatch.chdir(work)
+    result = _run("../x.c", "--format", "sarif")
+    assert result.exit_code == 0, result.output
+    assert ".invalid" not in result.output
+    log = json.loads(result.output)
+    jsonschema.validate(log, json.loads(SARIF_SUBSET_SCHEMA.read_text()))
+    loc = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert loc == {"uri": (tmp_path / "x.c").resolve().as_uri()}
+    assert "informationUri" not in log["runs"][0]["tool"]["driver"]

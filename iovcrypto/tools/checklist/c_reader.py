@@ -58,6 +58,7 @@ class _Local:
     shape: str  # "array", "pointer" or "value"
     static: bool
     line: int
+    struct: str | None = None  # the struct type name, when declared as one
 
 
 @dataclass
@@ -125,7 +126,9 @@ class _CReader:
         self.cat = catalogue
         self.lines = source.split(b"\n")
         self.report = FileReport(path=path, language="c")
-        self.defined: set[str] = set()
+        self.defined: dict[str, int] = {}
+        self.benign = 0
+        self._function_scopes: dict[str, _FunctionInfo] = {}
 
     # -- positions -------------------------------------------------------
 
@@ -150,15 +153,19 @@ class _CReader:
         self._walk(root, _Scope("file", "file"), 0, 0, report_skipped=True)
         self.report.findings.sort(key=Finding.sort_key)
         self.report.skipped.sort(key=lambda s: (s.start_line, s.end_line))
+        self.report.benign_skips = self.benign
+        from iovcrypto.tools.checklist.flow import analyse
+
+        analyse(self, root)
         return self.report
 
-    def _defined_functions(self, root: Node) -> set[str]:
-        names = set()
+    def _defined_functions(self, root: Node) -> dict[str, int]:
+        names: dict[str, int] = {}
         for child in root.children:
             if child.type == "function_definition":
                 name = declarator_name(child.child_by_field_name("declarator"))
                 if name:
-                    names.add(name)
+                    names.setdefault(name, child.start_point.row + 1)
         return names
 
     # -- traversal -------------------------------------------------------
@@ -189,6 +196,10 @@ class _CReader:
                 self._call(node, scope, row_base, col_base)
             elif kind in _DECLARATIONS:
                 self._declaration(node, scope, row_base, col_base)
+            elif kind == "field_expression":
+                self._field(node, scope, row_base, col_base)
+            elif kind == "identifier":
+                self._reference(node, scope, row_base, col_base)
             elif kind == "ERROR":
                 # Only the outermost ERROR of a nest is a skipped region.
                 self._error(node, scope, row_base, col_base, report_skipped and not in_error)
@@ -224,9 +235,22 @@ class _CReader:
         if not name or name == _MACRO_FUNCTION:
             return None
         info = _FunctionInfo(name)
+        declarator = node.child_by_field_name("declarator")
+        while declarator is not None and declarator.type != "function_declarator":
+            declarator = declarator.child_by_field_name("declarator")
+        params = declarator.child_by_field_name("parameters") if declarator else None
+        for param in params.named_children if params is not None else ():
+            if param.type != "parameter_declaration":
+                continue
+            decl = param.child_by_field_name("declarator")
+            pname = declarator_name(decl)
+            if pname and decl is not None:
+                info.locals[pname] = _Local(_shape(decl), False, decl.start_point.row + 1,
+                                            _struct_name(param))
         body = node.child_by_field_name("body")
         if body is not None:
             self._collect_locals(body, info)
+        self._function_scopes.setdefault(name, info)
         return _Scope("function", name, info)
 
     def _collect_locals(self, body: Node, info: _FunctionInfo) -> None:
@@ -243,7 +267,7 @@ class _CReader:
                     if not name:
                         continue
                     line = decl.start_point.row + 1
-                    info.locals[name] = _Local(_shape(decl), static, line)
+                    info.locals[name] = _Local(_shape(decl), static, line, _struct_name(node))
                     if decl.type == "init_declarator":
                         self._note_alloc(info, name, decl.child_by_field_name("value"), line)
             elif node.type == "assignment_expression":
@@ -275,7 +299,7 @@ class _CReader:
             return
         name = _text(fn)
         entry = self.cat.match(name)
-        if entry is None or name in self.defined:
+        if entry is None:
             return
         args_node = node.child_by_field_name("arguments")
         arg_nodes = ([a for a in args_node.named_children if a.type != "comment"]
@@ -285,12 +309,114 @@ class _CReader:
         derived = self._derive(name, arg_nodes, scope)
         if derived is not None:
             entry, detail = derived
+        construct = entry.role or "call"
+        if name in self.defined:
+            construct = "same_file_call"
+            detail = (f"defined in this file at line {self.defined[name]}: the file's own "
+                      f"{name}(), checked like the kernel's")
         function, scope_label = self._scope_fields(scope)
         line, col, end_line, end_col = self._span(node, row_base, col_base)
         self.report.findings.append(Finding(
             path=self.path, line=line, column=col, end_line=end_line, end_column=end_col,
-            function=function, scope=scope_label, construct="call", name=name,
-            arguments=args, text=f"{name}({', '.join(args)})", entry=entry, detail=detail))
+            function=function, scope=scope_label, construct=construct, name=name,
+            arguments=args, text=f"{name}({', '.join(args)})", entry=entry, detail=detail,
+            debug=self._in_debug_print(node)))
+
+    def _in_debug_print(self, node: Node) -> bool:
+        """True when ``node`` sits in the arguments of a print (pr_debug, dev_dbg, ...)."""
+        cur = node.parent
+        while cur is not None and cur.type not in ("function_definition", "compound_statement"):
+            if cur.type == "call_expression":
+                fn = cur.child_by_field_name("function")
+                if fn is not None and _text(fn) in self.cat.debug_prints:
+                    return True
+            cur = cur.parent
+        return False
+
+    def _base_struct(self, node: Node | None, scope: _Scope) -> str | None:
+        """The struct type of the variable at the root of ``node`` (``sg[i]``, ``&x``)."""
+        while node is not None and node.type in ("parenthesized_expression",
+                                                 "subscript_expression", "pointer_expression"):
+            node = (node.child_by_field_name("argument")
+                    if node.type != "parenthesized_expression"
+                    else next(iter(node.named_children), None))
+        if node is None or node.type != "identifier" or scope.function is None:
+            return None
+        local = scope.function.locals.get(_text(node))
+        return local.struct if local else None
+
+    def _field(self, node: Node, scope: _Scope, row_base: int, col_base: int) -> None:
+        """Reads of a request's src/dst and writes to a scatterlist entry's fields."""
+        field_node = node.child_by_field_name("field")
+        if field_node is None or scope.kind != "function":
+            return
+        name = _text(field_node)
+        base = node.child_by_field_name("argument")
+        struct = self._base_struct(base, scope)
+        parent = node.parent
+        written = (parent is not None and parent.type in ("assignment_expression",
+                                                          "update_expression")
+                   and parent.child_by_field_name("left" if parent.type ==
+                                                  "assignment_expression" else "argument")
+                   == node)
+        if written:
+            rule = self.cat.field_for(name, "scatterlist", "write")
+            if rule is None or struct != "scatterlist":
+                return
+            construct = "field_write"
+        else:
+            rule = self.cat.field_for(name, "request", "read")
+            if rule is None or struct is None or not struct.endswith("_request"):
+                return
+            if parent is not None and parent.type == "assignment_expression" and \
+                    parent.child_by_field_name("left") == node:
+                return
+            construct = "field_read"
+        function, scope_label = self._scope_fields(scope)
+        line, col, end_line, end_col = self._span(node, row_base, col_base)
+        text = squash(_text(parent if written else node))
+        self.report.findings.append(Finding(
+            path=self.path, line=line, column=col, end_line=end_line, end_column=end_col,
+            function=function, scope=scope_label, construct=construct, name=name,
+            arguments=(), text=text, entry=rule.entry,
+            detail=f"{'write to' if written else 'read of'} struct {struct}.{name}",
+            debug=self._in_debug_print(node)))
+
+    def _reference(self, node: Node, scope: _Scope, row_base: int, col_base: int) -> None:
+        """A catalogued function named as a value (``.free = sgl_free``), not called."""
+        parent = node.parent
+        if parent is None:
+            return
+        ptype = parent.type
+        if ptype == "initializer_pair":
+            ok = parent.child_by_field_name("value") == node
+        elif ptype == "assignment_expression":
+            ok = parent.child_by_field_name("right") == node
+        elif ptype == "init_declarator":
+            ok = parent.child_by_field_name("value") == node
+        elif ptype == "argument_list":
+            ok = True
+        else:
+            ok = False
+        if not ok:
+            return
+        name = _text(node)
+        entry = self.cat.match(name)
+        if entry is None or (scope.function is not None and name in scope.function.locals):
+            return
+        if ptype == "argument_list":
+            call = parent.parent
+            callee = call.child_by_field_name("function") if call is not None else None
+            # Iterator macros take a cursor variable; a print takes values.
+            if callee is None or _text(callee) in self.cat.debug_prints:
+                return
+        function, scope_label = self._scope_fields(scope)
+        line, col, end_line, end_col = self._span(node, row_base, col_base)
+        self.report.findings.append(Finding(
+            path=self.path, line=line, column=col, end_line=end_line, end_column=end_col,
+            function=function, scope=scope_label, construct="reference", name=name,
+            arguments=(), text=squash(_text(parent if ptype != "argument_list" else node)),
+            entry=entry, detail="function pointer to a catalogued function"))
 
     def _derive(self, name: str, args: list[Node], scope: _Scope):
         rules = [d for d in self.cat.derived if name in d.calls]
@@ -397,6 +523,7 @@ class _CReader:
         if not report_skipped:
             return
         if self._only_annotations(node):
+            self.benign += 1
             return
         start, _, end, _ = self._span(node, row_base, col_base)
         self.report.skipped.append(Skipped(self.path, start, end,
@@ -412,10 +539,12 @@ class _CReader:
         for _ in range(3):
             if parent is None:
                 break
-            if parent.type in ("function_declarator", "call_expression"):
+            if parent.type in ("function_declarator", "call_expression", "macro_type_specifier"):
                 callee = parent.child_by_field_name("declarator") or \
-                    parent.child_by_field_name("function")
-                if callee is not None and _text(callee) in self.cat.annotations:
+                    parent.child_by_field_name("function") or \
+                    parent.child_by_field_name("name")
+                if callee is not None and (_text(callee) in self.cat.annotations
+                                           or _text(callee) in self.cat.type_macros):
                     return True
             parent = parent.parent
         return False
@@ -424,7 +553,7 @@ class _CReader:
                         row_base: int, col_base: int) -> None:
         name = _text(ident)
         entry = self.cat.match(name)
-        if entry is None or name in self.defined:
+        if entry is None:
             return
         start = paren.start_byte
         end, args = _split_arguments(self.source, start, error.end_byte)
@@ -452,6 +581,15 @@ class _CReader:
                   body.start_point.row, body.start_point.column - len(_MACRO_PREFIX),
                   report_skipped=False)
         self.report.findings.extend(sub.report.findings)
+
+
+def _struct_name(decl: Node) -> str | None:
+    """``scatterlist`` for a declaration of type ``struct scatterlist``, else None."""
+    type_node = decl.child_by_field_name("type")
+    if type_node is None or type_node.type != "struct_specifier":
+        return None
+    name = type_node.child_by_field_name("name")
+    return _text(name) if name is not None else None
 
 
 def _leaves(node: Node) -> list[Node]:

@@ -29,6 +29,7 @@ class Entry:
     pages: bool = False
     shared: bool = False
     note: str = ""
+    role: str = ""  # "acquire" / "release" for page acquire and release sites
 
     def matches(self, name: str) -> bool:
         """True when ``name`` is one of the exact names or fits one of the patterns."""
@@ -50,6 +51,16 @@ class Derived:
 
 
 @dataclass(frozen=True)
+class Field:
+    """A struct field whose read or write is part of the scatterlist API."""
+
+    entry: Entry
+    fields: tuple[str, ...]
+    base: str  # "request" or "scatterlist"
+    access: str  # "read" or "write"
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """The loaded catalogue: call entries, struct types, derived rules, questions."""
 
@@ -63,10 +74,25 @@ class Catalogue:
     minutes_per_point: int
     vmalloc_allocators: frozenset[str]
     annotations: frozenset[str]
+    fields: tuple[Field, ...] = ()
+    internal: dict[str, Entry] = field(default_factory=dict)
+    effort: dict[str, int] = field(default_factory=dict)
+    type_macros: frozenset[str] = frozenset()
+    debug_prints: frozenset[str] = frozenset()
     _by_id: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
+    _matched: dict[str, Entry | None] = field(default_factory=dict, repr=False,
+                                              compare=False)
 
     def match(self, name: str) -> Entry | None:
         """The first call entry covering ``name`` (exact names before patterns)."""
+        try:
+            return self._matched[name]
+        except KeyError:
+            found = self._match(name)
+            self._matched[name] = found
+            return found
+
+    def _match(self, name: str) -> Entry | None:
         for entry in self.entries:
             if name in entry.names:
                 return entry
@@ -82,6 +108,13 @@ class Catalogue:
                 return entry
         return None
 
+    def field_for(self, name: str, base: str, access: str) -> Field | None:
+        """The field rule for ``base->name`` read or written, if catalogued."""
+        for f in self.fields:
+            if name in f.fields and f.base == base and f.access == access:
+                return f
+        return None
+
     def derived_for(self, call: str, memory: str) -> Derived | None:
         """The derived rule for ``call`` when its buffer argument is ``memory``."""
         for rule in self.derived:
@@ -92,13 +125,14 @@ class Catalogue:
     def by_id(self, rule_id: str) -> Entry:
         """Any entry (call, type or derived) by its id."""
         if not self._by_id:
-            for e in (*self.entries, *self.types, *(d.entry for d in self.derived)):
+            for e in self.all_entries():
                 self._by_id[e.id] = e
         return self._by_id[rule_id]
 
     def all_entries(self) -> tuple[Entry, ...]:
-        """Every entry, in catalogue order: calls, types, derived rules."""
-        return (*self.entries, *self.types, *(d.entry for d in self.derived))
+        """Every entry, in catalogue order: calls, types, derived, fields, internal."""
+        return (*self.entries, *self.types, *(d.entry for d in self.derived),
+                *(f.entry for f in self.fields), *self.internal.values())
 
     def kind_label(self, kind: str) -> str:
         """The human label of a kind of change ("ownership/lifetime review", ...)."""
@@ -122,6 +156,7 @@ def _entry(raw: dict, names: tuple[str, ...], questions: dict[str, str]) -> Entr
         pages=bool(raw.get("pages", False)),
         shared=bool(raw.get("shared", False)),
         note=raw.get("note", ""),
+        role=raw.get("role", ""),
     )
 
 
@@ -140,7 +175,14 @@ def parse_catalogue(data: dict) -> Catalogue:
         )
         for r in data.get("derived", ())
     )
-    ids = [e.id for e in (*entries, *types, *(d.entry for d in derived))]
+    fields = tuple(
+        Field(entry=_entry(r, tuple(r["fields"]), questions), fields=tuple(r["fields"]),
+              base=r["base"], access=r["access"])
+        for r in data.get("field", ())
+    )
+    internal = {r["id"]: _entry(r, (), questions) for r in data.get("internal", ())}
+    ids = [e.id for e in (*entries, *types, *(d.entry for d in derived),
+                          *(f.entry for f in fields), *internal.values())]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ValueError(f"catalogue: duplicate ids {dupes}")
@@ -157,6 +199,11 @@ def parse_catalogue(data: dict) -> Catalogue:
         minutes_per_point=minutes,
         vmalloc_allocators=frozenset(data["allocators"]["vmalloc"]),
         annotations=frozenset(data["allocators"]["annotations"]),
+        fields=fields,
+        internal=internal,
+        effort={k: int(v) for k, v in data.get("effort", {}).items()},
+        type_macros=frozenset(data["allocators"].get("type_macros", ())),
+        debug_prints=frozenset(data["allocators"].get("debug_prints", ())),
     )
 
 

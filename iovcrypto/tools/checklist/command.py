@@ -9,9 +9,11 @@ import click
 from iovcrypto.tools.checklist.jsonout import render_json
 from iovcrypto.tools.checklist.markdown import render_markdown
 from iovcrypto.tools.checklist.sarif import render_sarif
-from iovcrypto.tools.checklist.scan import build_report
+from iovcrypto.tools.checklist.scan import build_report, collect_files
 
 RENDERERS = {"markdown": render_markdown, "json": render_json, "sarif": render_sarif}
+# Exit status when the paths hold nothing to read (no C file, no driver tree).
+EXIT_NOTHING_SELECTED = 3
 
 
 def project_root() -> Path | None:
@@ -44,8 +46,14 @@ def checklist(paths: tuple[Path, ...], fmt: str, output: Path | None, self_: boo
     PATHS are C files or directories (searched for *.c and *.h); Python files
     named explicitly are read too.  Every call and struct declaration of the
     scatterlist-side API is listed with its iov_iter replacement, the kind of
-    change and the questions to answer.  Exit status 0 when the report was
-    written, whatever it found.
+    change and the questions to answer, grouped by the table the data flows
+    through (construction to consumer, across direct calls) with one
+    recommended iterator type, the road to take, page acquire/release pairs
+    and an effort estimate per group.  --format cocci writes a semantic patch
+    for spatch with the rewrites that need no judgement.
+
+    Exit status: 0 when the report was written, whatever it found; 2 on a
+    usage error; 3 when the paths hold no C file to read.
     """
     if self_ and python_root is not None:
         raise click.UsageError("give either --self or --python-root, not both")
@@ -56,6 +64,15 @@ def checklist(paths: tuple[Path, ...], fmt: str, output: Path | None, self_: boo
                                    "next to each other); use --python-root DIR")
     if not paths and python_root is None:
         raise click.UsageError("give at least one PATH, or --self / --python-root")
+    if python_root is not None and not (python_root / "sgl").is_dir():
+        raise click.UsageError(f"{python_root} has no sgl/ directory: there are no legacy "
+                               "drivers to check there")
+    empty = [p for p in paths if p.is_dir() and not collect_files([p])]
+    for p in empty:
+        click.echo(f"checklist: no C files (*.c, *.h) under {p}", err=True)
+    if paths and len(empty) == len(paths) and python_root is None:
+        click.echo("checklist: nothing to check", err=True)
+        raise SystemExit(EXIT_NOTHING_SELECTED)
     report = build_report(list(paths), python_root)
     text = RENDERERS[fmt](report)
     if output is None:

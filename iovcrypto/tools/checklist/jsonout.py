@@ -6,12 +6,22 @@ import json
 from importlib import resources
 
 from iovcrypto.__about__ import __version__
-from iovcrypto.tools.checklist.model import SCHEMA_ID, FileReport, Finding, Report
+from iovcrypto.tools.checklist.model import (
+    SCHEMA_ID,
+    FileReport,
+    Finding,
+    Group,
+    Pair,
+    Report,
+)
 
 
 def finding_dict(f: Finding, report: Report) -> dict:
     """One finding as a JSON object."""
     return {
+        "id": f.id,
+        "group": f.group,
+        "pairs": list(f.pairs),
         "line": f.line,
         "column": f.column,
         "end_line": f.end_line,
@@ -26,13 +36,40 @@ def finding_dict(f: Finding, report: Report) -> dict:
         "category": f.entry.category,
         "kind": f.kind,
         "kind_label": report.catalogue.kind_label(f.kind),
-        "replacement": f.entry.replacement,
+        "replacement": f.replacement,
+        "advised": bool(f.advice),
         "note": f.entry.note,
         "questions": list(f.entry.questions),
         "pages": f.entry.pages,
         "detail": f.detail,
         "recovered": f.recovered,
+        "debug": f.debug,
     }
+
+
+def group_dict(g: Group) -> dict:
+    """One group as a JSON object."""
+    return {
+        "id": g.id,
+        "table": g.table,
+        "consumer": g.consumer,
+        "members": list(g.members),
+        "functions": list(g.functions),
+        "iterator": g.iterator,
+        "iterator_reason": g.iterator_reason,
+        "road": g.road,
+        "road_reason": g.road_reason,
+        "synchronous": g.synchronous or None,
+        "aead_layout": g.aead_layout,
+        "questions": [{"key": q.key, "answer": q.answer or None} for q in g.questions],
+        "effort": {"points": g.effort_points, "reason": g.effort_reason},
+    }
+
+
+def pair_dict(p: Pair) -> dict:
+    """One acquire/release pair as a JSON object."""
+    return {"id": p.id, "acquire": p.acquire, "release": p.release, "callback": p.callback,
+            "owner": p.owner}
 
 
 def _file(fr: FileReport, report: Report) -> dict:
@@ -45,11 +82,14 @@ def _file(fr: FileReport, report: Report) -> dict:
         "findings": [finding_dict(f, report) for f in fr.findings],
         "skipped": [{"start_line": s.start_line, "end_line": s.end_line, "text": s.text}
                     for s in fr.skipped],
+        "benign_skips": fr.benign_skips,
+        "groups": [group_dict(g) for g in fr.groups],
+        "pairs": [pair_dict(p) for p in fr.pairs],
     }
 
 
 def report_dict(report: Report) -> dict:
-    """The whole report as a JSON-ready dict (schema ``iovcrypto-checklist/1``)."""
+    """The whole report as a JSON-ready dict (schema ``iovcrypto-checklist/2``)."""
     cat = report.catalogue
     return {
         "schema": SCHEMA_ID,

@@ -1,10 +1,24 @@
-"""Markdown checklists, for a patch cover letter or a tracking issue."""
+"""Markdown conversion plans, for a patch cover letter or a tracking issue.
+
+Per file: one section per group (a table followed from construction to its
+consumer, across functions), in data-flow order, with the recommended
+iterator type, the road, the AEAD layout check, the page pairs, the
+questions (answered where the data flow can) and an effort estimate; then
+the uses that belong to no group, per function.
+"""
 
 from __future__ import annotations
 
 from iovcrypto.__about__ import __version__
 from iovcrypto.tools.checklist.catalogue import KINDS
-from iovcrypto.tools.checklist.model import FileReport, Finding, Report, scope_label
+from iovcrypto.tools.checklist.model import FileReport, Finding, Group, Report, scope_label
+
+ROADS = {
+    "library": "lib/crypto library",
+    "iov_iter": "iov_iter request API (proposed)",
+    "bvec": "bio_vecs (bvecq) for descriptors",
+    "scatterlist": "scatterlist, kept for now",
+}
 
 
 def _code(text: str) -> str:
@@ -12,11 +26,17 @@ def _code(text: str) -> str:
     return text.replace("`", "'")
 
 
-def _item(f: Finding, report: Report) -> str:
-    label = report.catalogue.kind_label(f.kind)
-    line = f"- [ ] line {f.line}: {f.text} → {f.entry.replacement} ({label})"
-    if f.detail and f.construct == "call":
-        line += f" — {f.detail}"
+def _item(f: Finding, report: Report, show_function: bool = False) -> str:
+    label = "debug print only" if f.debug else report.catalogue.kind_label(f.kind)
+    where = f" in `{f.function}()`" if show_function and f.function else ""
+    line = f"- [ ] line {f.line}{where}: `{_code(f.text)}` → {f.replacement} ({label})"
+    extra = []
+    if f.detail and f.construct in ("call", "same_file_call"):
+        extra.append(f.detail)
+    if f.pairs:
+        extra.append(", ".join(f.pairs))
+    if extra:
+        line += " — " + "; ".join(extra)
     return line
 
 
@@ -39,10 +59,52 @@ def _questions(findings: list[Finding], report: Report) -> list[str]:
 def _glossary(report: Report) -> list[str]:
     cat = report.catalogue
     keys = _question_keys(report.all_findings())
+    for fr in report.files:
+        for g in fr.groups:
+            for q in g.questions:
+                if q.key not in keys:
+                    keys.append(q.key)
     if not keys:
         return []
     out = ["", "## Questions", ""]
     out += [f"- **{cat.question_labels[q]}**: {cat.questions[q]}" for q in keys]
+    return out
+
+
+def _group(g: Group, fr: FileReport, report: Report) -> list[str]:
+    cat = report.catalogue
+    members = [fr.finding(i) for i in g.members]
+    head = f"### {g.id}: `{_code(g.table)}`"
+    if g.consumer:
+        c = fr.finding(g.consumer)
+        head += f" → `{c.name}()` (line {c.line})"
+    out = [head, ""]
+    if len(g.functions) > 1:
+        out.append(f"Across {', '.join(f'`{n}`' for n in g.functions)}.")
+    out += [f"- Iterator: **{g.iterator}** — {g.iterator_reason}.",
+            f"- Road: **{ROADS[g.road]}** — {g.road_reason}."]
+    if g.aead_layout is not None:
+        mark = {True: "holds", False: "does NOT hold", None: "unknown"}[g.aead_layout["holds"]]
+        out.append(f"- AEAD layout ({mark}): {g.aead_layout['text']}.")
+    out.append(f"- Effort: {g.effort_points} points — {g.effort_reason}.")
+    out.append("")
+    show = len(g.functions) > 1
+    out += [_item(f, report, show) for f in members]
+    pairs = [p for p in fr.pairs if p.acquire in g.members or p.release in g.members]
+    if pairs:
+        out += ["", "Page pairs:"]
+        for p in pairs:
+            a, r = fr.finding(p.acquire), fr.finding(p.release)
+            cb = f", in the completion callback `{p.callback}()`" if p.callback else ""
+            out.append(f"- {p.id}: `{_code(a.text)}` (line {a.line}) is released by "
+                       f"`{_code(r.text)}` (line {r.line}{cb}). After the conversion: "
+                       f"{p.owner}.")
+    if g.questions:
+        out += ["", "Questions:"]
+        for q in g.questions:
+            label = cat.question_labels[q.key]
+            out.append(f"- {label}: {q.answer}." if q.answer else f"- {label}: open.")
+    out.append("")
     return out
 
 
@@ -58,10 +120,15 @@ def _file(fr: FileReport, report: Report) -> list[str]:
         out += [f"> The parser skipped what it could not place: {spans}.", ""]
     if fr.status == "ok" and not fr.findings:
         out.append("No scatterlist-side API found.")
-    for scope in fr.functions():
-        items = sorted((f for f in fr.findings if scope_label(f) == scope),
-                       key=Finding.sort_key)
-        out += [f"### `{scope}`", ""]
+    for g in fr.groups:
+        out += _group(g, fr, report)
+    rest = [f for f in fr.findings if f.group is None]
+    scopes: dict[str, None] = {}
+    for f in sorted(rest, key=Finding.sort_key):
+        scopes.setdefault(scope_label(f), None)
+    for scope in scopes:
+        items = sorted((f for f in rest if scope_label(f) == scope), key=Finding.sort_key)
+        out += [f"### Other uses in `{scope}`" if fr.groups else f"### `{scope}`", ""]
         out += [_item(f, report) for f in items]
         out += _questions(items, report)
         out.append("")
@@ -103,25 +170,29 @@ def _summary(report: Report) -> list[str]:
     def where(items: list[dict]) -> str:
         return ", ".join(f"`{i['function']}` in `{i['path']}`" for i in items) or "none"
 
+    out.append(f"- Groups: {s['groups']}; page pairs: {s['pairs']}.")
     out.append(f"- Functions that touch page references: {where(s['functions_touching_pages'])}.")
     out.append(f"- Functions on a DMA path: {where(s['functions_on_dma_path'])}.")
-    out.append(f"- Regions the parser skipped: {s['skipped_regions']}.")
+    out.append(f"- Regions the parser skipped: {s['skipped_regions']}"
+               + (f" (and {s['benign_skips']} harmless ones hidden: annotations and type "
+                  "arguments such as container_of())" if s["benign_skips"] else "") + ".")
     if s["unreadable_files"]:
         out.append("- Files not read: " + ", ".join(f"`{p}`" for p in s["unreadable_files"])
                    + ".")
     e = s["effort"]
     out.append(f"- Estimated effort: {e['points']} points ≈ {e['hours']} h (size {e['size']}), "
-               f"at {e['minutes_per_point']} min per point; a planning guide, not a "
-               "measurement.")
+               f"at {e['minutes_per_point']} min per point: the groups' estimates plus "
+               f"{e['ungrouped_points']} points for uses outside any group (declarations and "
+               "debug-only uses count nothing); a planning guide, not a measurement.")
     return out
 
 
 def render_markdown(report: Report) -> str:
-    """The report as a Markdown checklist (per file, per function, then a summary)."""
+    """The report as Markdown: per file, one section per group, then a summary."""
     s = report.summary()
     out = ["# Scatterlist → iov_iter conversion checklist", "",
            f"`iovcrypto checklist` {__version__}: {s['files']} file(s), "
-           f"{s['findings']} item(s)."]
+           f"{s['findings']} item(s) in {s['groups']} group(s)."]
     for fr in report.files:
         out += _file(fr, report)
     out += _drivers(report)

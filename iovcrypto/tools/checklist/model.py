@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from iovcrypto.tools.checklist.catalogue import KINDS, Catalogue, Entry
 
-SCHEMA_ID = "iovcrypto-checklist/1"
+SCHEMA_ID = "iovcrypto-checklist/2"
 
 # Driver statuses of the Python reader.
 CONVERTED = "converted"
@@ -32,12 +32,20 @@ def squash(text: str) -> str:
 class Finding:
     """One use of the scatterlist-side API.
 
-    ``construct`` is ``"call"`` for a call (``name`` is the callee,
-    ``arguments`` the argument texts) and ``"declaration"`` for a struct
-    declaration (``name`` is the declared identifier, ``text`` the
-    declaration).  ``function`` is the enclosing function (``None`` outside
-    one); ``scope`` says what that is: ``"function"``, ``"struct <name>"``,
-    ``"macro <name>"``, ``"file"``.  Lines and columns are 1-based, columns
+    ``construct`` says what was found: ``"call"`` (``name`` is the callee,
+    ``arguments`` the argument texts), ``"declaration"`` of a catalogued
+    struct (``name`` is the declared identifier), ``"acquire"`` /
+    ``"release"`` (a call that takes or gives back pages), ``"field_read"``
+    / ``"field_write"`` (``name`` is the field), ``"same_file_call"`` (a
+    call of a function defined in the same file) and ``"reference"`` (a
+    catalogued function named without being called, ``->free = sgl_free``).
+    The data flow fills ``id`` (stable: path, line, column), ``group`` and
+    ``pairs`` (ids of the file's groups and pairs), ``advice`` (what the
+    data flow says this line becomes, when it decides more than the
+    catalogue entry) and ``debug`` (the use sits only in a print).
+    ``function`` is the enclosing function (``None`` outside one); ``scope``
+    says what that is: ``"function"``, ``"struct <name>"``, ``"macro <name>"``,
+    ``"file"``.  Lines and columns are 1-based, columns
     counted in characters.
     """
 
@@ -55,10 +63,21 @@ class Finding:
     entry: Entry
     detail: str = ""
     recovered: bool = False
+    id: str = ""
+    group: str | None = None
+    pairs: tuple[str, ...] = ()
+    advice: str = ""
+    debug: bool = False
+    kind_as: str = ""  # the kind the data flow decided, when not the entry's
+
+    @property
+    def replacement(self) -> str:
+        """What this line becomes: the data flow's advice, else the catalogue's."""
+        return self.advice or self.entry.replacement
 
     @property
     def kind(self) -> str:
-        return self.entry.kind
+        return self.kind_as or self.entry.kind
 
     @property
     def rule(self) -> str:
@@ -78,6 +97,52 @@ class Skipped:
     text: str
 
 
+@dataclass(frozen=True)
+class Question:
+    """An open question of a group, answered when the data flow can."""
+
+    key: str
+    answer: str = ""
+
+
+@dataclass
+class Group:
+    """One scatterlist table (or a set joined by the data flow) and its plan.
+
+    ``members`` are finding ids in data-flow order (construction first, then
+    consumers, across functions when the table crosses a call).
+    ``iterator`` is the recommended iov_iter type (``KVEC``, ``BVEC``,
+    ``FOLIOQ`` or ``ITER``: the iterator the caller already holds).
+    ``road`` is ``library``, ``iov_iter``, ``bvec`` or ``scatterlist``.
+    """
+
+    id: str
+    consumer: str | None
+    members: list[str]
+    table: str
+    functions: list[str]
+    iterator: str
+    iterator_reason: str
+    road: str
+    road_reason: str
+    questions: list[Question] = field(default_factory=list)
+    aead_layout: dict | None = None
+    synchronous: str = ""
+    effort_points: int = 0
+    effort_reason: str = ""
+
+
+@dataclass
+class Pair:
+    """A page acquire site and the release that gives the pages back."""
+
+    id: str
+    acquire: str
+    release: str
+    callback: str | None
+    owner: str
+
+
 @dataclass
 class FileReport:
     """Everything found in one file.
@@ -95,6 +160,16 @@ class FileReport:
     root: str | None = None
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    pairs: list[Pair] = field(default_factory=list)
+    benign_skips: int = 0
+
+    def finding(self, fid: str) -> Finding:
+        """The finding with id ``fid``."""
+        for f in self.findings:
+            if f.id == fid:
+                return f
+        raise KeyError(fid)
 
     def functions(self) -> list[str | None]:
         """Enclosing functions (or scopes) in order of first finding."""
@@ -151,25 +226,45 @@ class Report:
                 pages.setdefault(key, None)
             if f.kind == "dma":
                 dma.setdefault(key, None)
-        points = sum(cat.weights[k] * n for k, n in by_kind.items())
+        groups = [g for fr in self.files for g in fr.groups]
+        ungrouped = sum(cat.weights[f.kind] for f in findings
+                        if f.group is None and f.construct != "declaration" and not f.debug)
+        points = sum(g.effort_points for g in groups) + ungrouped
         minutes = points * cat.minutes_per_point
         return {
             "files": len(self.files),
             "findings": len(findings),
+            "groups": len(groups),
+            "pairs": sum(len(fr.pairs) for fr in self.files),
             "by_kind": by_kind,
             "functions_touching_pages": [{"path": p, "function": fn} for p, fn in pages],
             "functions_on_dma_path": [{"path": p, "function": fn} for p, fn in dma],
             "skipped_regions": sum(len(fr.skipped) for fr in self.files),
+            "benign_skips": sum(fr.benign_skips for fr in self.files),
             "unreadable_files": [fr.path for fr in self.files
                                  if fr.status in ("binary", "unreadable")],
             "effort": {
                 "points": points,
+                "ungrouped_points": ungrouped,
                 "hours": round(minutes / 60, 1),
                 "size": effort_size(points),
                 "weights": dict(cat.weights),
                 "minutes_per_point": cat.minutes_per_point,
             },
         }
+
+
+def with_ids(findings: list[Finding]) -> list[Finding]:
+    """The findings with stable ids: ``L<line>.<column>`` (``-2``… on a tie)."""
+    from dataclasses import replace
+
+    seen: dict[str, int] = {}
+    out = []
+    for f in findings:
+        base = f"L{f.line}.{f.column}"
+        seen[base] = seen.get(base, 0) + 1
+        out.append(replace(f, id=base if seen[base] == 1 else f"{base}-{seen[base]}"))
+    return out
 
 
 def effort_size(points: int) -> str:

@@ -44,6 +44,7 @@ from iovcrypto.tools.checklist.model import (
     Finding,
     Skipped,
     squash,
+    with_ids,
 )
 
 LEGACY_PACKAGE = "sgl"
@@ -259,7 +260,7 @@ def _scan(source: bytes, path: str, module: str | None, cat: Catalogue
     reader = _PyReader(text, path, bindings, cat)
     reader.visit(tree)
     report = FileReport(path=path, language="python",
-                        findings=sorted(reader.findings, key=Finding.sort_key))
+                        findings=with_ids(sorted(reader.findings, key=Finding.sort_key)))
     defines = {n for n in bindings.defined if cat.match(n) is not None}
     own = f"{bindings.module}."
     imports = [o for o in bindings.names.values() if not o.startswith(own)]

@@ -1,10 +1,13 @@
 """SARIF 2.1.0 output, so that code-scanning tools can show the findings.
 
 One run; one reporting descriptor (rule) per catalogue entry that produced a
-result; one result per finding.  Regions use 1-based lines and columns
+result; one result per finding, with ``relatedLocations`` for its group's
+consumer and the other end of its page pairs, and ``properties.group`` /
+``properties.pairs`` (ids as in the JSON output).  Regions use 1-based lines and columns
 counted in Unicode code points (``columnKind: unicodeCodePoints``).  Relative
 paths are resolved against ``%SRCROOT%`` (the working directory) or, for the
-project's own drivers, ``PYROOT`` (the project root).  Skipped regions and
+project's own drivers, ``PYROOT`` (the project root); a path that leaves its
+base (``../x.c``) is given as an absolute ``file:`` URI.  Skipped regions and
 files that could not be read become tool execution notifications.
 """
 
@@ -33,6 +36,11 @@ def _artifact(fr: FileReport) -> dict:
     p = Path(fr.path)
     if p.is_absolute():
         return {"uri": p.as_uri()}
+    if ".." in p.parts:
+        # A path that leaves the base (``../x.c``) is no location under
+        # %SRCROOT%: name the file absolutely instead.
+        base = Path(fr.root) if fr.root else Path.cwd()
+        return {"uri": (base / p).resolve().as_uri()}
     return {"uri": quote(p.as_posix()), "uriBaseId": "PYROOT" if fr.root else "%SRCROOT%"}
 
 
@@ -66,9 +74,32 @@ def _region(line: int, col: int, end_line: int, end_col: int, snippet: str | Non
     return region
 
 
+def _related(f: Finding, fr: FileReport) -> list[dict]:
+    """The consumer of the finding's group and the other end of each of its pairs."""
+    out: list[tuple[Finding, str]] = []
+    group = next((g for g in fr.groups if g.id == f.group), None)
+    if group is not None and group.consumer and group.consumer != f.id:
+        c = fr.finding(group.consumer)
+        out.append((c, f"consumed by {c.name}() at line {c.line} ({group.id})"))
+    for pid in f.pairs:
+        p = next(p for p in fr.pairs if p.id == pid)
+        if p.acquire == f.id:
+            r = fr.finding(p.release)
+            where = f" in the completion callback {p.callback}()" if p.callback else ""
+            out.append((r, f"released at line {r.line}{where} ({pid})"))
+        else:
+            a = fr.finding(p.acquire)
+            out.append((a, f"acquired at line {a.line} by {a.name}() ({pid})"))
+    return [{"id": i, "message": {"text": text},
+             "physicalLocation": {"artifactLocation": _artifact(fr),
+                                  "region": _region(o.line, o.column, o.end_line,
+                                                    o.end_column, None)}}
+            for i, (o, text) in enumerate(out)]
+
+
 def _result(f: Finding, fr: FileReport, index: int, report: Report) -> dict:
     label = report.catalogue.kind_label(f.kind)
-    message = f"{f.text} → {f.entry.replacement} ({label})"
+    message = f"{f.text} → {f.replacement} ({label})"
     if f.detail:
         message += f"; {f.detail}"
     location: dict = {"physicalLocation": {
@@ -79,15 +110,21 @@ def _result(f: Finding, fr: FileReport, index: int, report: Report) -> dict:
     }}
     if f.function:
         location["logicalLocations"] = [{"name": f.function, "kind": "function"}]
-    return {
+    result = {
         "ruleId": f.rule,
         "ruleIndex": index,
-        "level": _LEVEL[f.kind],
+        "level": "note" if f.debug else _LEVEL[f.kind],
         "message": {"text": message},
         "locations": [location],
-        "properties": {"construct": f.construct, "scope": f.scope,
-                       "questions": list(f.entry.questions), "recovered": f.recovered},
+        "properties": {"id": f.id, "construct": f.construct, "scope": f.scope,
+                       "group": f.group, "pairs": list(f.pairs),
+                       "questions": list(f.entry.questions), "recovered": f.recovered,
+                       "debug": f.debug},
     }
+    related = _related(f, fr)
+    if related:
+        result["relatedLocations"] = related
+    return result
 
 
 def _notifications(report: Report) -> list[dict]:
@@ -128,7 +165,7 @@ def sarif_dict(report: Report) -> dict:
             "tool": {"driver": {
                 "name": "iovcrypto checklist",
                 "version": __version__,
-                "informationUri": "https://iovcrypto.invalid/migration_guide.md",
+                # No informationUri: the project publishes no web page to point at.
                 "rules": rules,
             }},
             "invocations": [{"executionSuccessful": True,
