@@ -24,6 +24,8 @@ by x with ``v >> 1`` and a conditional XOR of 0xE1 << 120.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from math import isqrt
 from typing import Any
 
 import numpy as np
@@ -80,38 +82,118 @@ def _xor_rows(g: np.ndarray) -> np.ndarray:
     return g[:, 0]
 
 
+# Multiplying by x^8 shifts a value right by 8 bits; what falls off the low
+# byte comes back reduced.  _RED8[b] is that reduction for low byte b.
+def _mulx(v: int) -> int:
+    return (v >> 1) ^ _R if v & 1 else v >> 1
+
+
+def _red8(b: int) -> int:
+    for _ in range(8):
+        b = _mulx(b)
+    return b
+
+
+_RED8 = [_red8(b) for b in range(256)]
+
+#: Table bytes kept for all keys together (tables are shared by H).
+GHASH_SHARED_BYTES = 64 << 20
+
+
+class _Tables:
+    """Everything derived from one H: the powers, their numpy tables, the
+    byte tables that chain chunks, and how many blocks H has hashed (which
+    decides how many powers are worth building)."""
+
+    __slots__ = ("chain", "flat", "h", "powers", "seen", "table")
+
+    def __init__(self, h: int) -> None:
+        self.h = h
+        self.powers: list[int] = [h]            # H^1, H^2, ...
+        self.table = np.zeros((0, 16, 256, 2), dtype=np.uint64)
+        self.flat = self.table.reshape(-1).view(np.complex128)
+        self.chain: dict[int, list[int]] = {}   # k -> byte table of H^k
+        self.seen = 0
+
+    @property
+    def nbytes(self) -> int:
+        return self.table.nbytes
+
+
+# Keys with the same H (the same AES key: every request of a tfm, every tfm
+# a test suite sets to the same key) share one _Tables, least recently used
+# first out once the tables outgrow GHASH_SHARED_BYTES.
+_shared: OrderedDict[int, _Tables] = OrderedDict()
+_shared_bytes = [0]
+
+
+def _tables_for(h: int) -> _Tables:
+    t = _shared.get(h)
+    if t is None:
+        t = _shared[h] = _Tables(h)
+    else:
+        _shared.move_to_end(h)
+    return t
+
+
+def _account(t: _Tables, grown: int) -> None:
+    _shared_bytes[0] += grown
+    while _shared_bytes[0] > GHASH_SHARED_BYTES and len(_shared) > 1:
+        h, old = _shared.popitem(last=False)
+        if old is t:            # never evict the tables being grown
+            _shared[h] = old
+            _shared.move_to_end(h)
+            continue
+        _shared_bytes[0] -= old.nbytes
+
+
+def _powers_worth(seen: int) -> int:
+    """How many powers of H to tabulate once H has hashed ``seen`` blocks.
+
+    A power costs a 64 KiB table; fewer powers cost one chaining
+    multiplication per chunk.  Balancing the two gives about sqrt(seen)/2
+    powers (a power of two, at most GHASH_MAX_POWERS): a fresh key that
+    hashes 1 KiB builds 4 tables, not 64, and a key that keeps hashing
+    grows to the full set."""
+    k = max(1, isqrt(seen) >> 1)
+    return min(GHASH_MAX_POWERS, 1 << (k.bit_length() - 1))
+
+
 class GhashKey:
     """The expanded GHASH key: H and lazily built multiplication tables.
 
     Models ``ghash_setkey`` (the kernel builds a 4k table for H); shared by
-    every request of a tfm, never modified by hashing.
+    every request of a tfm, never modified by hashing.  The tables
+    themselves are shared by every GhashKey with the same H, and grow with
+    the data hashed (see _powers_worth).
     """
+
+    __slots__ = ("_t", "h")
 
     def __init__(self, h: Any) -> None:
         hb = u8_view(h, "h").tobytes()
         if len(hb) != GHASH_BLOCK_SIZE:
             raise ValueError(f"h must be {GHASH_BLOCK_SIZE} bytes, not {len(hb)}")
         self.h = int.from_bytes(hb, "big")
-        self._powers: list[int] = [self.h]      # H^1, H^2, ...
-        self._table = np.zeros((0, 16, 256, 2), dtype=np.uint64)
-        self._flat = self._table.reshape(-1).view(np.complex128)
-        self._chain_table: list[list[int]] | None = None
+        self._t = _tables_for(self.h)
 
     @property
     def npowers(self) -> int:
         """Number of powers of H with tables built so far."""
-        return self._table.shape[0]
+        return self._t.table.shape[0]
 
     def _ensure(self, m: int) -> None:
-        have = self._table.shape[0]
+        t = self._t
+        have = t.table.shape[0]
         if m <= have:
             return
         want = GHASH_MAX_POWERS if m > GHASH_MAX_POWERS else 1 << (m - 1).bit_length()
-        while len(self._powers) < want:
-            self._powers.append(gf128_mul(self._powers[-1], self.h))
-        new = self._build(self._powers[have:want])
-        self._table = np.concatenate([self._table, new]) if have else new
-        self._flat = self._table.reshape(-1).view(np.complex128)
+        while len(t.powers) < want:
+            t.powers.append(gf128_mul(t.powers[-1], t.h))
+        new = self._build(t.powers[have:want])
+        t.table = np.concatenate([t.table, new]) if have else new
+        t.flat = t.table.reshape(-1).view(np.complex128)
+        _account(t, new.nbytes)
 
     @staticmethod
     def _basis_vectorised(powers: list[int]) -> np.ndarray:
@@ -152,18 +234,25 @@ class GhashKey:
                                               ^ per_byte[:, :, 7 - b, None, :])
         return table
 
-    def _chain_mul(self, y: int) -> int:
-        """y * H^GHASH_MAX_POWERS on Python ints (chains full chunks)."""
-        tab = self._chain_table
+    def _chain_mul(self, y: int, k: int) -> int:
+        """y * H^k on Python ints, a byte of y at a time (Shoup's method:
+        a 256-entry table of byte * H^k, and x^8 steps reduced by _RED8)."""
+        tab = self._t.chain.get(k)
         if tab is None:
-            t = self._table[GHASH_MAX_POWERS - 1]
-            hi, lo = t[:, :, 0].tolist(), t[:, :, 1].tolist()
-            tab = [[(h << 64) | low for h, low in zip(hr, lr)] for hr, lr in zip(hi, lo)]
-            self._chain_table = tab
-        r = 0
-        for j, byte in enumerate(y.to_bytes(16, "big")):
-            r ^= tab[j][byte]
-        return r
+            # tab[b] for a byte b whose MSB is x^0: XOR of H^k * x^t per bit.
+            basis = [self._t.powers[k - 1]]
+            for _ in range(7):
+                basis.append(_mulx(basis[-1]))
+            tab = [0] * 256
+            for b in range(1, 256):
+                low = b & -b
+                tab[b] = tab[b ^ low] ^ basis[8 - low.bit_length()]
+            self._t.chain[k] = tab
+        z = 0
+        red = _RED8
+        for byte in reversed(y.to_bytes(16, "big")):
+            z = (z >> 8) ^ red[z & 0xFF] ^ tab[byte]
+        return z
 
     def _chunk_sums(self, blocks: np.ndarray, m: int, y: int) -> np.ndarray:
         """Per chunk of m blocks, XOR_i X_i * H^(m-i) with y folded into the
@@ -175,7 +264,7 @@ class GhashKey:
         if y:
             first = blocks[0] ^ np.frombuffer(y.to_bytes(16, "big"), dtype=np.uint8)
             idx[0, 0] = base[0] + first
-        g = self._flat.take(idx.reshape(-1)).view(np.uint64)
+        g = self._t.flat.take(idx.reshape(-1)).view(np.uint64)
         return _xor_rows(g.reshape(chunks, m * 16, 2))
 
     def hash_blocks(self, y: int, blocks: np.ndarray) -> int:
@@ -183,7 +272,9 @@ class GhashKey:
         n = blocks.shape[0]
         if n == 0:
             return y
-        k = GHASH_MAX_POWERS
+        t = self._t
+        t.seen += n
+        k = _powers_worth(t.seen)
         full, tail = divmod(n, k)
         self._ensure(k if full else tail)
         for start in range(0, full, _BATCH_CHUNKS):
@@ -192,7 +283,7 @@ class GhashKey:
             hi, lo = s[:, 0].tolist(), s[:, 1].tolist()
             y = (hi[0] << 64) | lo[0]
             for c in range(1, stop - start):
-                y = self._chain_mul(y) ^ (hi[c] << 64) ^ lo[c]
+                y = self._chain_mul(y, k) ^ (hi[c] << 64) ^ lo[c]
         if tail:
             s = self._chunk_sums(blocks[full * k:], tail, y)
             y = (int(s[0, 0]) << 64) | int(s[0, 1])

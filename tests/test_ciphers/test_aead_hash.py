@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.poly1305 import Poly1305 as RefPoly1305
 from hypothesis import given
 from hypothesis import strategies as st
 
+import ciphers.ghash as ghash_mod
 from ciphers.aes import AesBlockCipher
 from ciphers.cbcmac import CbcMac
 from ciphers.ghash import GHASH_MAX_POWERS, Ghash, GhashKey, gf128_mul
@@ -62,15 +63,36 @@ def test_ghash_matches_references(nbytes: int) -> None:
 
 def test_ghash_key_is_shared_and_tables_grow() -> None:
     key = GhashKey(os.urandom(16))
-    a, b = os.urandom(48), os.urandom(5000)
+    a, b = os.urandom(48), os.urandom(300 << 10)
     ga = Ghash(key)
     ga.update(a)
-    assert key.npowers < GHASH_MAX_POWERS      # only what 3 blocks need
+    assert key.npowers == 1                    # 3 blocks: chaining beats tables
     gb = Ghash(key)
-    gb.update(b)
+    gb.update(b[:4096])
+    assert 1 < key.npowers < GHASH_MAX_POWERS  # grows with what H has hashed
+    gb.update(b[4096:])
     assert key.npowers == GHASH_MAX_POWERS
     assert ga.digest() == ref_ghash(key.h.to_bytes(16, "big"), a)
     assert gb.digest() == ref_ghash(key.h.to_bytes(16, "big"), b)
+    # Another key with the same H (another tfm, same AES key) starts with
+    # the tables already built.
+    assert GhashKey(key.h.to_bytes(16, "big")).npowers == GHASH_MAX_POWERS
+
+
+def test_ghash_tables_evicted_under_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ghash_mod, "GHASH_SHARED_BYTES", 64 * 16 * 256 * 16)
+    keys = [os.urandom(16) for _ in range(6)]
+    data = os.urandom(300 << 10)
+    for h in keys:
+        g = Ghash(GhashKey(h))
+        g.update(data)
+        assert g.digest() == ref_ghash(h, data)
+    assert ghash_mod._shared_bytes[0] <= ghash_mod.GHASH_SHARED_BYTES
+    assert int.from_bytes(keys[-1], "big") in ghash_mod._shared
+    assert int.from_bytes(keys[0], "big") not in ghash_mod._shared
+    g = Ghash(GhashKey(keys[0]))          # rebuilt after eviction, still right
+    g.update(data[:1000])
+    assert g.digest() == ref_ghash(keys[0], data[:1000])
 
 
 def test_ghash_pad_separates_sections() -> None:
