@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from iovcrypto.iterate import iterate_and_advance
+from iovcrypto.iterate_bulk import bulk_copy
 from iovcrypto.uio import (
     INT_MAX,
     ITER_BVEC,
@@ -213,8 +214,11 @@ def _to_iter(src: Any, n: int, i: iov_iter) -> int:
     if user_backed_iter(i):
         _might_fault()
     data = None if i.iter_type == ITER_DISCARD else _one_array(src(n))
-    done = iterate_and_advance(i, n, data, _copy_to_user_iter, _memcpy_to_iter,
-                               page_steps=False)
+    if data is not None and bulk_copy(i, n, data, True):
+        done = n
+    else:
+        done = iterate_and_advance(i, n, data, _copy_to_user_iter, _memcpy_to_iter,
+                                   page_steps=False)
     if _stats.ON and data is not None:
         _stats.note_copy(done)
     return done
@@ -230,16 +234,22 @@ def _from_iter(dst: Any, n: int, i: iov_iter, fault: bool = True) -> int:
         return iterate_and_advance(i, n, None, _copy_from_user_iter, _memcpy_from_iter)
     views = dst(n)
     if len(views) == 1:
-        done = iterate_and_advance(i, n, views[0], _copy_from_user_iter, _memcpy_from_iter,
-                                   page_steps=False)
+        if bulk_copy(i, n, views[0], False):
+            done = n
+        else:
+            done = iterate_and_advance(i, n, views[0], _copy_from_user_iter,
+                                       _memcpy_from_iter, page_steps=False)
         if _stats.ON:
             _stats.note_copy(done)
         return done
     # A physically scattered destination: copy into one buffer, then
     # scatter exactly the bytes the walk produced.
     tmp = np.empty(n, dtype=np.uint8)
-    done = iterate_and_advance(i, n, tmp, _copy_from_user_iter, _memcpy_from_iter,
-                               page_steps=False)
+    if bulk_copy(i, n, tmp, False):
+        done = n
+    else:
+        done = iterate_and_advance(i, n, tmp, _copy_from_user_iter, _memcpy_from_iter,
+                                   page_steps=False)
     pos = 0
     for v in views:
         if pos >= done:

@@ -42,10 +42,23 @@ PFN_BASE = 0x100                     # RAM starts at 1 MiB, so no page is at 0
 DEVICE_PFN_BASE = 1 << 30            # device memory (ZONE_DEVICE) lives up here
 POISON_FREE = 0x6B                   # what freed memory reads as (SLUB's poison)
 
+# Per-frame state, kept beside the heads so that many ranges can be checked
+# at once (kmem.bulk): free, plain CPU memory (page, vmalloc, stack, user:
+# nothing to check inside the folio), slab (object bounds to check), other.
+FRAME_FREE, FRAME_PLAIN, FRAME_SLAB, FRAME_OTHER = 0, 1, 2, 3
+# For a slab frame: how many bytes from the frame's start are inside the
+# live object there, when the objects are a page or more (-1 once it is
+# freed); SLAB_LIMIT_PER_OBJECT when several objects share the frame.
+SLAB_LIMIT_PER_OBJECT = -2
+_FRAME_OF_KIND = {Kind.PAGE: FRAME_PLAIN, Kind.VMALLOC: FRAME_PLAIN, Kind.STACK: FRAME_PLAIN,
+                  Kind.USER: FRAME_PLAIN, Kind.SLAB: FRAME_SLAB}
+
 PAGE_OFFSET = 0xFFFF888000000000     # the direct map (x86-64, 4-level paging)
 
 _banks: list[np.ndarray] = []
 _heads: list[np.ndarray] = []        # per bank: pfn of each frame's head, -1 if free
+_state: list[np.ndarray] = []        # per bank: each frame's FRAME_* state (kmem.bulk)
+_limit: list[np.ndarray] = []        # per bank: slab frames' bytes in bounds (set_slab_limit)
 mem_map: dict[int, Page] = {}        # pfn -> struct page
 _free_lists: list[list[int]] = [[] for _ in range(MAX_PAGE_ORDER + 1)]
 _bump = [PFN_BASE]                   # next never-used pfn
@@ -57,6 +70,8 @@ def _new_bank() -> None:
         raise MemoryError("the model's physical memory is exhausted")
     _banks.append(np.zeros(BANK_BYTES, dtype=np.uint8))
     _heads.append(np.full(BANK_PAGES, -1, dtype=np.int64))
+    _state.append(np.zeros(BANK_PAGES, dtype=np.uint8))
+    _limit.append(np.full(BANK_PAGES, SLAB_LIMIT_PER_OBJECT, dtype=np.int64))
 
 
 def _carve(order: int) -> int:
@@ -125,6 +140,17 @@ class fail_allocations:
         _fail.update(self.saved)
 
 
+def set_slab_limit(pfn: int, nframes: int, size: int) -> None:
+    """Record that the object of ``size`` bytes (-1: freed) starting at frame
+    ``pfn`` covers its ``nframes`` frames (objects of a page or more)."""
+    bank, i = _bank_of(pfn)
+    lim = _limit[bank][i:i + nframes]
+    if size < 0:
+        lim[:] = -1
+    else:
+        lim[:] = size - (np.arange(nframes, dtype=np.int64) << PAGE_SHIFT)
+
+
 def _bank_of(pfn: int) -> tuple[int, int]:
     rel = pfn - PFN_BASE
     return rel >> BANK_SHIFT, rel & (BANK_PAGES - 1)
@@ -154,6 +180,8 @@ def _alloc_folio(gfp: int, order: int, kind: Kind) -> Folio | None:
     mem_map[pfn] = folio
     bank, i = _bank_of(pfn)
     _heads[bank][i:i + (1 << order)] = pfn
+    _state[bank][i:i + (1 << order)] = _FRAME_OF_KIND.get(kind, FRAME_OTHER)
+    _limit[bank][i:i + (1 << order)] = SLAB_LIMIT_PER_OBJECT
     if gfp & __GFP_ZERO:
         _banks[bank][i << PAGE_SHIFT:(i + (1 << order)) << PAGE_SHIFT] = 0
     return folio
@@ -197,6 +225,7 @@ def _release(folio: Folio) -> None:
     if bank >= 0 and folio.pfn < DEVICE_PFN_BASE:
         _banks[bank][i << PAGE_SHIFT:(i + n) << PAGE_SHIFT] = POISON_FREE
         _heads[bank][i:i + n] = -1
+        _state[bank][i:i + n] = FRAME_FREE
         for pfn in range(folio.pfn, folio.pfn + n):
             mem_map.pop(pfn, None)
         _free_lists[folio.order].append(folio.pfn)

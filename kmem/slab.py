@@ -22,6 +22,7 @@ from kmem.page_alloc import (
     is_direct_map,
     page_address,
     phys_frame_view,
+    set_slab_limit,
     virt_to_page_linear,
 )
 from kmem.sanitizer import DOUBLE_FREE, INVALID_FREE, report
@@ -107,9 +108,20 @@ def kmalloc(size: int, gfp: int) -> int:
             partial.pop()
         slab.requested[idx] = size
         addr = page_address(folio) + idx * cls
+    _note_limit(folio, addr, size)
     if gfp & __GFP_ZERO:
         _object_view(addr, size)[:] = 0
     return addr
+
+
+def _note_limit(folio: Folio, addr: int, size: int) -> None:
+    """Keep the per-frame bounds kmem.bulk checks for objects of a page or
+    more (smaller ones share frames and are checked per object there)."""
+    slab = folio.slab
+    if slab.object_size == 0 or slab.object_size >= PAGE_SIZE:
+        first = virt_to_page_linear(addr).pfn
+        nframes = (slab.object_size or (PAGE_SIZE << folio.order)) >> PAGE_SHIFT
+        set_slab_limit(first, nframes, size)
 
 
 def kzalloc(size: int, gfp: int) -> int:
@@ -169,6 +181,7 @@ def kfree(addr: int) -> None:
     size = slab.object_size or slab.requested[0]
     _object_view(addr, size)[:] = POISON_FREE
     slab.requested[idx] = -1
+    _note_limit(folio, addr, -1)
     if slab.object_size == 0:
         folio_put(folio)
         return

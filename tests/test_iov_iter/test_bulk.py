@@ -1,0 +1,247 @@
+"""The bulk copy path (iovcrypto/iterate_bulk.py, kmem/bulk.py) against the
+per-segment walk: on thousands of random segment arrays, some clean, some
+with a segment that must make a record (a stale page, device memory, a range
+past its object, a freed object, vmalloc memory), copy_to_iter() and
+copy_from_iter() must give the same return value, the same bytes in memory
+and in the buffer, the same iterator state and the same ledger records with
+the bulk path on and off."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+import iovcrypto.iterate_bulk as bulk_mod
+import kmem
+from iovcrypto import (
+    ITER_DEST,
+    ITER_SOURCE,
+    bio_vec,
+    copy_from_iter,
+    copy_to_iter,
+    iov_iter,
+    iov_iter_advance,
+    iov_iter_bvec,
+    iov_iter_kvec,
+    kvec,
+)
+from kmem import sanitizer
+from kmem.page_alloc import phys_frame_view
+
+PAGE = kmem.PAGE_SIZE
+# The package exports the iov_iter class under the module's name.
+iov_iter_mod = importlib.import_module("iovcrypto.iov_iter")
+
+
+class Case:
+    """Allocations plus a segment array over them, built from one seed."""
+
+    def __init__(self, seed: int, kind: str) -> None:
+        self.rng = rng = np.random.default_rng(seed)
+        self.kind = kind
+        self.frames: list[tuple[int, int]] = []      # (pfn, bytes) to snapshot
+        self.frees: list = []
+        self.segs: list = []
+        clean = rng.random() < 0.6
+        if rng.random() < 0.2:
+            # Equal segments, aligned or not: the bulk path's row copies.
+            seglen = int(rng.choice([512, 1024, PAGE]))
+            for _ in range(int(rng.integers(8, 40))):
+                off = int(rng.integers(0, PAGE // 512)) * 512 if rng.random() < 0.5 else 0
+                f = self._folio(1)
+                if kind == "bvec":
+                    self.segs.append(bio_vec(f, seglen, off))
+                else:
+                    self.segs.append(kvec(kmem.page_address(f) + off, seglen))
+            return
+        for _ in range(int(rng.integers(1, 40))):
+            self.segs.append(self._segment(clean))
+
+    def _folio(self, order: int) -> kmem.Folio:
+        f = kmem.folio_alloc(kmem.GFP_KERNEL, order)
+        self.frames.append((f.pfn, PAGE << order))
+        self.frees.append(lambda: kmem.folio_put(f))
+        return f
+
+    def _kmalloc(self, size: int) -> int:
+        a = kmem.kmalloc(size, kmem.GFP_KERNEL)
+        page = kmem.virt_to_page(a).head
+        self.frames.append((page.pfn, PAGE << page.order))
+        self.frees.append(lambda: kmem.kfree(a))
+        return a
+
+    def _segment(self, clean: bool):
+        rng = self.rng
+        bad = None if clean or rng.random() > 0.08 else rng.choice(
+            ["stale", "device", "oob", "freed_obj", "vmalloc", "small_oob"])
+        empty = rng.random() < 0.05
+        if self.kind == "bvec":
+            if bad == "device":
+                f = kmem.alloc_device_pages(0)
+                self.frees.append(lambda: kmem.free_device_pages(f))
+                return bio_vec(f, int(rng.integers(1, PAGE)), 0)
+            if bad == "stale":
+                f = kmem.folio_alloc(kmem.GFP_KERNEL, 0)
+                kmem.folio_put(f)
+                return bio_vec(f, 512, 0)
+            if rng.random() < 0.3:
+                size = int(rng.choice([64, 100, 4096, 5000, 8192, 20000]))
+                a = self._kmalloc(size)
+                off = int(rng.integers(0, size))
+                n = 0 if empty else int(rng.integers(1, size - off + 1))
+                if bad in ("oob", "small_oob"):
+                    n = size - off + int(rng.integers(1, 64))
+                if bad == "freed_obj":
+                    kmem.kfree(a)
+                    self.frees.pop()
+                page = kmem.virt_to_page(a + off)
+                return bio_vec(page, n, (a + off) & (PAGE - 1))
+            order = int(rng.integers(0, 3))
+            f = self._folio(order)
+            size = PAGE << order
+            first = int(rng.integers(0, 1 << order))
+            page = f if first == 0 else kmem.pfn_to_page(f.pfn + first)
+            room = size - first * PAGE
+            if rng.random() < 0.5:
+                off, n = 0, min(PAGE, room)
+            else:
+                off = int(rng.integers(0, room))
+                n = int(rng.integers(1, room - off + 1))
+            if bad == "oob":
+                n = room - off + int(rng.integers(1, PAGE))
+            return bio_vec(page, 0 if empty else n, off)
+        # kvec
+        if bad == "vmalloc":
+            a = kmem.vmalloc(3 * PAGE)
+            self.frees.append(lambda: kmem.vfree(a))
+            return kvec(a, int(rng.integers(1, 3 * PAGE)))
+        if rng.random() < 0.5 or bad in ("freed_obj", "small_oob"):
+            size = int(rng.choice([64, 100, 4096, 5000, 8192, 20000]))
+            a = self._kmalloc(size)
+            off = int(rng.integers(0, size))
+            n = int(rng.integers(1, size - off + 1))
+            if bad in ("oob", "small_oob"):
+                n = size - off + int(rng.integers(1, 64))
+            if bad == "freed_obj":
+                kmem.kfree(a)
+                self.frees.pop()
+            return kvec(a + off, 0 if empty else n)
+        order = int(rng.integers(0, 3))
+        f = self._folio(order)
+        size = PAGE << order
+        off = int(rng.integers(0, size))
+        n = int(rng.integers(1, size - off + 1))
+        if bad == "oob":
+            n = size - off + int(rng.integers(1, PAGE))
+        return kvec(kmem.page_address(f) + off, 0 if empty else n)
+
+    def iterator(self, direction: int) -> iov_iter:
+        it = iov_iter()
+        lens = [s.bv_len if self.kind == "bvec" else s.iov_len for s in self.segs]
+        init = iov_iter_bvec if self.kind == "bvec" else iov_iter_kvec
+        init(it, direction, self.segs, len(self.segs), sum(lens))
+        return it
+
+    def snapshot(self) -> list[np.ndarray]:
+        return [phys_frame_view(p, 0, n).copy() for p, n in self.frames]
+
+    def restore(self, snap: list[np.ndarray]) -> None:
+        for (p, n), data in zip(self.frames, snap):
+            phys_frame_view(p, 0, n)[:] = data
+
+    def free(self) -> None:
+        for f in reversed(self.frees):
+            f()
+
+
+def _state(it: iov_iter) -> tuple:
+    return it.vec_idx, it.iov_offset, it.count, it._u
+
+
+def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> None:
+    kind = "bvec" if seed % 2 else "kvec"
+    case = Case(seed, kind)
+    rng = case.rng
+    to_iter = rng.random() < 0.5
+    base = case.iterator(ITER_DEST if to_iter else ITER_SOURCE)
+    if base.count and rng.random() < 0.4:
+        iov_iter_advance(base, int(rng.integers(0, base.count)))
+    if base.count and rng.random() < 0.2:
+        base.count = int(rng.integers(0, base.count))
+    n = base.count if rng.random() < 0.3 else int(rng.integers(1, base.count + 200))
+    if not n:
+        n = 1
+    src = rng.integers(0, 256, n, dtype=np.uint8)
+    before = case.snapshot()
+    results = []
+    for bulk in (True, False):
+        case.restore(before)
+        if bulk:
+            def counting(*a, _real=bulk_mod.bulk_copy):
+                ok = _real(*a)
+                used[0] += ok
+                return ok
+            monkeypatch.setattr(iov_iter_mod, "bulk_copy", counting)
+        else:
+            monkeypatch.setattr(iov_iter_mod, "bulk_copy", lambda *a: False)
+        it = base.copy()
+        buf = np.full(n, 0xA5, dtype=np.uint8)
+        mark = sanitizer.mark()
+        if to_iter:
+            ret = copy_to_iter(src, n, it)
+        else:
+            ret = copy_from_iter(buf, n, it)
+        records = [(r.kind, r.message) for r in sanitizer.since(mark)]
+        del sanitizer.ledger.records[mark:]
+        results.append((ret, _state(it), records, buf.tobytes(),
+                        [m.tobytes() for m in case.snapshot()]))
+    case.free()
+    b, p = results
+    what = f"seed {seed} ({kind}, {'to' if to_iter else 'from'}_iter, n={n})"
+    assert b[0] == p[0], f"{what}: return value"
+    assert b[1] == p[1], f"{what}: iterator state"
+    assert b[2] == p[2], f"{what}: ledger"
+    assert b[3] == p[3], f"{what}: buffer"
+    assert b[4] == p[4], f"{what}: memory"
+
+
+def test_bulk_matches_per_segment_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    used = [0]
+    for seed in range(1000):
+        _run_case(seed, monkeypatch, used)
+    # The comparison means something only if the bulk path really ran.
+    assert used[0] > 200
+
+
+@pytest.mark.slow
+def test_bulk_matches_per_segment_path_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    used = [0]
+    for seed in range(1000, 6000):
+        _run_case(seed, monkeypatch, used)
+    assert used[0] > 1000
+
+
+def test_bulk_copies_whole_pages_as_rows() -> None:
+    """4 KiB pages scattered over a bank: the row path, both directions,
+    from the middle of a segment to the middle of another."""
+    pages = [kmem.alloc_page(kmem.GFP_KERNEL) for _ in range(64)]
+    data = np.random.default_rng(7).integers(0, 256, 64 * PAGE, dtype=np.uint8)
+    for p, k in zip(pages, range(64)):
+        kmem.copy_views(kmem.page_views(p, 0, PAGE, write=True), [data[k * PAGE:(k + 1) * PAGE]])
+    bv = [bio_vec(p, PAGE, 0) for p in pages]
+    it = iov_iter()
+    iov_iter_bvec(it, ITER_SOURCE, bv, 64, 64 * PAGE)
+    out = np.zeros(64 * PAGE, np.uint8)
+    assert copy_from_iter(out, 40 * PAGE, it) == 40 * PAGE
+    assert (it.vec_idx, it.iov_offset, it.nr_segs) == (40, 0, 24)
+    assert copy_from_iter(out[40 * PAGE:], 24 * PAGE, it) == 24 * PAGE
+    assert (out == data).all()
+    it = iov_iter()
+    iov_iter_bvec(it, ITER_DEST, bv, 64, 64 * PAGE)
+    assert copy_to_iter(data[::-1].copy(), 64 * PAGE, it) == 64 * PAGE
+    got = np.concatenate([kmem.page_views(p, 0, PAGE)[0] for p in pages])
+    assert (got == data[::-1]).all()
+    for p in pages:
+        kmem.__free_page(p)
