@@ -48,6 +48,11 @@ class StreamAead(abc.ABC):
 
     # The request.
 
+    def set_decrypt(self, decrypt: bool) -> None:
+        """Choose the direction of the next ``update`` (the lib/crypto
+        faces learn it from which ``*_update`` function is called)."""
+        self._decrypt = decrypt
+
     def update_ad(self, data: Any) -> None:
         """Authenticate associated data; only before the first ``update``."""
         if self._phase != _AD:

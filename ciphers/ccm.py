@@ -197,6 +197,11 @@ class Ccm:
         self._tag: bytes | None = None
         return 0
 
+    def set_decrypt(self, decrypt: bool) -> None:
+        """Choose the direction of the next ``update`` (the lib/crypto
+        faces learn it from which ``*_update`` function is called)."""
+        self._decrypt = decrypt
+
     def update_ad(self, data: Any) -> None:
         """Feed associated data (assoclen bytes in total, before the data)."""
         if self._phase != _AD:
