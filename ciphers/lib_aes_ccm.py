@@ -20,6 +20,10 @@ follows.  The library's length check is its own: ``data_len`` must fit in
 L bytes (-EOVERFLOW otherwise; the template lets data_len == 2^(8L)
 through).
 
+Implementations: the arch twin (:class:`ciphers.aead_accel.AccelCcm`,
+pycryptodome) unless :data:`ciphers.lib_aes_gcm.LIB_ARCH` is False, with
+the same late choice of direction as the GCM face.
+
 Deliberate differences: the kernel WARNs when the AD or data fed differs
 from the lengths given to init and then computes a meaningless tag; the
 model records the same WARN, computes no tag (encrypt_final writes zeros)
@@ -33,10 +37,12 @@ from typing import Any
 
 import numpy as np
 
+from ciphers import lib_aes_gcm
+from ciphers.aead_accel import AccelCcm
 from ciphers.aes import u8_view
-from ciphers.ccm import Ccm
+from ciphers.ccm import Ccm, ccm_format_input
 from ciphers.lib_aes import aes_enckey, aes_prepareenckey
-from ciphers.lib_aes_gcm import _span
+from ciphers.lib_aes_gcm import LazyCore, _span
 from kmem import errno
 from kmem.sanitizer import WARN
 
@@ -58,11 +64,12 @@ __all__ = [
 class aes_ccm_key:
     """``struct aes_ccm_key``: AES encryption key and tag length."""
 
-    __slots__ = ("aes", "authtag_len")
+    __slots__ = ("aes", "authtag_len", "raw")
 
     def __init__(self) -> None:
         self.aes = aes_enckey()
         self.authtag_len = 0
+        self.raw = b""          # the arch twin keys its own context
 
 
 class aes_ccm_ctx:
@@ -72,7 +79,7 @@ class aes_ccm_ctx:
 
     def __init__(self) -> None:
         self.key: aes_ccm_key | None = None
-        self.core: Ccm | None = None
+        self.core: LazyCore | None = None
         self.ad_remaining = 0
         self.data_remaining = 0
         self.data_len = 0
@@ -98,6 +105,7 @@ def aes_ccm_preparekey(key: aes_ccm_key, in_key: Any, key_len: int, authtag_len:
     if err:
         return err
     key.authtag_len = authtag_len
+    key.raw = u8_view(in_key, "in_key")[:key_len].tobytes()
     return 0
 
 
@@ -121,11 +129,18 @@ def aes_ccm_init(ctx: aes_ccm_ctx, data_len: int, ad_len: int, nonce: Any, nonce
     if data_len >= 1 << (8 * l_):
         return -errno.EOVERFLOW
     iv = bytes([l_ - 1]) + nv[:nonce_len].tobytes() + bytes(l_)
-    ret, core = Ccm.new(key.aes.cipher, iv, key.authtag_len, ad_len, data_len)
+    ret, _b0 = ccm_format_input(iv, key.authtag_len, ad_len, data_len)
     if ret:
         return ret
+    cipher, raw, authsize = key.aes.cipher, key.raw, key.authtag_len
+    if lib_aes_gcm.LIB_ARCH:
+        def make(decrypt: bool) -> Any:
+            return AccelCcm(raw, iv, authsize, ad_len, data_len, decrypt=decrypt)
+    else:
+        def make(decrypt: bool) -> Any:
+            return Ccm(cipher, iv, authsize, ad_len, data_len, decrypt=decrypt)
     ctx.key = key
-    ctx.core = core
+    ctx.core = LazyCore(make)
     ctx.ad_remaining = ad_len
     ctx.data_remaining = data_len
     ctx.data_len = data_len
@@ -133,7 +148,7 @@ def aes_ccm_init(ctx: aes_ccm_ctx, data_len: int, ad_len: int, nonce: Any, nonce
     return 0
 
 
-def _ctx(ctx: Any) -> Ccm:
+def _ctx(ctx: Any) -> LazyCore:
     if not isinstance(ctx, aes_ccm_ctx):
         raise TypeError("ctx: expected an aes_ccm_ctx")
     if ctx.core is None:
@@ -168,8 +183,7 @@ def _crypt_update(ctx: aes_ccm_ctx, dst: Any, src: Any, len: int, decrypt: bool)
         # The keystream still flows in the kernel; without a tag it is moot.
         d[:] = s
     else:
-        core.set_decrypt(decrypt)
-        core.update(s, d)
+        core.direction(decrypt).update(s, d)
     ctx.data_remaining -= len
 
 
@@ -197,7 +211,7 @@ def aes_ccm_encrypt_final(ctx: aes_ccm_ctx, authtag: Any) -> None:
     assert ctx.key is not None
     t = _span(authtag, "authtag", ctx.key.authtag_len, writable=True)
     if _lengths_ok(ctx):
-        t[:] = np.frombuffer(core.finalize(), dtype=np.uint8)
+        t[:] = np.frombuffer(core.direction(False).finalize(), dtype=np.uint8)
     else:
         t[:] = 0
     ctx._zero()
@@ -210,7 +224,7 @@ def aes_ccm_decrypt_final(ctx: aes_ccm_ctx, authtag: Any) -> int:
     core = _ctx(ctx)
     assert ctx.key is not None
     t = _span(authtag, "authtag", ctx.key.authtag_len)
-    ok = _lengths_ok(ctx) and core.verify(t)
+    ok = _lengths_ok(ctx) and core.direction(True).verify(t)
     ctx._zero()
     return 0 if ok else -errno.EBADMSG
 

@@ -18,6 +18,16 @@ returns -EBADMSG; only the one-shot :func:`aes_gcm_decrypt` zeroes the
 plaintext it wrote on failure (an incremental caller must do that itself —
 the library-road caller of ``iovcrypto.tools.roads`` does).
 
+Implementations, as in the kernel (which dispatches to arch code, e.g.
+VAES/PCLMUL on x86, when the CPU has it): the arch twin
+(:class:`ciphers.aead_accel.AccelGcm`, OpenSSL's streaming GCM) by default,
+the generic core when :data:`LIB_ARCH` is False (the tests run both and
+check them against each other and the vectors).  The arch twin fixes the
+direction when it is created, and the library learns it only at the first
+``*_update`` or ``*_final`` call: until then the face keeps a copy of the
+AD pieces (typically the 20-byte SMB transform header), which the kernel's
+arch code does not need.
+
 Deliberate difference: associated data after data has begun is a WARN in
 the kernel, which then hashes it anyway; the model records the WARN and
 drops those bytes (the tag is wrong either way).
@@ -29,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ciphers.aead_accel import AccelGcm, AccelGcmKey
 from ciphers.aes import u8_view
 from ciphers.gcm import GCM_AES_IV_SIZE, Gcm, GcmKey, crypto_gcm_check_authsize
 from ciphers.lib_aes import aes_check_keylen
@@ -36,6 +47,8 @@ from kmem import errno
 from kmem.sanitizer import WARN
 
 __all__ = [
+    "LIB_ARCH",
+    "LazyCore",
     "aes_gcm_auth_update",
     "aes_gcm_ctx",
     "aes_gcm_decrypt",
@@ -50,13 +63,48 @@ __all__ = [
 ]
 
 
+#: Use the arch twin (True) or the generic core (False) for contexts
+#: initialised from now on.
+LIB_ARCH = True
+
+
+class LazyCore:
+    """A request core whose direction is fixed at the first data or final
+    call: ``make(decrypt)`` builds it; AD given before that is kept and
+    replayed (see the module docstring)."""
+
+    __slots__ = ("_ad", "_make", "core")
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self._ad: list[bytes] = []
+        self.core: Any = None
+
+    def update_ad(self, data: np.ndarray) -> None:
+        if self.core is None:
+            self._ad.append(data.tobytes())
+        else:
+            self.core.update_ad(data)
+
+    def direction(self, decrypt: bool) -> Any:
+        if self.core is None:
+            self.core = self._make(decrypt)
+            for piece in self._ad:
+                self.core.update_ad(piece)
+            self._ad = []
+        elif hasattr(self.core, "set_decrypt"):
+            self.core.set_decrypt(decrypt)
+        return self.core
+
+
 class aes_gcm_key:
     """``struct aes_gcm_key``: AES key schedule, GHASH key, tag length."""
 
-    __slots__ = ("authtag_len", "core_key")
+    __slots__ = ("accel_key", "authtag_len", "core_key")
 
     def __init__(self) -> None:
         self.core_key: GcmKey | None = None
+        self.accel_key: AccelGcmKey | None = None
         self.authtag_len = 0
 
 
@@ -67,7 +115,7 @@ class aes_gcm_ctx:
 
     def __init__(self) -> None:
         self.key: aes_gcm_key | None = None
-        self.core: Gcm | None = None
+        self.core: LazyCore | None = None
         self.ad_len = 0
         self.data_len = 0
 
@@ -91,11 +139,12 @@ def aes_gcm_preparekey(key: aes_gcm_key, in_key: Any, key_len: int, authtag_len:
     if not aes_check_keylen(key_len):
         return -errno.EINVAL
     key.core_key = GcmKey(kb[:key_len])
+    key.accel_key = AccelGcmKey(kb[:key_len])
     key.authtag_len = authtag_len
     return 0
 
 
-def _ctx(ctx: Any) -> Gcm:
+def _ctx(ctx: Any) -> LazyCore:
     if not isinstance(ctx, aes_gcm_ctx):
         raise TypeError("ctx: expected an aes_gcm_ctx")
     if ctx.core is None:
@@ -113,7 +162,13 @@ def aes_gcm_init(ctx: aes_gcm_ctx, nonce: Any, key: aes_gcm_key) -> None:
     if nv.size < GCM_AES_IV_SIZE:
         raise ValueError(f"nonce: needs 12 bytes, got {nv.size}")
     ctx.key = key
-    ctx.core = Gcm(key.core_key, nv[:GCM_AES_IV_SIZE])
+    iv = nv[:GCM_AES_IV_SIZE].tobytes()
+    if LIB_ARCH:
+        ak = key.accel_key
+        ctx.core = LazyCore(lambda decrypt: AccelGcm(ak, iv, decrypt=decrypt))
+    else:
+        gk = key.core_key
+        ctx.core = LazyCore(lambda decrypt: Gcm(gk, iv, decrypt=decrypt))
     ctx.ad_len = 0
     ctx.data_len = 0
 
@@ -143,8 +198,7 @@ def _crypt_update(ctx: aes_gcm_ctx, dst: Any, src: Any, len: int, decrypt: bool)
     core = _ctx(ctx)
     s = _span(src, "src", len)
     d = _span(dst, "dst", len, writable=True)
-    core.set_decrypt(decrypt)
-    core.update(s, d)
+    core.direction(decrypt).update(s, d)
     ctx.data_len += len
 
 
@@ -167,7 +221,7 @@ def aes_gcm_encrypt_final(ctx: aes_gcm_ctx, authtag: Any) -> None:
     assert ctx.key is not None
     n = ctx.key.authtag_len
     t = _span(authtag, "authtag", n, writable=True)
-    t[:] = np.frombuffer(core.finalize()[:n], dtype=np.uint8)
+    t[:] = np.frombuffer(core.direction(False).finalize()[:n], dtype=np.uint8)
     ctx._zero()
 
 
@@ -177,7 +231,7 @@ def aes_gcm_decrypt_final(ctx: aes_gcm_ctx, authtag: Any) -> int:
     core = _ctx(ctx)
     assert ctx.key is not None
     t = _span(authtag, "authtag", ctx.key.authtag_len)
-    ok = core.verify(t)
+    ok = core.direction(True).verify(t)
     ctx._zero()
     return 0 if ok else -errno.EBADMSG
 

@@ -57,6 +57,7 @@ from iovcrypto import (
     iov_iter_ubuf,
     kvec,
 )
+from iovcrypto.tools.roads import ROAD_KERNELS
 from kmem import PAGE_SIZE
 from kmem import __free_page as free_page
 from kmem import __free_pages as free_pages
@@ -65,13 +66,14 @@ from shims import bridge
 from shims.bridge import bridge_driver_name, iter_to_sg_table, release_sg_table, world_module
 
 LAYOUTS = ("contiguous", "pages", "fragmented", "user", "folioq")
-PATHS = ("a:extract", "b:sg", "c:iter", "d:sg>it", "e:it>sg")
+PATHS = ("a:extract", "b:sg", "c:iter", "d:sg>it", "e:it>sg", "f:lib")
 PATH_DESC = {
     "a:extract": "iov_iter caller: extract_iter_to_sg + scatterlist API",
     "b:sg": "scatterlist caller: scatterlist API",
     "c:iter": "iov_iter caller: iov_iter API",
     "d:sg>it": "scatterlist API -> bridge -> iov_iter driver",
     "e:it>sg": "iov_iter API -> bridge -> scatterlist driver",
+    "f:lib": "iov_iter caller: own walk + lib/crypto AES-GCM/CCM (no request)",
 }
 # Where allocations are descriptors or bounce buffers (kmem.stats).
 ALLOC_CLASSES = {
@@ -218,7 +220,8 @@ class PathResult:
     def as_dict(self) -> dict:
         return {"path": self.path, "description": PATH_DESC[self.path], "driver": self.driver,
                 "status": self.status, "err": self.err, "time_us": round(self.time_us, 2),
-                "segments": self.segments, "counters": self.counters}
+                "segments": self.segments, "counters": self.counters,
+                "kernel": ROAD_KERNELS[self.path]}
 
 
 def _natives(world: str, alg_type: str, name: str) -> str | None:
@@ -314,6 +317,9 @@ def _iter_segments(it: iov_iter) -> int:
 
 
 def _run_path(op: _Op, path: str, src: Layout, dst: Layout, repeat: int) -> PathResult:
+    if path == "f:lib":
+        from iovcrypto.tools.compare_lib import run_lib_path
+        return run_lib_path(op, src, dst, repeat)
     res = PathResult(path)
     world = "iter" if path in ("c:iter", "e:it>sg") else "sg"
     if path in ("a:extract", "b:sg"):
@@ -506,7 +512,7 @@ def render_text(records: list[dict], width: int = 80) -> str:
             con.print(escape(f"  ledger: {line}"))
         con.print()
     for k, v in PATH_DESC.items():
-        con.print(escape(f"{k:10} {v}"))
+        con.print(escape(f"{k:10} {v}  [kernel: {ROAD_KERNELS[k]}]"))
     return buf.getvalue()
 
 
@@ -518,7 +524,7 @@ def render_markdown(records: list[dict]) -> str:
         lines += ["| " + " | ".join(_cells(p)) + " |" for p in r["paths"]]
         lines += [f"- ledger: {x}" for x in r["ledger"]]
         lines.append("")
-    lines += [f"- `{k}`: {v}" for k, v in PATH_DESC.items()]
+    lines += [f"- `{k}`: {v} (kernel: {ROAD_KERNELS[k]})" for k, v in PATH_DESC.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -114,3 +114,19 @@ def test_errors_leave_iterators_alone():
         src.free()
         dst.free()
     assert ITER_SOURCE != ITER_DEST
+
+
+@pytest.mark.parametrize("layout", ["pages", "user", "fragmented", "folioq", "contiguous"])
+def test_compare_library_road_equal_and_costed(layout):
+    from iovcrypto.tools.compare import run_compare
+    recs = run_compare(("gcm(aes)", "ccm(aes)", "cbc(aes)"), (layout,), size=5000, repeat=1)
+    by = {r["alg"]: {p["path"]: p for p in r["paths"]} for r in recs}
+    for alg in ("gcm(aes)", "ccm(aes)"):
+        rec = next(r for r in recs if r["alg"] == alg)
+        lib = by[alg]["f:lib"]
+        assert lib["status"] == "ok" and not rec["mismatch"] and not rec["ledger"]
+        assert lib["kernel"].startswith("v7.3")
+        # The library road builds no descriptors and takes no pins.
+        assert lib["counters"]["descriptor_bytes"] == 0 and lib["counters"]["pins"] == 0
+        assert by[alg]["c:iter"]["status"] == "ok"
+    assert by["cbc(aes)"]["f:lib"]["status"] == "n/a"

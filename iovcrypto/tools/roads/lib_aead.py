@@ -20,11 +20,12 @@ decryption.  What it does, step by step, and why:
   ``iterate_and_advance_kernel()`` and :func:`lib_crypt_step`, exactly
   SMB's loop;
 - out of place, or over user memory: ``iterate_and_advance2()`` over
-  ``dst`` with :func:`lib_copy_crypt_step` (kernel pieces: copy the
-  source piece in with ``copy_from_iter`` and crypt it in place) and
-  :func:`lib_copy_crypt_ustep` (user pieces: the kernel may not compute on
-  user memory directly, so the piece goes through a bounce buffer with
-  copy_from_user/copy_to_user -- two counted copies);
+  ``dst`` with :func:`lib_copy_crypt_step` / :func:`lib_copy_crypt_ustep`:
+  each dst piece is crypted from the matching source runs straight into
+  place (the library takes dst and src apart), no copy.  User pieces come
+  to the step resolved, the model's convention for every walker (the
+  request roads' too); a C caller would pin them first, as SMB does by
+  converting user iterators to ITER_BVEC higher up;
 - the AD comes first (``auth_update`` per piece of ``src``; ``dst``'s AD
   area is stepped over, not written), the tag after the text;
 - decryption writes plaintext into place, then verifies; on -EBADMSG it
@@ -68,11 +69,11 @@ from ciphers.lib_aes_gcm import (
     aes_gcm_key,
     aes_gcm_preparekey,
 )
-from iovcrypto.iov_iter import copy_from_iter, iov_iter_advance, iov_iter_revert
-from iovcrypto.iterate import iterate_and_advance2, iterate_and_advance_kernel
+from iovcrypto.iov_iter import iov_iter_advance, iov_iter_revert
+from iovcrypto.iterate import iov_iter_spans, iterate_and_advance2, iterate_and_advance_kernel
 from iovcrypto.uio import iov_iter, user_backed_iter
 from kmem import errno
-from kmem.stats import note_bounce, note_copy
+from kmem.stats import note_copy
 
 __all__ = [
     "LIB_AEADS",
@@ -99,7 +100,6 @@ class lib_crypt_ctx:
     gcm: aes_gcm_ctx = field(default_factory=aes_gcm_ctx)
     ccm: aes_ccm_ctx = field(default_factory=aes_ccm_ctx)
     src: iov_iter | None = None
-    bounce: np.ndarray | None = None
     fault: bool = False
 
     def update(self, data: np.ndarray, n: int) -> None:
@@ -110,6 +110,15 @@ class lib_crypt_ctx:
         else:
             (aes_ccm_encrypt_update if self.enc else aes_ccm_decrypt_update)(
                 self.ccm, data, data, n)
+
+    def update_from(self, dst: np.ndarray, src: np.ndarray, n: int) -> None:
+        """One out-of-place ``aes_*_{en,de}crypt_update`` call."""
+        if self.kind == "gcm":
+            (aes_gcm_encrypt_update if self.enc else aes_gcm_decrypt_update)(
+                self.gcm, dst, src, n)
+        else:
+            (aes_ccm_encrypt_update if self.enc else aes_ccm_decrypt_update)(
+                self.ccm, dst, src, n)
 
     def auth(self, data: np.ndarray, n: int) -> None:
         if self.kind == "gcm":
@@ -133,38 +142,30 @@ def _auth_step(data: np.ndarray, progress: int, len: int, priv: lib_crypt_ctx,
 
 def lib_copy_crypt_step(data: np.ndarray, progress: int, len: int, priv: lib_crypt_ctx,
                         priv2: Any) -> int:
-    """A piece of kernel-backed ``dst``: copy the matching source bytes in
-    (unless ``src`` is ``dst``), then crypt it in place."""
-    if priv.src is not None:
-        got = copy_from_iter(data, len, priv.src)
-        if got != len:
-            priv.fault = True
-            return len - got
-    priv.update(data, len)
+    """A piece of ``dst`` when the source is elsewhere: the library takes
+    ``dst`` and ``src`` separately, so the matching source bytes (as many
+    contiguous runs as the source has there) are crypted straight into the
+    piece -- no copy -- and the source iterator moves on by the piece."""
+    src = priv.src
+    if src is None:
+        priv.update(data, len)
+        return 0
+    views, got = iov_iter_spans(src, len)
+    off = 0
+    for v in views:
+        priv.update_from(data[off:off + v.size], v, v.size)
+        off += v.size
+    iov_iter_advance(src, got)
+    if got != len:
+        priv.fault = True
+        return len - got
     return 0
 
 
-def lib_copy_crypt_ustep(data: np.ndarray, progress: int, len: int, priv: lib_crypt_ctx,
-                         priv2: Any) -> int:
-    """A piece of user ``dst``: bounce it through kernel memory (the
-    walker has done the access checks and faulting; the two copies are
-    copy_from_user/copy_to_user)."""
-    if priv.bounce is None or priv.bounce.size < len:
-        priv.bounce = np.empty(max(len, 4096), dtype=np.uint8)
-        note_bounce(priv.bounce.size)
-    b = priv.bounce[:len]
-    if priv.src is not None:
-        got = copy_from_iter(b, len, priv.src)
-        if got != len:
-            priv.fault = True
-            return len - got
-    else:
-        b[:] = data
-        note_copy(len)
-    priv.update(b, len)
-    data[:] = b
-    note_copy(len)
-    return 0
+#: User pieces are handed to the step already resolved by the walker (the
+#: model's convention for every iov_iter walker, request roads included),
+#: so the same step serves them.
+lib_copy_crypt_ustep = lib_copy_crypt_step
 
 
 def lib_aead_setkey(name: str, key: bytes, authsize: int) -> tuple[int, Any]:
