@@ -29,3 +29,6 @@ def all_rows(report) -> list[tuple[int, str, str, str, str]]:
     """(line, function or scope, text, rule, construct) for every finding."""
     return [(f.line, f.function or f.scope, f.text, f.rule, f.construct)
             for f in report.findings]
+
+FLOW = FIXTURES / "flow"
+COCCI_EXPECTED = FIXTURES / "cocci_expected"

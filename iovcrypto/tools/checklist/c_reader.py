@@ -371,6 +371,12 @@ class _CReader:
             if parent is not None and parent.type == "assignment_expression" and \
                     parent.child_by_field_name("left") == node:
                 return
+            if parent is not None and parent.type == "argument_list":
+                callee = parent.parent.child_by_field_name("function") if parent.parent \
+                    else None
+                if callee is not None and (self.cat.match(_text(callee)) is not None
+                                           or _text(callee) in self.defined):
+                    return  # the call's own finding covers this read
             construct = "field_read"
         function, scope_label = self._scope_fields(scope)
         line, col, end_line, end_col = self._span(node, row_base, col_base)
@@ -532,8 +538,7 @@ class _CReader:
     def _only_annotations(self, node: Node) -> bool:
         """An ERROR node that is just ``__init``-style decoration, or inside ``__aligned(8)``."""
         leaves = [c for c in _leaves(node) if c.type != "comment"]
-        if leaves and all(c.type == "identifier" and _text(c) in self.cat.annotations
-                          for c in leaves):
+        if leaves and all(_text(c) in self.cat.annotations for c in leaves):
             return True
         parent = node.parent
         for _ in range(3):

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from iovcrypto.tools.checklist.cocci import render_cocci
 from iovcrypto.tools.checklist.jsonout import render_json
 from iovcrypto.tools.checklist.markdown import render_markdown
 from iovcrypto.tools.checklist.sarif import render_sarif
 from iovcrypto.tools.checklist.scan import build_report, collect_files
 
-RENDERERS = {"markdown": render_markdown, "json": render_json, "sarif": render_sarif}
+RENDERERS = {"markdown": render_markdown, "json": render_json, "sarif": render_sarif,
+             "cocci": render_cocci}
 # Exit status when the paths hold nothing to read (no C file, no driver tree).
 EXIT_NOTHING_SELECTED = 3
 
@@ -30,7 +32,8 @@ def project_root() -> Path | None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="markdown",
               show_default=True, help="markdown for a cover letter, json for scripts, "
-              "sarif (2.1.0) for code-scanning tools.")
+              "sarif (2.1.0) for code-scanning tools, cocci for a semantic patch "
+              "(spatch) of the rewrites that need no judgement.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write the report to FILE instead of standard output.")
 @click.option("--self", "self_", is_flag=True,

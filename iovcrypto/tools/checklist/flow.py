@@ -60,16 +60,21 @@ TABLE_ARGS: dict[str, tuple[int, ...]] = {
     "sg_copy_to_buffer": (0,), "sg_copy_from_buffer": (0,), "sg_pcopy_to_buffer": (0,),
     "sg_pcopy_from_buffer": (0,), "sg_copy_buffer": (0,), "sg_zero_buffer": (0,),
     "scatterwalk_map_and_copy": (1,), "memcpy_from_sglist": (1,), "memcpy_to_sglist": (0,),
-    "memcpy_sglist": (0, 1), "scatterwalk_ffwd": (0, 1), "scatterwalk_start": (1,),
-    "scatterwalk_start_at_pos": (1,), "sg_nents": (0,), "sg_nents_for_len": (0,),
+    "memcpy_sglist": (0, 1), "scatterwalk_ffwd": (0, 1), "sg_nents": (0,), "sg_nents_for_len": (0,),
     "sg_next": (0,), "sg_last": (0,), "for_each_sg": (0, 1), "for_each_sgtable_sg": (0, 1),
     "for_each_sg_page": (0,), "for_each_sgtable_page": (0,), "sg_miter_start": (1,),
     "sg_page": (0,), "sg_virt": (0,), "sg_phys": (0,), "sg_dma_address": (0,),
     "sg_dma_len": (0,), "sg_split": (0,), "chacha20poly1305_encrypt_sg_inplace": (0,),
     "chacha20poly1305_decrypt_sg_inplace": (0,), "af_alg_make_sg": (0,),
+    "scatterwalk_start": (0, 1), "scatterwalk_start_at_pos": (0, 1),
+    "scatterwalk_advance": (0,), "scatterwalk_clamp": (0,), "scatterwalk_map": (0,),
+    "scatterwalk_done": (0,), "scatterwalk_next": (0,), "scatterwalk_done_src": (0,),
+    "scatterwalk_done_dst": (0,), "scatterwalk_skip": (0,), "scatterwalk_copychunks": (1,),
+    "memcpy_from_scatterwalk": (1,), "memcpy_to_scatterwalk": (0,),
 }
 # Calls that make their table arguments one table (chains, cursors, views).
-_JOINS = {"sg_chain", "__sg_chain", "scatterwalk_ffwd", "for_each_sg", "for_each_sgtable_sg"}
+_JOINS = {"sg_chain", "__sg_chain", "scatterwalk_ffwd", "for_each_sg", "for_each_sgtable_sg",
+          "scatterwalk_start", "scatterwalk_start_at_pos"}
 # Calls whose value is (a position in) the table of argument 0.
 _RETURNS_TABLE = {"sg_next", "sg_last", "scatterwalk_ffwd"}
 # Consumers, best first: where the table's data really goes.
@@ -133,6 +138,7 @@ class _Fn:
     callbacks: list[tuple[str, int]] = field(default_factory=list)
     crypt: dict[str, Key] = field(default_factory=dict)  # "src"/"dst" -> table key
     ad: list[tuple[str, str, Finding | None]] = field(default_factory=list)
+    consts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -290,6 +296,12 @@ class Flow:
         index = None
         while node is not None:
             t = node.type
+            if t == "binary_expression" and _t(node.child_by_field_name("operator")) == "+":
+                left = node.child_by_field_name("left")
+                lk, _ = self.key(left, fn)
+                if lk is not None and lk[0] == "member":
+                    return lk, None
+                return None, index
             if t in ("parenthesized_expression", "cast_expression"):
                 node = _strip(node)
             elif t == "pointer_expression":
@@ -378,6 +390,8 @@ class Flow:
         rnode = _strip(right)
         if lk is None or rnode is None:
             return
+        if node.type == "init_declarator" and rnode.type == "number_literal" and lk[0] == "var":
+            fn.consts[lk[2]] = _t(rnode)
         if rnode.type == "call_expression":
             callee = _callee(rnode)
             fam = _ACQUIRE.get(callee)
@@ -395,8 +409,10 @@ class Flow:
                 return
         rk, _ = self.key(rnode, fn.name)
         if rk is not None and (self._is_table(rk) or self._is_table(lk)):
-            if rnode.type == "binary_expression":
-                return  # sgout = sgin + n: another table carved from the same memory
+            if rnode.type == "binary_expression" and rk[0] != "member":
+                # sgout = sgin + n: another list carved from the same local
+                # array; sg = ctx->sg + i is a position in a context's table.
+                return
             self.uf.union(lk, rk)
             if self._is_table(rk):
                 self.tables.add(lk)
@@ -714,10 +730,30 @@ class Flow:
         road, road_why = self._road(consumer, members, sync, iterator,
                                     any(k[0] == "req" for k in keys))
         layout = self._layout(consumer, root, entries, members)
+        if layout is not None and layout.get("ad") and layout["ad"] not in ids:
+            ad = findings[layout["ad"]]
+            members.append(ad)
+            ids.append(ad.id)
+            members.sort(key=lambda f: (rank.get(f.function or "", -1), f.line, f.column))
+        if layout is not None:
+            layout.pop("ad", None)
         gpairs = [p for p in pairs if p.acquire in ids or p.release in ids]
         self._advise(members, iterator, entries, consumer, gpairs, road)
         questions = self._questions(members, sync, entries, layout, gpairs, consumer)
-        table = self._label(root)
+        # A context member names the table best, then a variable of the
+        # function where the data flow starts, then the request's field.
+        first = fnames[0] if fnames else None
+
+        def _pref(k: Key) -> tuple[int, int]:
+            if k[0] == "member":
+                return 0, 0
+            if k[0] == "var" and k[1] == first:
+                return 1, 0 if self._is_table(k) else 1
+            if k[0] == "req":
+                return 2, 0
+            return 3, rank.get(k[1], 99)
+        named = sorted(keys, key=_pref)
+        table = self._label(named[0] if named else root)
         g = Group(id=gid, consumer=consumer.id if consumer else None,
                   members=[f.id for f in members], table=table,
                   functions=[f"{n}()" for n in fnames], iterator=iterator,
@@ -809,7 +845,7 @@ class Flow:
             return "scatterlist", ("kept on scatterlists for now: the device boundary "
                                    "(dma_map_sg()/dmaengine_prep_slave_sg()) takes a mapped "
                                    "table; build it from the iov_iter just before mapping")
-        if request:
+        if request and (consumer is None or consumer.name not in _REQUEST_SETTERS):
             return "iov_iter", ("a driver: the request will carry iov_iters (proposed "
                                 "iov_iter crypto API); walk a copy of req->src/req->dst")
         if consumer is None:
@@ -853,7 +889,9 @@ class Flow:
                     "text": "no aead_request_set_ad() found for this request: the AD length "
                             "is 0 or set elsewhere; check it"}
         ad_text = ads[0][1]
-        want = _terms(ad_text)
+        owner = next((f for f in self.fns.values() if ads[0] in f.ad), fn)
+        ad_id = ads[0][2].id if ads[0][2] is not None else None
+        want = sorted(owner.consts.get(t, t) for t in _terms(ad_text))
         have: list[str] = []
         used: list[_Entry] = []
         for e in entries:
@@ -864,18 +902,18 @@ class Flow:
             if have == want:
                 idx = ", ".join(str(u.index) for u in used)
                 return {"slot": slot, "assoclen": ad_text, "entries": [u.finding.id for u in used],
-                        "holds": True,
+                        "holds": True, "ad": ad_id,
                         "text": f"AD ({ad_text}) is entr{'y' if len(used) == 1 else 'ies'} "
                                 f"{idx} of {slot}, in front: the layout holds; keep those "
                                 f"entries first in the {slot} iterator"}
             if len(have) >= len(want):
                 break
         if not entries:
-            return {"slot": slot, "assoclen": ad_text, "entries": [], "holds": None,
+            return {"slot": slot, "assoclen": ad_text, "entries": [], "holds": None, "ad": ad_id,
                     "text": f"the {slot} table is not built here: check that its first "
                             f"{ad_text} bytes are the AD"}
         return {"slot": slot, "assoclen": ad_text, "entries": [e.finding.id for e in used],
-                "holds": False,
+                "holds": False, "ad": ad_id,
                 "text": f"AD length {ad_text} matches no leading entries of {slot} "
                         f"({', '.join(e.length for e in entries if e.index is not None)}): "
                         "the AD must sit in front of the text in src and dst"}
@@ -906,11 +944,18 @@ class Flow:
             if m:
                 bv, op = m.group(1), m.group(2)
                 if f.arguments[2] == f"{bv}{op}bv_len" and f.arguments[3] == f"{bv}{op}bv_offset":
-                    return (f"reuse the bio_vec: the entry is {bv} itself "
-                            f"({'*' if op == '->' else ''}{bv} copied into the bio_vec array), "
-                            "described by iov_iter_bvec()", "mechanical")
-                return (f"bvec_set_page(&bv[i], {f.arguments[1]}, {f.arguments[2]}, "
+                    entry = f.arguments[0][1:] if f.arguments[0].startswith("&") \
+                        else f"*{f.arguments[0]}"
+                    return (f"reuse the bio_vec: {entry} = {'*' if op == '->' else ''}{bv}; "
+                            "the array is described by iov_iter_bvec()", "mechanical")
+                return (f"bvec_set_page({f.arguments[0]}, {f.arguments[1]}, {f.arguments[2]}, "
                         f"{f.arguments[3]}): the caller's bio_vec, trimmed", "mechanical")
+            if "iter" in {e.source for e in self._entries_of(f)}:
+                return (f"bvec_set_page({f.arguments[0]}, {f.arguments[1]}, {f.arguments[2]}, "
+                        f"{f.arguments[3]}) on pages from iov_iter_extract_pages() (pins user "
+                        "memory only; unpin if iov_iter_extract_will_pin())"
+                        + (", behind the AD entry" if consumer is not None
+                           and consumer.name == "aead_request_set_crypt" else ""), "")
         if f.name == "sg_assign_page" and len(f.arguments) == 2 and f.arguments[1] == "NULL":
             p = pair_ids.get(f.id)
             return ("nothing to clear: a bio_vec array owns no page"
@@ -919,8 +964,8 @@ class Flow:
                 f.rule not in ("sg_buf_on_stack", "sg_buf_vmalloc"):
             buf = f.arguments[1] if len(f.arguments) > 1 else "buf"
             ln = f.arguments[2] if len(f.arguments) > 2 else "len"
-            return (f"bvec_set_virt(&bv[i], {buf}, {ln}) in the bio_vec array (the same "
-                    "virt_to_page() rule as sg_set_buf())", "mechanical")
+            return (f"bvec_set_virt({f.arguments[0]}, {buf}, {ln}) in the bio_vec array (the "
+                    "same virt_to_page() rule as sg_set_buf())", "mechanical")
         if f.name in ("sg_set_buf", "sg_init_one") and iterator == "KVEC":
             buf = f.arguments[1] if len(f.arguments) > 1 else "buf"
             ln = f.arguments[2] if len(f.arguments) > 2 else "len"
@@ -933,7 +978,8 @@ class Flow:
             kind = "bio_vec" if iterator == "BVEC" else "kvec"
             return (f"a {kind} array of the same size; no initialisation, no end marker",
                     "mechanical")
-        if f is consumer and f.name in ("aead_request_set_crypt", "skcipher_request_set_crypt"):
+        if f.name in ("aead_request_set_crypt", "skcipher_request_set_crypt") and \
+                consumer is not None and consumer.name == f.name:
             api = "aead" if f.name.startswith("aead") else "skcipher"
             if road == "library":
                 return ("the lib/crypto function for the algorithm, fed by an "
@@ -945,6 +991,9 @@ class Flow:
             return (f"{api}_request_set_iter(req, &src_iter, &dst_iter, cryptlen, iv) "
                     f"(proposed iov_iter crypto API) over {init}", "restructure")
         return None
+
+    def _entries_of(self, f: Finding) -> list[_Entry]:
+        return [e for es in self.entries.values() for e in es if e.finding.id == f.id]
 
     def _sg_page_use(self, f: Finding, sources: set[str],
                      pair_ids: dict[str, str]) -> tuple[str, str] | None:
