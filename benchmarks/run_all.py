@@ -1,0 +1,253 @@
+"""Every performance figure of the project, each against its goal.
+
+One run prints, for every figure, the measured value, the goal and PASS or
+MISS.  All times are CPU time of this process (time.process_time: what
+other sessions on a shared machine do costs wall time, not ours), each
+subject is timed right beside its reference in the same round, and every
+figure is the median over several rounds of the per-round ratio.  Absolute
+goals (µs per segment, ms per request) are CPU time too, but still move
+with the machine's load (caches, frequency): read them with that in mind.
+
+    python3 benchmarks/run_all.py [--quick] [--rounds N] [--no-compare]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import bench_aead as ba
+import bench_iov_iter as bi
+import bench_skcipher as bs
+
+import iovcrypto
+import kmem
+import sgl
+from iovcrypto import ITER_DEST, ITER_SOURCE, copy_from_iter, copy_to_iter
+
+MIB = 1 << 20
+ROWS: list[tuple[str, str, str, bool]] = []
+
+
+def cpu(fn: Callable[[], object]) -> float:
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
+
+
+def median_ratio(ref: Callable[[], object], sub: Callable[[], object], rounds: int) -> float:
+    """Median over rounds of cpu(ref) / cpu(sub), the two timed side by side."""
+    ref()
+    sub()
+    return statistics.median(cpu(ref) / max(cpu(sub), 1e-9) for _ in range(rounds))
+
+
+def median_time(fn: Callable[[], object], rounds: int) -> float:
+    fn()
+    return statistics.median(cpu(fn) for _ in range(rounds))
+
+
+def row(figure: str, value: str, goal: str, ok: bool) -> None:
+    ROWS.append((figure, value, goal, ok))
+    print(f"  {'PASS' if ok else 'MISS'}  {figure:58} {value:>22}   goal {goal}", flush=True)
+
+
+def copies(rounds: int, mib: int) -> None:
+    total = mib << 20
+    data = np.random.default_rng(1).integers(0, 256, total, dtype=np.uint8)
+    out = np.empty(total, np.uint8)
+    flat = np.empty(total, np.uint8)
+
+    def numpy_copy() -> None:
+        flat[:] = data
+
+    for seglen, kinds, goal in ((4096, ("KVEC", "BVEC", "FOLIOQ", "IOVEC"), 0.5),
+                                (MIB, ("IOVEC",), 0.7)):
+        for kind in kinds:
+            buf = bi.Buffers(kind, total // seglen, seglen)
+            r_to = median_ratio(numpy_copy, lambda buf=buf: copy_to_iter(
+                data, total, buf.iterator(ITER_DEST)), rounds)
+            r_from = median_ratio(numpy_copy, lambda buf=buf: copy_from_iter(
+                out, total, buf.iterator(ITER_SOURCE)), rounds)
+            buf.release()
+            r = min(r_to, r_from)
+            row(f"copy_to/from_iter {kind}, {seglen >> 10} KiB segments / numpy",
+                f"{r_to:.2f} / {r_from:.2f}", f">= {goal}", r >= goal)
+
+
+def walk_slope(rounds: int) -> None:
+    """The null out-of-place walk's cost per segment: the slope between
+    1 MiB as 256 x 4 KiB pages and as one folio, same bytes."""
+    lays = {n: (bs.SgLayout(n > 1), bs.SgLayout(n > 1)) for n in (1, bs.NSEG)}
+    res = {}
+    for wname, run, world in (("sg", bs.run_sg, "sgl"), ("iov", bs.run_iov, "iovcrypto")):
+        t = {n: median_time(run(f"null-walk-{world}", b"k", a, 16, b), rounds * 3)
+             for n, (a, b) in lays.items()}
+        res[wname] = (t[bs.NSEG] - t[1]) / (bs.NSEG - 1) * 1e6
+    for a, b in lays.values():
+        a.free()
+        b.free()
+    row("walk overhead per segment, out of place (sg / iov)",
+        f"{res['sg']:.2f} / {res['iov']:.2f} µs", "<= 2 µs both", max(res.values()) <= 2.0)
+
+
+def fixed_cost(rounds: int) -> None:
+    """One 16-byte request through the null driver: the API's fixed cost."""
+    page_a, page_b = kmem.alloc_page(kmem.GFP_KERNEL), kmem.alloc_page(kmem.GFP_KERNEL)
+    sa, sb = sgl.sg_array(1), sgl.sg_array(1)
+    for s, p in ((sa, page_a), (sb, page_b)):
+        sgl.sg_init_table(s, 1)
+        sgl.sg_set_page(s[0], p, 16, 0)
+    tfm_s = sgl.crypto_alloc_skcipher("null-walk-sgl")
+    sgl.crypto_skcipher_setkey(tfm_s, b"k", 1)
+    req_s = sgl.skcipher_request_alloc(tfm_s, kmem.GFP_KERNEL)
+    tfm_i = iovcrypto.crypto_alloc_skcipher("null-walk-iovcrypto")
+    iovcrypto.crypto_skcipher_setkey(tfm_i, b"k", 1)
+    req_i = iovcrypto.skcipher_request_alloc(tfm_i, kmem.GFP_KERNEL)
+    bv_a, bv_b = [iovcrypto.bio_vec(page_a, 16, 0)], [iovcrypto.bio_vec(page_b, 16, 0)]
+    n = 200
+
+    def sg() -> None:
+        for _ in range(n):
+            sgl.skcipher_request_set_crypt(req_s, sa, sb, 16, bytearray(16))
+            sgl.crypto_skcipher_encrypt(req_s)
+
+    def iov() -> None:
+        for _ in range(n):
+            si, di = iovcrypto.iov_iter(), iovcrypto.iov_iter()
+            iovcrypto.iov_iter_bvec(si, ITER_SOURCE, bv_a, 1, 16)
+            iovcrypto.iov_iter_bvec(di, ITER_DEST, bv_b, 1, 16)
+            iovcrypto.skcipher_request_set_iter(req_i, si, di, 16, bytearray(16))
+            iovcrypto.crypto_skcipher_encrypt(req_i)
+
+    r = median_ratio(sg, iov, rounds * 2)
+    t_sg = median_time(sg, rounds) / n * 1e6
+    row("fixed cost per request, iov_iter API / scatterlist API",
+        f"{1 / r:.2f} ({t_sg / r:.1f} vs {t_sg:.1f} µs)", "<= 1.00", 1 / r <= 1.0)
+    kmem.__free_page(page_a)
+    kmem.__free_page(page_b)
+
+
+def skcipher_aead(rounds: int) -> None:
+    src = np.random.default_rng(1).integers(0, 256, MIB, np.uint8)
+    dst = np.empty(MIB + 16, np.uint8)
+    lay = bs.SgLayout(False)
+    names = ("ecb(aes)", "ctr(aes)", "xts(aes)", "chacha20")
+    worst = []
+    for name in names:
+        key = os.urandom(bs.KEYLEN.get(name, 32))
+        ivsize = 16
+        r = median_ratio(bs.run_sg(name, key, lay, ivsize), bs.run_iov(name, key, lay, ivsize),
+                         rounds)
+        worst.append((1 / r, name))
+    alay = ba.Layout(False)
+    for name in ("gcm(aes)", "rfc4106(gcm(aes))", "rfc4543(gcm(aes))"):
+        key, iv = ba.make_key(name), ba.make_iv(name, 12 if name == "gcm(aes)" else 8)
+        r = median_ratio(ba.run_sg(name, key, iv, alay), ba.run_iov(name, key, iv, alay), rounds)
+        worst.append((1 / r, name))
+    for v, name in worst:
+        row(f"iov/sg, 1 x 1 MiB, {name}", f"{v:.3f}", "<= 1.05", v <= 1.05)
+
+    for name, drv, goal in (("xts(aes)", "xts-aes-openssl", 0.8),
+                            ("xchacha20", "xchacha20-openssl", 0.8)):
+        key, iv = os.urandom(bs.KEYLEN[name]), os.urandom(16 if name == "xts(aes)" else 32)
+        ref = bs.oneshot(name, key, iv)
+        run = bs.run_iov(drv, key, lay, len(iv))
+        r = median_ratio(lambda ref=ref: ref(src, dst), run, rounds)
+        row(f"{drv}, 1 MiB, iov_iter API / one-shot", f"{r:.2f}", f">= {goal}", r >= goal)
+    pt = os.urandom(MIB)
+    for name, drv in (("ccm(aes)", "ccm-aes-pycryptodome"),
+                      ("rfc4309(ccm(aes))", "rfc4309(ccm-aes-pycryptodome)")):
+        key, iv = ba.make_key(name), ba.make_iv(name, 16 if name == "ccm(aes)" else 8)
+        ref = ba.oneshot(name, key, iv, alay.data[:ba.AD].tobytes())
+        r = median_ratio(lambda ref=ref: ref(pt), ba.run_iov(drv, key, iv, alay), rounds)
+        row(f"{drv}, 1 MiB, iov_iter API / one-shot", f"{r:.2f}", ">= 0.6", r >= 0.6)
+    lay.free()
+    alay.free()
+
+
+def gcm_fresh_key(rounds: int) -> None:
+    drv = "gcm_base(ctr(aes-generic),ghash-generic)"
+    tfm = iovcrypto.crypto_alloc_aead(drv)
+    iovcrypto.crypto_aead_setauthsize(tfm, 16)
+    req = iovcrypto.aead_request_alloc(tfm, kmem.GFP_KERNEL)
+    page = kmem.alloc_page(kmem.GFP_KERNEL)
+    bv = [iovcrypto.bio_vec(page, 1024 + 16, 0)]
+    n = 20
+
+    def go() -> None:
+        for _ in range(n):
+            iovcrypto.crypto_aead_setkey(tfm, os.urandom(16), 16)
+            it = iovcrypto.iov_iter()
+            iovcrypto.iov_iter_bvec(it, ITER_DEST, bv, 1, 1024 + 16)
+            iovcrypto.aead_request_set_ad(req, 0)
+            iovcrypto.aead_request_set_iter(req, it, it, 1024, bytearray(12))
+            assert iovcrypto.crypto_aead_encrypt(req) == 0
+
+    t = median_time(go, rounds) / n * 1e3
+    row("gcm(aes) generic, fresh key, 1 KiB request", f"{t:.2f} ms", "<= 0.5 ms", t <= 0.5)
+    kmem.__free_page(page)
+
+
+def compare_copies() -> None:
+    env = dict(os.environ)
+    proc = subprocess.run([sys.executable, "-m", "iovcrypto.tools.cli", "compare", "--format",
+                           "json", "--repeat", "1"], capture_output=True, text=True, env=env)
+    try:
+        results = json.loads(proc.stdout)["results"]
+    except (ValueError, KeyError):
+        row("bytes copied, iov_iter API vs extracting caller", "compare failed", "", False)
+        return
+    more, fewer, total, worst = 0, 0, 0, ""
+    for res in results:
+        paths = {p["path"]: p for p in res["paths"]}
+        a, c = paths.get("a:extract"), paths.get("c:iter")
+        if not a or not c or a["status"] != "ok" or c["status"] != "ok":
+            continue
+        total += 1
+        ba_, bc = a["counters"]["bytes_copied"], c["counters"]["bytes_copied"]
+        if bc > ba_:
+            more += 1
+            worst = worst or f"{res['alg']} {res['layout']}: {bc} vs {ba_} B"
+        elif bc < ba_:
+            fewer += 1
+    row("bytes copied, iov_iter API vs extracting caller (compare)",
+        f"more {more}/{total}, fewer {fewer}", "more in 0", more == 0)
+    if worst:
+        print(f"        first case copying more: {worst}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer rounds, 16 MiB copies")
+    ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--no-compare", action="store_true")
+    args = ap.parse_args()
+    rounds = args.rounds or (3 if args.quick else 5)
+    print(f"CPU-time clock, median of {rounds} rounds, reference timed beside each subject "
+          "(ratios are trustworthy on a shared machine; absolute times less so)")
+    copies(rounds, 16 if args.quick else 64)
+    for world in (sgl, iovcrypto):
+        bs.null_driver(world)
+    walk_slope(rounds)
+    fixed_cost(rounds)
+    skcipher_aead(rounds)
+    gcm_fresh_key(rounds)
+    if not args.no_compare:
+        compare_copies()
+    missed = [r for r in ROWS if not r[3]]
+    print(f"\n{len(ROWS) - len(missed)} of {len(ROWS)} figures meet their goal")
+
+
+if __name__ == "__main__":
+    main()
