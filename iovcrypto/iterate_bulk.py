@@ -25,7 +25,7 @@ import numpy as np
 
 from iovcrypto.uio import ITER_BVEC, ITER_KVEC, iov_iter
 from kmem import PAGE_SHIFT
-from kmem.bulk import copy_ranges, resolve_ranges
+from kmem.bulk import Ranges, copy_ranges, range_views, resolve_ranges
 from kmem.page_alloc import DEVICE_PFN_BASE, PAGE_OFFSET
 
 #: Fewer segments than this are cheaper to walk one by one.
@@ -130,26 +130,48 @@ def _describe_kvec(it: iov_iter, n: int) -> Described | None:
 _DESCRIBE = {ITER_BVEC: _describe_bvec, ITER_KVEC: _describe_kvec}
 
 
-def bulk_copy(it: iov_iter, n: int, buf: np.ndarray, to_iter: bool) -> bool:
-    """Copy ``n`` bytes (0 < n <= it.count) between the iterator and the
-    contiguous ``buf`` and advance the iterator, if the bulk path can;
-    False (nothing done) if the per-segment path must."""
+def _resolve(it: iov_iter, n: int) -> tuple[Ranges, Callable[[], None]] | None:
     describe = _DESCRIBE.get(it.iter_type)
     if describe is None:
-        return False
+        return None
     try:
         d = describe(it, n)
     except (AttributeError, TypeError, ValueError, OverflowError):
-        return False                # a malformed entry: the walk says what is wrong
+        return None                 # a malformed entry: the walk says what is wrong
     if d is None:
-        return False
+        return None
     phys, lens, commit = d
     nz = lens > 0
     if not nz.all():
         phys, lens = phys[nz], lens[nz]
     r = resolve_ranges(phys, lens)
-    if r is None:
+    return None if r is None else (r, commit)
+
+
+def bulk_spans(it: iov_iter, n: int) -> list[np.ndarray] | None:
+    """The views of the next ``min(n, count)`` bytes, one per segment (what
+    iterate_and_advance2() with page_steps=False and a collecting step
+    gives), advancing the iterator past them; None (nothing done) if the
+    per-segment path must resolve them."""
+    n = min(n, it.count)
+    if n <= 0:
+        return None
+    got = _resolve(it, n)
+    if got is None:
+        return None
+    r, commit = got
+    commit()
+    return range_views(r)
+
+
+def bulk_copy(it: iov_iter, n: int, buf: np.ndarray, to_iter: bool) -> bool:
+    """Copy ``n`` bytes (0 < n <= it.count) between the iterator and the
+    contiguous ``buf`` and advance the iterator, if the bulk path can;
+    False (nothing done) if the per-segment path must."""
+    got = _resolve(it, n)
+    if got is None:
         return False
+    r, commit = got
     copy_ranges(r, buf, to_iter)
     commit()
     return True

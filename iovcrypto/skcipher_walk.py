@@ -74,6 +74,7 @@ from iovcrypto.aead import AeadRequest
 from iovcrypto.api import iter_assign
 from iovcrypto.iov_iter import iov_iter_advance
 from iovcrypto.iterate import iov_iter_spans, iterate_and_advance2
+from iovcrypto.iterate_bulk import bulk_spans
 from iovcrypto.skcipher import SkcipherRequest
 from iovcrypto.uio import (
     ITER_BVEC,
@@ -138,9 +139,13 @@ class _Side:
         else:
             # iov_iter_spans() on the private copy itself: resolve and
             # advance in one pass.
-            views = []
-            got = iterate_and_advance2(it, want, views, None, _collect, _collect,
-                                       write=self.write, page_steps=False)
+            views = bulk_spans(it, want)
+            if views is not None:
+                got = sum(map(len, views))
+            else:
+                views = []
+                got = iterate_and_advance2(it, want, views, None, _collect, _collect,
+                                           write=self.write, page_steps=False)
         if not got:
             self.err = -E.EINVAL if not it.count else -E.EFAULT
             return False

@@ -117,6 +117,15 @@ def resolve_ranges(phys: np.ndarray, lens: np.ndarray) -> Ranges | None:
     return Ranges(bank, rel & (BANK_BYTES - 1), lens)
 
 
+def range_views(r: Ranges) -> list[np.ndarray]:
+    """One numpy view per checked range."""
+    if len(r.bank) and r.bank[0] == r.bank[-1] and (r.bank == r.bank[0]).all():
+        mem = _banks[int(r.bank[0])]
+        return [mem[s:s + n] for s, n in zip(r.starts.tolist(), r.lens.tolist())]
+    return [_banks[b][s:s + n]
+            for b, s, n in zip(r.bank.tolist(), r.starts.tolist(), r.lens.tolist())]
+
+
 def _overlaps(buf: np.ndarray, banks: list[int]) -> bool:
     return any(np.may_share_memory(buf, _banks[b]) for b in banks)
 

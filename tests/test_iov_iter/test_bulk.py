@@ -27,6 +27,7 @@ from iovcrypto import (
     iov_iter_kvec,
     kvec,
 )
+from iovcrypto.iterate import iterate_and_advance2
 from kmem import sanitizer
 from kmem.page_alloc import phys_frame_view
 
@@ -156,6 +157,12 @@ class Case:
             f()
 
 
+def _collect(base: np.ndarray, progress: int, length: int, out: list, _priv2: object) -> int:
+    if length:
+        out.append(base)
+    return 0
+
+
 def _state(it: iov_iter) -> tuple:
     return it.vec_idx, it.iov_offset, it.count, it._u
 
@@ -197,6 +204,20 @@ def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> No
         del sanitizer.ledger.records[mark:]
         results.append((ret, _state(it), records, buf.tobytes(),
                         [m.tobytes() for m in case.snapshot()]))
+    # The walkers' resolution: bulk_spans() against the collecting walk.
+    it_b, it_p = base.copy(), base.copy()
+    views_b = bulk_mod.bulk_spans(it_b, n)
+    if views_b is not None:
+        used[0] += 1
+        views_p: list = []
+        mark = sanitizer.mark()
+        got = iterate_and_advance2(it_p, n, views_p, None, _collect, _collect,
+                                   write=to_iter, page_steps=False)
+        assert not sanitizer.since(mark), f"seed {seed}: bulk_spans() where a record was due"
+        assert [len(v) for v in views_b] == [len(v) for v in views_p], f"seed {seed}: spans"
+        assert sum(map(len, views_b)) == got
+        assert all(np.shares_memory(a, b) for a, b in zip(views_b, views_p))
+        assert _state(it_b) == _state(it_p), f"seed {seed}: spans iterator state"
     case.free()
     b, p = results
     what = f"seed {seed} ({kind}, {'to' if to_iter else 'from'}_iter, n={n})"
