@@ -86,8 +86,19 @@ def test_fixture_fields(tm) -> None:
     assert [v.authsize for v in gcm] == [16, 12, 16, 3]
     assert gcm[0].ptext == b"" and gcm[0].iv is None and gcm[2].novrfy
     assert gcm[3].setauthsize_error == -E.EINVAL
-    (ae,) = tm.vectors("authenc(hmac(sha256),cbc(aes))")
+    ae, ae_macro = tm.vectors("authenc(hmac(sha256),cbc(aes))")
     assert ae.key[:4] == b"\x08\x00\x01\x00" and len(ae.key) == 56 and len(ae.assoc) == 24
+    assert ae_macro.key == ae.key       # AUTHENC_KEY_HEADER(...) expanded
+
+
+def test_function_like_macros() -> None:
+    arrays, bad = parse_testmgr_h(
+        "#define TWO(a, b) b a\n#define ONE \"\\x01\"\n#define LEN (1 + 1)\n"
+        "static const struct cipher_testvec m_tv[] = {\n"
+        "  { .key = TWO(ONE, \"\\x02\"), .klen = LEN, .len = 0 } };\n"
+        "static const struct cipher_testvec n_tv[] = { { .key = TWO(ONE), .len = 0 } };")
+    assert arrays["m_tv"][0].key == b"\x02\x01"
+    assert "takes 2 arguments" in bad["n_tv"]
 
 
 def test_unreadable_array_is_reported_not_fatal() -> None:
@@ -155,8 +166,8 @@ def test_bridges_pass_the_weak_key_flag_on(tm, monkeypatch) -> None:
 
 def test_big_endian_keys_do_not_fit_this_little_endian_model(tmp_path: Path) -> None:
     tm = load_testmgr(str(KERNEL), {"__BIG_ENDIAN": 4321})
-    (ae,) = tm.vectors("authenc(hmac(sha256),cbc(aes))")
-    assert ae.key[:4] == b"\x00\x08\x00\x01"
+    ae, ae_macro = tm.vectors("authenc(hmac(sha256),cbc(aes))")
+    assert ae.key[:4] == ae_macro.key[:4] == b"\x00\x08\x00\x01"
     rep = run(Options(testmgr=tm, alg="authenc(hmac(sha256),cbc(aes))", **FAST))
     assert not rep.passed
 

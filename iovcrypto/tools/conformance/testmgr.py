@@ -8,8 +8,9 @@ What is understood of C, and no more:
 - comments (outside string literals) and backslash-newline;
 - the conditional directives ``#if``/``#ifdef``/``#ifndef``/``#elif``/
   ``#else``/``#endif`` over ``defined``, ``IS_ENABLED``, integers,
-  ``! && || == != < > <= >=`` and parentheses; ``#define NAME value``
-  and ``#undef``.  The machine is little-endian: ``__LITTLE_ENDIAN`` is
+  ``! && || == != < > <= >=`` and parentheses; ``#define NAME value``,
+  function-like ``#define NAME(a, b) body`` (expanded inside vector
+  fields) and ``#undef``.  The machine is little-endian: ``__LITTLE_ENDIAN`` is
   defined, ``__BIG_ENDIAN`` is not (the authenc keys' rtattr header has
   one branch per byte order), and no ``CONFIG_`` option is set unless the
   caller defines it;
@@ -164,9 +165,13 @@ def preprocess(text: str, defines: dict[str, object] | None = None) -> tuple[str
                 stack.pop()
                 active = stack[-1][0] if stack else True
             elif active and d == "define":
-                dm = re.match(r"([A-Za-z_]\w*)(\()?\s*(.*)", rest)
-                if dm and not dm.group(2):
-                    val = dm.group(3).strip()
+                fm = re.match(r"([A-Za-z_]\w*)\(([^)]*)\)\s*(.*)", rest)
+                dm = re.match(r"([A-Za-z_]\w*)\s*(.*)", rest)
+                if fm:
+                    params = tuple(p.strip() for p in fm.group(2).split(",") if p.strip())
+                    defs[fm.group(1)] = _Macro(params, fm.group(3).strip())
+                elif dm:
+                    val = dm.group(2).strip()
                     try:
                         defs[dm.group(1)] = _int_literal(val)
                     except ValueError:
@@ -178,6 +183,15 @@ def preprocess(text: str, defines: dict[str, object] | None = None) -> tuple[str
     if stack:
         raise TestmgrError("#if without #endif")
     return "\n".join(out), defs
+
+
+@dataclass(frozen=True)
+class _Macro:
+    """A function-like ``#define NAME(params) body`` (testmgr.h builds the
+    authenc key headers with one: ``AUTHENC_KEY_HEADER("\\x00\\x00\\x00\\x10")``)."""
+
+    params: tuple[str, ...]
+    body: str
 
 
 def _int_literal(s: str) -> int:
@@ -271,9 +285,58 @@ def _tokens(text: str, start: int, end: int) -> list[_Tok]:
     return out
 
 
+def _expand(toks: list[_Tok], defs: dict[str, object], depth: int = 0) -> list[_Tok]:
+    """Macro names replaced by their bodies (object-like ones whose value
+    is not a plain integer, and function-like ones with their arguments)."""
+    if depth > 16:
+        raise TestmgrError("macro expansion too deep")
+    out: list[_Tok] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        m = defs.get(str(t.value)) if t.kind == "name" else None
+        if isinstance(m, _Macro) and i + 1 < len(toks) and toks[i + 1].value == "(":
+            args: list[list[_Tok]] = [[]]
+            depth_p, j = 0, i + 2
+            while j < len(toks):
+                v = toks[j].value if toks[j].kind == "punct" else None
+                if v == "(":
+                    depth_p += 1
+                elif v == ")":
+                    if depth_p == 0:
+                        break
+                    depth_p -= 1
+                elif v == "," and depth_p == 0:
+                    args.append([])
+                    j += 1
+                    continue
+                args[-1].append(toks[j])
+                j += 1
+            else:
+                raise TestmgrError(f"unterminated call of macro {t.value}")
+            if args == [[]]:
+                args = []
+            if len(args) != len(m.params):
+                raise TestmgrError(f"macro {t.value} takes {len(m.params)} arguments")
+            sub = dict(zip(m.params, args))
+            body: list[_Tok] = []
+            for bt in _tokens(m.body, 0, len(m.body)):
+                body += sub.get(str(bt.value), [bt]) if bt.kind == "name" else [bt]
+            out += _expand(body, defs, depth + 1)
+            i = j + 1
+            continue
+        if isinstance(m, str) and m:
+            out += _expand(_tokens(m, 0, len(m)), defs, depth + 1)
+        else:
+            out.append(t)
+        i += 1
+    return out
+
+
 def _value(toks: list[_Tok], defs: dict[str, object]) -> object:
     """A designated initialiser's value: bytes (adjacent literals
     concatenated), an int, or None for NULL."""
+    toks = _expand(toks, defs)
     if toks and all(t.kind == "str" for t in toks):
         return b"".join(t.value for t in toks)  # type: ignore[misc]
     if len(toks) == 1 and toks[0].kind == "name" and toks[0].value == "NULL":
