@@ -55,6 +55,8 @@ from ciphers.ctr import Ctr
 from ciphers.cts import Cts, cts_final_len
 from ciphers.ecb import BlockModeCore, Ecb, check_pair
 from ciphers.essiv import Essiv, EssivCbc
+from ciphers.hctr2 import HCTR2_TWEAK_SIZE, Hctr2, hctr2_setkey
+from ciphers.xctr import Xctr
 from ciphers.xts import Xts, gf128mul_x_ble, xts_final_len, xts_tweak_advance, xts_verify_key
 from kmem import errno as E
 from kmem.access import buffer_views, copy_views, gather
@@ -321,6 +323,22 @@ def _xchacha_accel(s: KeySched, iv: bytes, enc: bool) -> Core:
     return AccelXChaCha20(s, iv)
 
 
+def _xchacha12_core(s: KeySched, iv: bytes, enc: bool) -> Core:
+    return XChaCha20(s, iv, nrounds=12)
+
+
+def _xctr_core(s: KeySched, iv: bytes, enc: bool) -> Core:
+    return Xctr(s[1], iv)
+
+
+def _hctr2_setkey(key: bytes, flags: int) -> tuple[int, KeySched]:
+    return hctr2_setkey(key)
+
+
+def _hctr2_core(s: KeySched, iv: bytes, enc: bool) -> Core:
+    return Hctr2(s, iv, enc)
+
+
 def _essiv_core(s: KeySched, iv: bytes, enc: bool) -> Core:
     (key, cipher), gen = s
     return EssivCbc(key, iv, enc, essiv=gen, cipher=cipher)
@@ -417,6 +435,18 @@ def _aes_impls(template: str, name: str, gen_drv: str, acc_drv: str, *, bs: int,
     ]
 
 
+def _generic_only(template: str, name: str, drv: str, *, bs: int, ivsize: int, chunk: int,
+                  minkey: int, maxkey: int, len_rule: str, setkey: Callable,
+                  core: Callable) -> list[SkcipherImpl]:
+    """An algorithm no library offers (xctr, hctr2, xchacha12): only the
+    generic driver, built from our own mode logic."""
+    return [SkcipherImpl(cra_name=name, cra_driver_name=drv, template=template,
+                         cra_priority=GENERIC_PRIORITY, cra_blocksize=bs, ivsize=ivsize,
+                         chunksize=chunk, walksize=chunk, min_keysize=minkey,
+                         max_keysize=maxkey, len_rule=len_rule, iv_out=False,
+                         setkey=setkey, new_core=core)]
+
+
 def _build() -> dict[str, list[SkcipherImpl]]:
     nk = CTR_RFC3686_NONCE_SIZE
     return {
@@ -449,7 +479,20 @@ def _build() -> dict[str, list[SkcipherImpl]]:
         + _aes_impls("chacha", "xchacha20", "xchacha20-generic", "xchacha20-openssl", bs=1,
                      ivsize=32, chunk=CHACHA_BLOCK_SIZE, minkey=32, maxkey=32,
                      len_rule=LEN_ANY, iv_out=False, setkey=_chacha_setkey,
-                     cores=(_xchacha_core, _xchacha_accel)),
+                     cores=(_xchacha_core, _xchacha_accel))
+        + _generic_only("chacha", "xchacha12", "xchacha12-generic", bs=1, ivsize=32,
+                        chunk=CHACHA_BLOCK_SIZE, minkey=32, maxkey=32, len_rule=LEN_ANY,
+                        setkey=_chacha_setkey, core=_xchacha12_core),
+        # crypto/xctr.c and crypto/hctr2.c: priorities from aes-generic (hctr2
+        # weighs its parts (2 xctr + 4 polyval + 1 cipher) / 7, all 100 here).
+        "xctr": _generic_only("xctr", "xctr(aes)", "xctr(aes-generic)", bs=1, ivsize=BS,
+                              chunk=BS, minkey=16, maxkey=32, len_rule=LEN_ANY,
+                              setkey=_aes_setkey, core=_xctr_core),
+        "hctr2": _generic_only("hctr2", "hctr2(aes)",
+                               "hctr2_base(xctr(aes-generic),polyval-generic)", bs=BS,
+                               ivsize=HCTR2_TWEAK_SIZE, chunk=BS, minkey=16, maxkey=32,
+                               len_rule=LEN_MIN_BLOCK, setkey=_hctr2_setkey,
+                               core=_hctr2_core),
         "essiv": _aes_impls("essiv", "essiv(cbc(aes),sha256)",
                             "essiv(cbc(aes-generic),sha256-generic)",
                             "essiv(cbc-aes-openssl,sha256-generic)", bs=BS, ivsize=BS,
@@ -466,7 +509,8 @@ GENERIC_DRIVERS = {i.cra_name: i.cra_driver_name
 
 def impls(template: str | None = None) -> list[SkcipherImpl]:
     """The implementations of one kernel template file ("ecb", "cbc",
-    "ctr", "xts", "cts", "chacha", "essiv"), or of all of them."""
+    "ctr", "xts", "cts", "chacha", "essiv", "xctr", "hctr2"), or of all
+    of them."""
     if template is None:
         return [i for lst in _IMPLS.values() for i in lst]
     if template not in _IMPLS:

@@ -250,7 +250,7 @@ __all__ += ["__version__"]
 
 # isort: split
 # The skcipher drivers register themselves on import (after the API above).
-from iovcrypto import cbc, chacha, ctr, cts, ecb, essiv, xts  # noqa: E402
+from iovcrypto import cbc, chacha, ctr, cts, ecb, essiv, hctr2, xctr, xts  # noqa: E402
 
 # isort: split
 # The AEAD template drivers register themselves on import.

@@ -9,6 +9,15 @@ and whether the IV is written back).
   strides to the core (a block straddling two entries comes gathered by the
   walk's slow path), the last step the rest; on the last step the core's
   next IV is written to ``walk.iv`` (the walk copies a bounced IV back).
+- :class:`WideBlockDriver` (hctr2): the bulk is walked twice -- hashed
+  from src, then stream-ciphered src → dst (the core hashes what it
+  writes, so a DISCARD dst is never read back) -- around one block
+  handled apart.  The block is copied out of src (iter_pcopy_from), the
+  hash pass takes the bulk's contiguous runs from ``iter_pviews`` (the
+  iterator not moved), the stream pass walks a sub-request over copies
+  of the iterators advanced past the block (what scatterwalk_ffwd is on
+  a scatterlist), and the block's result goes into dst last
+  (iter_pcopy_to).  Nothing is gathered.
 - :class:`StealingDriver` (xts, cts): ciphertext stealing needs the last
   full block and the partial tail together, so a sub-request over the
   leading whole blocks is walked, and the last ``final_len`` bytes are
@@ -27,10 +36,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ciphers.algapi import IS_ERR
 from ciphers.skcipher_algs import SkcipherDriverBase, impls
+from iovcrypto.iov_iter import iov_iter_advance
 from iovcrypto.skcipher import (
     SYNC_SKCIPHER_REQUEST_ON_STACK,
     SkcipherRequest,
+    crypto_alloc_skcipher,
+    crypto_free_skcipher,
     crypto_register_skcipher,
     crypto_skcipher_ctx,
     crypto_skcipher_reqtfm,
@@ -41,9 +54,11 @@ from iovcrypto.skcipher_walk import (
     SkcipherWalk,
     iter_pcopy_from,
     iter_pcopy_to,
+    iter_pviews,
     skcipher_walk_done,
     skcipher_walk_virt,
 )
+from iovcrypto.uio import iov_iter
 from kmem import errno as E
 
 
@@ -107,6 +122,84 @@ class StealingDriver(SkcipherDriverBase):
         if iter_pcopy_to(req.dst, head, buf, tail) != tail:
             return -E.EFAULT
         self.write_iv(req.iv, core)
+        return 0
+
+    def encrypt(self, req: SkcipherRequest) -> int:
+        return self._crypt(req, True)
+
+    def decrypt(self, req: SkcipherRequest) -> int:
+        return self._crypt(req, False)
+
+
+class WideBlockDriver(SkcipherDriverBase):
+    """A template driver for a two-pass wide-block mode (hctr2).  Like the
+    kernel's template it spawns its stream cipher (``stream_driver``) as a
+    child tfm, whose sub-request the stream pass walks: the child's
+    blocksize (1), not the template's (16), sets the walk's steps."""
+
+    stream_driver = ""
+
+    def init(self, tfm: object) -> int:
+        err = super().init(tfm)
+        if err:
+            return err
+        child = crypto_alloc_skcipher(self.stream_driver)
+        if IS_ERR(child):
+            return child
+        tfm.ctx.child = child
+        return 0
+
+    def exit(self, tfm: object) -> None:
+        crypto_free_skcipher(getattr(tfm.ctx, "child", None))
+        tfm.ctx.child = None
+
+    @staticmethod
+    def _hash(it: iov_iter, pos: int, nbytes: int, update: object) -> int:
+        views, got = iter_pviews(it, pos, nbytes)
+        for view in views:
+            update(view)
+        return 0 if got == nbytes else -E.EFAULT
+
+    def _crypt(self, req: SkcipherRequest, encrypt: bool) -> int:
+        tfm = crypto_skcipher_reqtfm(req)
+        err = self.impl.check_len(req.cryptlen)
+        if err:
+            return err
+        core = self.new_core(crypto_skcipher_ctx(tfm), self.read_iv(req.iv), encrypt)
+        n = req.cryptlen
+        boff, doff = core.block_offset(n), core.bulk_offset(n)
+        bulk = n - 16
+        block = np.empty(16, dtype=np.uint8)
+        if iter_pcopy_from(block, req.src, boff, 16) != 16:
+            return -E.EFAULT
+        core.begin(n, block)
+        err = self._hash(req.src, doff, bulk, core.hash_in)
+        if err:
+            return err
+        src, dst = req.src, req.dst
+        if doff:
+            src = req.src.copy()
+            iov_iter_advance(src, doff)
+            if req.dst is req.src:
+                dst = src
+            else:
+                dst = req.dst.copy()
+                iov_iter_advance(dst, doff)
+        subreq = SYNC_SKCIPHER_REQUEST_ON_STACK(tfm.ctx.child)
+        skcipher_request_set_callback(subreq, req.base.flags, None, None)
+        skcipher_request_set_iter(subreq, src, dst, bulk, None)
+        walk = SkcipherWalk()
+        err = skcipher_walk_virt(walk, subreq, False)
+        while walk.nbytes:
+            step = walk.nbytes
+            if step < walk.total:
+                step -= step % walk.stride
+            core.stream(walk.src_view[:step], walk.dst_view[:step])
+            err = skcipher_walk_done(walk, walk.nbytes - step)
+        if err:
+            return err
+        if iter_pcopy_to(req.dst, boff, core.finish(), 16) != 16:
+            return -E.EFAULT
         return 0
 
     def encrypt(self, req: SkcipherRequest) -> int:

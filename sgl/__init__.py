@@ -288,7 +288,21 @@ from sgl.skcipher_walk import (
 # isort: split
 # The skcipher and AEAD template drivers register themselves on import
 # (after the API above).
-from sgl import authenc, cbc, ccm, chacha, chacha20poly1305, ctr, cts, ecb, essiv, gcm, xts
+from sgl import (
+    authenc,
+    cbc,
+    ccm,
+    chacha,
+    chacha20poly1305,
+    ctr,
+    cts,
+    ecb,
+    essiv,
+    gcm,
+    hctr2,
+    xctr,
+    xts,
+)
 
 # Kernel names are checked for argument types at this boundary (kmem.typecheck).
 _check_exports(globals(), __name__, "ciphers")

@@ -251,12 +251,15 @@ def memcpy_sglist(dst: ScatterlistPtr | None, src: ScatterlistPtr | None, nbytes
             d_off = d.offset
 
 
-def scatterwalk_ffwd(dst: list[Scatterlist], src: ScatterlistPtr, len: int) -> Scatterlist:
+def scatterwalk_ffwd(dst: list[Scatterlist], src: ScatterlistPtr,
+                     len: int) -> Scatterlist | None:
     """``scatterwalk_ffwd(dst[2], src, len)``: a list starting ``len``
     bytes into ``src``.  Whole entries are skipped while ``length <= len``;
     if that lands exactly on an entry start the result points into ``src``
     itself, otherwise ``dst[0]`` describes the rest of the entry and is
-    chained to the remainder of ``src`` (``dst`` is returned)."""
+    chained to the remainder of ``src`` (``dst`` is returned).  Skipping
+    exactly the whole list gives NULL, as in the kernel (hctr2 does that
+    for a one-block request, whose bulk is empty)."""
     s = _need(src, "src")
     while True:
         if not len:
@@ -264,7 +267,9 @@ def scatterwalk_ffwd(dst: list[Scatterlist], src: ScatterlistPtr, len: int) -> S
         if s.length > len:
             break
         len -= s.length
-        s = _next_entry(s)
+        s = sg_next(s) if not len else _next_entry(s)
+        if s is None:
+            return None
     ents = _entries(dst, 2, "dst")
     sg_init_table(ents[0], 2)
     sg_set_page(ents[0], sg_page(s), s.length - len, s.offset + len)

@@ -9,6 +9,15 @@ and whether the IV is written back).
   strides to the core (a block straddling two entries comes gathered by the
   walk's slow path), the last step the rest; on the last step the core's
   next IV is written to ``walk.iv`` (the walk copies a bounced IV back).
+- :class:`WideBlockDriver` (hctr2): a wide-block mode walks its bulk
+  twice -- hashed from src, then stream-ciphered src → dst (the core
+  hashes what it writes) -- around one block handled apart.  That block
+  is copied out of src (memcpy_from_sglist), the hash pass is a
+  scatter_walk over the bulk handing every entry's span to the core, the
+  stream pass a skcipher_walk of a sub-request on the bulk
+  (scatterwalk_ffwd past the first block, as crypto/hctr2.c does), and
+  the block's result is copied into dst last (memcpy_to_sglist).
+  Nothing is gathered.
 - :class:`StealingDriver` (xts, cts): ciphertext stealing needs the last
   full block and the partial tail together, so a sub-request over the
   leading whole blocks is walked, and the last ``final_len`` bytes are
@@ -25,11 +34,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from ciphers.algapi import IS_ERR
 from ciphers.skcipher_algs import SkcipherDriverBase, impls
-from sgl.scatterwalk import memcpy_from_sglist, memcpy_to_sglist
+from sgl.scatterlist import Scatterlist
+from sgl.scatterwalk import (
+    ScatterWalk,
+    memcpy_from_sglist,
+    memcpy_to_sglist,
+    scatterwalk_clamp,
+    scatterwalk_done_src,
+    scatterwalk_ffwd,
+    scatterwalk_start_at_pos,
+    scatterwalk_views,
+)
 from sgl.skcipher import (
     SYNC_SKCIPHER_REQUEST_ON_STACK,
     SkcipherRequest,
+    crypto_alloc_skcipher,
+    crypto_free_skcipher,
     crypto_register_skcipher,
     crypto_skcipher_ctx,
     crypto_skcipher_reqtfm,
@@ -97,6 +119,80 @@ class StealingDriver(SkcipherDriverBase):
         core.final(buf, buf)
         memcpy_to_sglist(req.dst, head, buf, tail)
         self.write_iv(req.iv, core)
+        return 0
+
+    def encrypt(self, req: SkcipherRequest) -> int:
+        return self._crypt(req, True)
+
+    def decrypt(self, req: SkcipherRequest) -> int:
+        return self._crypt(req, False)
+
+
+class WideBlockDriver(SkcipherDriverBase):
+    """A template driver for a two-pass wide-block mode (hctr2).  Like the
+    kernel's template it spawns its stream cipher (``stream_driver``) as a
+    child tfm, whose sub-request the stream pass walks: the child's
+    blocksize (1), not the template's (16), sets the walk's steps."""
+
+    stream_driver = ""
+
+    def init(self, tfm: object) -> int:
+        err = super().init(tfm)
+        if err:
+            return err
+        child = crypto_alloc_skcipher(self.stream_driver)
+        if IS_ERR(child):
+            return child
+        tfm.ctx.child = child
+        return 0
+
+    def exit(self, tfm: object) -> None:
+        crypto_free_skcipher(getattr(tfm.ctx, "child", None))
+        tfm.ctx.child = None
+
+    @staticmethod
+    def _hash(sg: object, pos: int, nbytes: int, update: object) -> None:
+        walk = ScatterWalk()
+        scatterwalk_start_at_pos(walk, sg, pos)
+        while nbytes:
+            n = scatterwalk_clamp(walk, nbytes, nbytes)
+            for view in scatterwalk_views(walk, n):
+                update(view)
+            scatterwalk_done_src(walk, n)
+            nbytes -= n
+
+    def _crypt(self, req: SkcipherRequest, encrypt: bool) -> int:
+        tfm = crypto_skcipher_reqtfm(req)
+        err = self.impl.check_len(req.cryptlen)
+        if err:
+            return err
+        core = self.new_core(crypto_skcipher_ctx(tfm), self.read_iv(req.iv), encrypt)
+        n = req.cryptlen
+        boff, doff = core.block_offset(n), core.bulk_offset(n)
+        bulk = n - 16
+        block = np.empty(16, dtype=np.uint8)
+        memcpy_from_sglist(block, req.src, boff, 16)
+        core.begin(n, block)
+        self._hash(req.src, doff, bulk, core.hash_in)
+        src, dst = req.src, req.dst
+        if doff:
+            src = scatterwalk_ffwd([Scatterlist() for _ in range(2)], req.src, doff)
+            dst = src if req.dst is req.src else \
+                scatterwalk_ffwd([Scatterlist() for _ in range(2)], req.dst, doff)
+        subreq = SYNC_SKCIPHER_REQUEST_ON_STACK(tfm.ctx.child)
+        skcipher_request_set_callback(subreq, req.base.flags, None, None)
+        skcipher_request_set_crypt(subreq, src, dst, bulk, None)
+        walk = SkcipherWalk()
+        err = skcipher_walk_virt(walk, subreq, False)
+        while walk.nbytes:
+            step = walk.nbytes
+            if step < walk.total:
+                step -= step % walk.stride
+            core.stream(walk.src_view[:step], walk.dst_view[:step])
+            err = skcipher_walk_done(walk, walk.nbytes - step)
+        if err:
+            return err
+        memcpy_to_sglist(req.dst, boff, core.finish(), 16)
         return 0
 
     def encrypt(self, req: SkcipherRequest) -> int:

@@ -99,6 +99,96 @@ def xchacha20_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
     return c.encrypt(pt)
 
 
+# No library has XCTR, HCTR2 or 12-round ChaCha: plain references written
+# from the definitions (the HCTR2 paper, RFC 8452's POLYVAL, the ChaCha
+# paper), on Python ints and AES-ECB from cryptography, sharing nothing with
+# the project's cores.
+
+def _polyval_dot(a: int, b: int) -> int:
+    """RFC 8452's dot(a, b) = a·b·x^-128 in GF(2^128), little-endian ints."""
+    p = 0
+    for i in range(128):
+        if (b >> i) & 1:
+            p ^= a << i
+    poly = (1 << 128) | (1 << 127) | (1 << 126) | (1 << 121) | 1
+    for i in range(255, 127, -1):
+        if (p >> i) & 1:
+            p ^= poly << (i - 128)
+    for _ in range(128):
+        p = (p ^ poly) >> 1 if p & 1 else p >> 1
+    return p
+
+
+def polyval_ref(h: bytes, data: bytes) -> bytes:
+    hh, acc = int.from_bytes(h, "little"), 0
+    for i in range(0, len(data), 16):
+        acc = _polyval_dot(acc ^ int.from_bytes(data[i:i + 16], "little"), hh)
+    return acc.to_bytes(16, "little")
+
+
+def xctr_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+    n = -(-len(pt) // 16)
+    base = int.from_bytes(iv, "little")
+    ctrs = b"".join((base ^ i).to_bytes(16, "little") for i in range(1, n + 1))
+    ks = ecb_encrypt(key, None, ctrs)
+    return bytes(a ^ b for a, b in zip(pt, ks))
+
+
+def _hctr2_hash(key: bytes, tweak: bytes, x: bytes) -> bytes:
+    rem = len(x) % 16
+    head = (32 * 8 * 2 + 2 + (1 if rem else 0)).to_bytes(8, "little") + bytes(8)
+    pad = b"\x01" + bytes(15 - rem) if rem else b""
+    return polyval_ref(ecb_encrypt(key, None, bytes(16)), head + tweak + x + pad)
+
+
+def hctr2_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+    def xor(a: bytes, b: bytes) -> bytes:
+        return bytes(p ^ q for p, q in zip(a, b))
+
+    m, n = pt[:16], pt[16:]
+    mm = xor(m, _hctr2_hash(key, iv, n))
+    uu = ecb_encrypt(key, None, mm)
+    s = xor(xor(mm, uu), ecb_encrypt(key, None, b"\x01" + bytes(15)))
+    v = xctr_encrypt(key, s, n)
+    return xor(uu, _hctr2_hash(key, iv, v)) + v
+
+
+def _chacha_rounds(st: list[int], nrounds: int) -> list[int]:
+    x = list(st)
+
+    def qr(a: int, b: int, c: int, d: int) -> None:
+        for s1, s2, r in ((a, d, 16), (c, b, 12), (a, d, 8), (c, b, 7)):
+            if s1 == a:
+                x[a] = (x[a] + x[b]) & 0xFFFFFFFF
+            else:
+                x[c] = (x[c] + x[d]) & 0xFFFFFFFF
+            v = x[s2] ^ x[s1]
+            x[s2] = ((v << r) | (v >> (32 - r))) & 0xFFFFFFFF
+
+    for _ in range(nrounds // 2):
+        qr(0, 4, 8, 12), qr(1, 5, 9, 13), qr(2, 6, 10, 14), qr(3, 7, 11, 15)
+        qr(0, 5, 10, 15), qr(1, 6, 11, 12), qr(2, 7, 8, 13), qr(3, 4, 9, 14)
+    return x
+
+
+def xchacha12_encrypt(key: bytes, iv: bytes, pt: bytes, nrounds: int = 12) -> bytes:
+    words = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574]
+    kw = [int.from_bytes(key[i:i + 4], "little") for i in range(0, 32, 4)]
+    nw = [int.from_bytes(iv[i:i + 4], "little") for i in range(0, 16, 4)]
+    x = _chacha_rounds(words + kw + nw, nrounds)
+    sub = x[0:4] + x[12:16]
+    # crypto_xchacha_crypt(): ChaCha state words 12..15 from IV[24:32] ‖ IV[16:24]
+    ctr = int.from_bytes(iv[24:28], "little")
+    tail = [int.from_bytes(iv[i:i + 4], "little") for i in (28, 16, 20)]
+    out = bytearray()
+    for blk in range(-(-len(pt) // 64)):
+        st = words + sub + [(ctr + blk) & 0xFFFFFFFF, *tail]
+        y = _chacha_rounds(st, nrounds)
+        ks = b"".join(((a + b) & 0xFFFFFFFF).to_bytes(4, "little") for a, b in zip(y, st))
+        out += bytes(a ^ b for a, b in zip(pt[blk * 64:blk * 64 + 64], ks))
+    return bytes(out)
+
+
 # AEADs: encrypt(key, iv, assoc, pt, authsize) -> ct ‖ tag
 
 def gcm_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
@@ -186,7 +276,7 @@ class AlgSpec:
             # Keep the 32-bit block counter from wrapping within a vector:
             # the kernel wraps silently, the reference refuses.
             return rng.below(1 << 30).to_bytes(4, "little") + rng.bytes(12)
-        if self.name == "xchacha20":
+        if self.name in ("xchacha20", "xchacha12"):
             return rng.bytes(24) + rng.below(1 << 24).to_bytes(8, "little")
         return rng.bytes(self.ivsize)
 
@@ -207,6 +297,9 @@ SPECS: dict[str, AlgSpec] = {s.name: s for s in (
     AlgSpec("essiv(cbc(aes),sha256)", "skcipher", AES_KEYS, 16, essiv_encrypt, block=16),
     AlgSpec("chacha20", "skcipher", (32,), 16, chacha20_encrypt),
     AlgSpec("xchacha20", "skcipher", (32,), 32, xchacha20_encrypt),
+    AlgSpec("xchacha12", "skcipher", (32,), 32, xchacha12_encrypt),
+    AlgSpec("xctr(aes)", "skcipher", AES_KEYS, 16, xctr_encrypt),
+    AlgSpec("hctr2(aes)", "skcipher", AES_KEYS, 32, hctr2_encrypt, minlen=16),
     AlgSpec("gcm(aes)", "aead", AES_KEYS, 12, gcm_encrypt, authsizes=(4, 8, 12, 13, 14, 15, 16)),
     AlgSpec("rfc4106(gcm(aes))", "aead", AES_KEYS, 8, rfc4106_encrypt, authsizes=(8, 12, 16),
             esp=True, esp_assoclens=(16, 20), salt=4),
