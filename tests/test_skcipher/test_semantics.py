@@ -74,8 +74,10 @@ def test_driver_names_are_the_kernels() -> None:
         "ctr(aes)": "ctr(aes-generic)", "rfc3686(ctr(aes))": "rfc3686(ctr(aes-generic))",
         "xts(aes)": "xts(ecb(aes-generic))", "cts(cbc(aes))": "cts(cbc(aes-generic))",
         "chacha20": "chacha20-generic", "xchacha20": "xchacha20-generic",
-        "essiv(cbc(aes),sha256)": "essiv(cbc(aes-generic),sha256-generic)"}
-    assert len(impls()) == 18
+        "essiv(cbc(aes),sha256)": "essiv(cbc(aes-generic),sha256-generic)",
+        "xchacha12": "xchacha12-generic", "xctr(aes)": "xctr(aes-generic)",
+        "hctr2(aes)": "hctr2_base(xctr(aes-generic),polyval-generic)"}
+    assert len(impls()) == 21
     assert crypto_alloc_skcipher("xts(aes-generic)") == -E.ENOENT
 
 
