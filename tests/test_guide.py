@@ -35,7 +35,8 @@ KERNEL_API: dict[str, str] = {
         "scatterwalk_start", "scatterwalk_map_and_copy", "scatterwalk_ffwd",
         "skb_to_sgvec", "sg_dma_address", "sg_dma_len", "dma_map_sg", "dma_unmap_sg",
         "dma_mapping_error", "flush_dcache_page", "kernel_fpu_begin", "kmalloc_array",
-        "kfree", "memzero_explicit", "DIV_ROUND_UP", "xdr_process_buf", "virt_to_page",
+        "kfree", "memzero_explicit", "DIV_ROUND_UP", "WARN_ON_ONCE", "xdr_process_buf",
+        "virt_to_page",
         # iov_iter
         "iov_iter_kvec", "iov_iter_bvec", "iov_iter_count", "iov_iter_npages",
         "iov_iter_advance", "iov_iter_truncate", "iov_iter_revert", "copy_from_iter",
