@@ -347,3 +347,76 @@ class Registry:
         order (``/proc/crypto``)."""
         return [(q.alg, q.impl) for q in self._entries
                 if alg_type is None or q.alg.type == alg_type]
+
+
+# The request queue of asynchronous drivers (crypto/algapi.c,
+# include/crypto/algapi.h).  Requests are queued by their
+# ``struct crypto_async_request`` (anything with ``flags``); the driver
+# finds its own request from it, as container_of() does in C.
+
+class CryptoQueue:
+    """``struct crypto_queue``: the list, its length, the bound, and the
+    backlog mark (the first request queued past ``max_qlen``; None when
+    the kernel's pointer is back at the list head)."""
+
+    __slots__ = ("backlog", "list", "max_qlen", "qlen")
+
+    def __init__(self, max_qlen: int = 0) -> None:
+        crypto_init_queue(self, max_qlen)
+
+
+def crypto_init_queue(queue: CryptoQueue, max_qlen: int) -> None:
+    if not isinstance(max_qlen, int) or isinstance(max_qlen, bool) or max_qlen < 0:
+        raise ValueError(f"max_qlen must be an int >= 0, got {max_qlen!r}")
+    queue.list = []
+    queue.qlen = 0
+    queue.max_qlen = max_qlen
+    queue.backlog = None
+
+
+def crypto_enqueue_request(queue: CryptoQueue, request: object) -> int:
+    """-EINPROGRESS when queued within ``max_qlen``; past it, -EBUSY and
+    queued into the backlog if the request has CRYPTO_TFM_REQ_MAY_BACKLOG,
+    else -ENOSPC and not queued."""
+    err = -E.EINPROGRESS
+    if queue.qlen >= queue.max_qlen:
+        if not request.flags & CRYPTO_TFM_REQ_MAY_BACKLOG:  # type: ignore[attr-defined]
+            return -E.ENOSPC
+        err = -E.EBUSY
+        if queue.backlog is None:
+            queue.backlog = len(queue.list)
+    queue.qlen += 1
+    queue.list.append(request)
+    return err
+
+
+def crypto_enqueue_request_head(queue: CryptoQueue, request: object) -> None:
+    """Put a request back at the head (a driver that could not start it);
+    the queue bound is not checked, as in the kernel."""
+    queue.qlen += 1
+    queue.list.insert(0, request)
+    if queue.backlog is not None:
+        queue.backlog += 1
+
+
+def crypto_get_backlog(queue: CryptoQueue) -> object | None:
+    """The first backlogged request (the one the next dequeue admits into
+    the queue proper: its owner is told -EINPROGRESS), or None."""
+    return None if queue.backlog is None else queue.list[queue.backlog]
+
+
+def crypto_dequeue_request(queue: CryptoQueue) -> object | None:
+    """The oldest request, or None; the backlog mark moves one on."""
+    if not queue.qlen:
+        return None
+    queue.qlen -= 1
+    request = queue.list.pop(0)
+    # The mark moves to the next entry, which after the pop sits at the
+    # same index; past the tail it returns to the list head.
+    if queue.backlog is not None and queue.backlog >= len(queue.list):
+        queue.backlog = None
+    return request
+
+
+def crypto_queue_len(queue: CryptoQueue) -> int:
+    return queue.qlen

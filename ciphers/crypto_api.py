@@ -35,6 +35,7 @@ from ciphers.algapi import (
 )
 from kmem import errno as E
 from kmem.access import Buffer, buffer_views
+from kmem.softirq import wait_event
 
 SIZEOF_CRYPTO_TFM = 64          # struct crypto_tfm + the type's wrapper, roughly
 SIZEOF_REQUEST = 80             # struct skcipher_request / aead_request header
@@ -265,12 +266,12 @@ def crypto_req_done(data: object, err: int) -> None:
 
 def crypto_wait_req(err: int, wait: CryptoWait) -> int:
     """``crypto_wait_req()``: for -EINPROGRESS/-EBUSY, the error the
-    completion delivered.  The model is single-threaded: an asynchronous
-    driver must have completed the request before the caller waits, or
-    the wait would never end (KernelBug)."""
+    completion delivered.  Waiting lets the model's devices, interrupts
+    and timers run (kmem.softirq.wait_event) until the completion comes;
+    a wait nothing can end is the hung task it would be (KernelBug)."""
     if err in (-E.EINPROGRESS, -E.EBUSY):
-        if not wait.completed:
-            raise kmem.KernelBug("crypto_wait_req: request never completed (hung task)")
+        kmem.might_sleep("crypto_wait_req()")
+        wait_event(lambda: wait.completed, "crypto_wait_req")
         err = wait.err
         wait.completed = False
     return err

@@ -253,8 +253,12 @@ __all__ += ["__version__"]
 from iovcrypto import cbc, chacha, ctr, cts, ecb, essiv, hctr2, xctr, xts  # noqa: E402
 
 # isort: split
+# The hardware driver comes after the CPU drivers it outranks.
+from iovcrypto import engine_aes  # noqa: E402
+
+# isort: split
 # The AEAD template drivers register themselves on import.
 from iovcrypto import authenc, ccm, chacha20poly1305, gcm  # noqa: E402
 
 # Kernel names are checked for argument types at this boundary (kmem.typecheck).
-_check_exports(globals(), __name__, "ciphers")
+_check_exports(globals(), __name__, "ciphers", "dma")

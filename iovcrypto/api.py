@@ -121,6 +121,7 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
         nonlocal delivered
         if err != -E.EINPROGRESS:
             delivered = True
+            base.complete = orig_complete
             settle(err)
         if orig_complete is not None:
             orig_complete(data, err)
@@ -128,13 +129,16 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
     base.complete = complete
     try:
         err = call()
-    finally:
+    except BaseException:
         base.complete = orig_complete
+        raise
     if err in (-E.EINPROGRESS, -E.EBUSY):
         if not delivered:
-            # Completed later (never, in this single-threaded model): the
-            # iterators stay put until then.
+            # The driver completes later (from its tasklet): until then the
+            # iterators stay where they were, and the wrapper stays
+            # installed so that the completion applies the contract.
             settle(-E.EINPROGRESS)
         return err
+    base.complete = orig_complete
     settle(err)
     return err

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from kmem.sanitizer import SLEEP_IN_ATOMIC, WARN, report
 
-_state = {"rcu": 0, "pagefault_disabled": 0, "preempt": 0}
+_state = {"rcu": 0, "pagefault_disabled": 0, "preempt": 0, "softirq": 0}
 
 
 def rcu_read_lock() -> None:

@@ -26,7 +26,11 @@ flag (``ON``) and do nothing more when it is false:
 - ``descriptors`` / ``descriptor_bytes`` can also be noted directly with
   :func:`note_descriptor` for descriptors that are not heap allocations
   (arrays in a request, on the stack, the iterator structs themselves).
-- ``dma_segments``: :func:`note_dma_segments`, for DMA mapping code.
+- ``dma_segments``: :func:`note_dma_segments`, for DMA mapping code;
+  ``dma_maps`` (mapping calls that succeeded: one per dma_map_sg, per
+  dma_map_phys/page, per dma_iova_link), ``iova_bytes`` (IOVA space
+  allocated) and ``hw_descriptors`` (descriptors handed to a device), from
+  the dma package.
 
 Contexts nest; every active context sees every event.
 """
@@ -61,6 +65,9 @@ class CostCounters:
     bounce_buffers: int = 0
     bounce_bytes: int = 0
     dma_segments: int = 0
+    dma_maps: int = 0
+    iova_bytes: int = 0
+    hw_descriptors: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -175,3 +182,18 @@ def note_bounce(nbytes: int) -> None:
 def note_dma_segments(n: int) -> None:
     for c in _active:
         c.dma_segments += n
+
+
+def note_dma_map(n: int = 1) -> None:
+    for c in _active:
+        c.dma_maps += n
+
+
+def note_iova(nbytes: int) -> None:
+    for c in _active:
+        c.iova_bytes += nbytes
+
+
+def note_hw_descriptors(n: int) -> None:
+    for c in _active:
+        c.hw_descriptors += n

@@ -304,5 +304,9 @@ from sgl import (
     xts,
 )
 
+# isort: split
+# The hardware driver comes after the CPU drivers it outranks.
+from sgl import engine_aes
+
 # Kernel names are checked for argument types at this boundary (kmem.typecheck).
-_check_exports(globals(), __name__, "ciphers")
+_check_exports(globals(), __name__, "ciphers", "dma")

@@ -7,134 +7,55 @@ description (page, offset, length) goes in, and the device's view
 the same entries, possibly merged into fewer segments.  That double use is
 one of the reasons the structure is being replaced; the model keeps it.
 
-A :class:`Device` is either behind an IOMMU (``iommu=True``, the default:
-entries are laid out in one IOVA range and entries that meet on page
-boundaries are merged, within ``max_segment_size`` and the segment
-boundary mask, as iommu_dma_map_sg/__finalise_sg do) or mapped directly
-(dma-direct: bus address = physical address, one segment per entry).  A
-device can read and write through its mappings (``dma_read``/``dma_write``),
-which resolves bus addresses back to kmem's physical memory.
+The device, its IOMMU and IOVA space, the mapping table a device reads and
+writes through, and the scatterlist-free API (dma_map_phys, the two-step
+dma_iova_* API) are world-neutral and live in the ``dma`` package; this
+module only adds what takes a scatterlist.  Behind an IOMMU, entries are
+laid out in one IOVA range and entries that meet on page boundaries are
+merged, within ``max_segment_size`` and the segment boundary mask, as
+iommu_dma_map_sg/__finalise_sg do; dma-direct maps one segment per entry.
 
 Failures: ``Device.fail_maps = n`` makes the next n mappings fail with -EIO;
-kmem.fail_allocations makes the IOVA allocation fail (-ENOMEM); an address
-beyond ``dma_mask`` with dma-direct is -EIO (no swiotlb in the model);
-device (P2P) memory without ``p2p=True`` is -EREMOTEIO.  dma_map_sg returns
-0 for all of them; dma_map_sgtable returns the errno.  The DMA-API debug
-checks (unmap with a different nents or direction, unmapping what is not
-mapped, mapping stack memory) are WARNs.
+IOVA exhaustion or allocation failure is -ENOMEM; an address beyond
+``dma_mask`` with dma-direct is -EIO (no swiotlb in the model); device
+(P2P) memory without ``p2p=True`` is -EREMOTEIO.  dma_map_sg returns 0 for
+all of them; dma_map_sgtable returns the errno.  The DMA-API debug checks
+(unmap with a different nents or direction, unmapping what is not mapped,
+mapping stack memory) are dma-debug records (dma.debug).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import numpy as np
-
 import kmem
-from kmem import PAGE_SHIFT, PAGE_SIZE, KernelBug, Kind
+from dma.debug import dma_debug_err
+from dma.device import (  # noqa: F401  (re-exported kernel names)
+    DMA_ATTR_SKIP_CPU_SYNC,
+    DMA_BIDIRECTIONAL,
+    DMA_BIT_MASK,
+    DMA_BIT_MASK_64,
+    DMA_FROM_DEVICE,
+    DMA_MAPPING_ERROR,
+    DMA_NONE,
+    DMA_TO_DEVICE,
+    Device,
+    DmaMapping,
+    DmaPiece,
+    dir_name,
+    dma_get_max_seg_size,
+    dma_set_mask,
+    dma_set_max_seg_size,
+    valid_dma_direction,
+)
+from dma.mapping import check_dev_dir as _check
+from kmem import PAGE_SIZE, KernelBug, Kind
 from kmem import errno as E
 from kmem import stats as _stats
-from kmem.access import page_views
-from kmem.page_alloc import should_fail_alloc
 from sgl.scatterlist import Scatterlist, ScatterlistPtr, _need, for_each_sg, sg_page
 from sgl.sg_table import SgTable
 
-DMA_BIDIRECTIONAL = 0
-DMA_TO_DEVICE = 1
-DMA_FROM_DEVICE = 2
-DMA_NONE = 3
-DMA_MAPPING_ERROR = (1 << 64) - 1
-DMA_ATTR_SKIP_CPU_SYNC = 1 << 5
-DMA_BIT_MASK_64 = (1 << 64) - 1
-IOVA_BASE = 0x100000000
 
-
-def DMA_BIT_MASK(n: int) -> int:
-    if not isinstance(n, int) or not 0 <= n <= 64:
-        raise ValueError(f"n must be an int in 0..64, got {n!r}")
-    return (1 << n) - 1
-
-
-def valid_dma_direction(dir: int) -> bool:
-    return dir in (DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE)
-
-
-@dataclass
-class _Piece:
-    """One bus-address range and the physical memory behind it."""
-
-    bus: int
-    length: int
-    page: kmem.Page
-    offset: int
-
-
-@dataclass
-class _Mapping:
-    nents: int
-    dir: int
-    count: int
-    pieces: list[_Piece]
-    iova: tuple[int, int] | None
-
-
-@dataclass
-class Device:
-    """``struct device`` as far as DMA mapping sees it."""
-
-    name: str = "dev"
-    iommu: bool = True
-    max_segment_size: int = 65536
-    seg_boundary_mask: int = 0xFFFFFFFF
-    dma_mask: int = DMA_BIT_MASK_64
-    p2p: bool = False
-    fail_maps: int = 0
-    mappings: dict[int, _Mapping] = field(default_factory=dict)
-    _iova_next: int = IOVA_BASE
-
-    def _alloc_iova(self, length: int) -> int:
-        # Size-aligned, like alloc_iova_fast(..., size_aligned=true).
-        align = 1 << max(PAGE_SHIFT, (length - 1).bit_length())
-        base = (self._iova_next + align - 1) & ~(align - 1)
-        self._iova_next = base + length
-        return base
-
-    def _pieces_at(self, addr: int, length: int, write: bool) -> list[np.ndarray]:
-        views: list[np.ndarray] = []
-        end = addr + length
-        for m in self.mappings.values():
-            allowed = m.dir == DMA_BIDIRECTIONAL or m.dir == (DMA_FROM_DEVICE if write
-                                                              else DMA_TO_DEVICE)
-            for p in m.pieces:
-                lo, hi = max(addr, p.bus), min(end, p.bus + p.length)
-                if lo < hi:
-                    if not allowed:
-                        kmem.WARN(True, f"{self.name}: DMA {'write' if write else 'read'} "
-                                        f"at {lo:#x} against the mapping direction")
-                    views.append((lo, page_views(p.page, p.offset + lo - p.bus, hi - lo,
-                                                 write=write)))
-        views.sort(key=lambda t: t[0])
-        covered = sum(sum(len(v) for v in vs) for _, vs in views)
-        if covered != length:
-            raise KernelBug(f"{self.name}: DMA to unmapped bus address range "
-                            f"[{addr:#x}, {end:#x}) (IOMMU fault)")
-        return [v for _, vs in views for v in vs]
-
-    def dma_read(self, dma_addr: int, length: int) -> np.ndarray:
-        """Model helper: what the device reads at a bus address."""
-        return kmem.gather(self._pieces_at(dma_addr, length, write=False))
-
-    def dma_write(self, dma_addr: int, data: bytes | np.ndarray) -> None:
-        """Model helper: the device writes ``data`` at a bus address."""
-        src = np.frombuffer(data, np.uint8) if not isinstance(data, np.ndarray) else data
-        kmem.copy_views(self._pieces_at(dma_addr, len(src), write=True), [src])
-
-
-def _check(dev: Device, dir: int) -> None:
-    if not isinstance(dev, Device):
-        raise TypeError(f"dev must be a Device, got {type(dev).__name__}")
-    if not valid_dma_direction(dir):
-        raise KernelBug(f"invalid DMA direction {dir}")
+def _key(first: Scatterlist) -> tuple:
+    return ("sg", id(first))
 
 
 def __dma_map_sg_attrs(dev: Device, sg: ScatterlistPtr, nents: int, dir: int,
@@ -148,11 +69,11 @@ def __dma_map_sg_attrs(dev: Device, sg: ScatterlistPtr, nents: int, dir: int,
             raise KernelBug("dma_map_sg: entry without a page")
         if page.kind is Kind.DEVICE and not dev.p2p:
             return -E.EREMOTEIO
-        kmem.WARN(page.kind is Kind.STACK, f"DMA-API: {dev.name}: mapping stack memory")
-    if dev.fail_maps > 0:
-        dev.fail_maps -= 1
+        if page.kind is Kind.STACK:
+            dma_debug_err(dev.name, "device driver maps memory from stack")
+    if dev.take_fail_map():
         return -E.EIO
-    pieces: list[_Piece] = []
+    pieces: list[DmaPiece] = []
     if not dev.iommu:
         for s in ents:
             phys = kmem.page_to_phys(s._link) + s.offset
@@ -162,19 +83,22 @@ def __dma_map_sg_attrs(dev: Device, sg: ScatterlistPtr, nents: int, dir: int,
             s.dma_address = kmem.page_to_phys(s._link) + s.offset
             s.dma_length = s.length
             s.dma_flags = 0
-            pieces.append(_Piece(s.dma_address, s.length, s._link, s.offset))
+            pieces.append(DmaPiece(s.dma_address, s.length, s.dma_address, dir))
         count = nents
         iova = None
     else:
-        count, iova = _iommu_map(dev, ents, pieces)
+        count, iova = _iommu_map(dev, ents, pieces, dir)
         if count < 0:
             return count
-    dev.mappings[id(first)] = _Mapping(nents, dir, count, pieces, iova)
+    dev.mappings[_key(first)] = DmaMapping("sg", dir, sum(s.length for s in ents), pieces,
+                                           nents=nents, iova=iova)
+    if _stats.ON:
+        _stats.note_dma_map()
     return count
 
 
-def _iommu_map(dev: Device, ents: list[Scatterlist],
-               pieces: list[_Piece]) -> tuple[int, tuple[int, int] | None]:
+def _iommu_map(dev: Device, ents: list[Scatterlist], pieces: list[DmaPiece],
+               dir: int) -> tuple[int, tuple[int, int] | None]:
     mask = dev.seg_boundary_mask
     # Lay the entries out as iommu_dma_map_sg does: each starts at its own
     # offset within an IOVA page, padded so none crosses a segment boundary.
@@ -190,9 +114,10 @@ def _iommu_map(dev: Device, ents: list[Scatterlist],
         layout.append([s, off, span, phys])
         iova_len += span
         pad = (mask - iova_len + 1) & mask
-    if should_fail_alloc():
+    iova_len = max(iova_len, PAGE_SIZE)
+    base = dev.alloc_iova(iova_len)
+    if not base:
         return -E.ENOMEM, None
-    base = dev._alloc_iova(max(iova_len, PAGE_SIZE))
     # __finalise_sg: merge a segment into the previous one when it starts a
     # page, the previous one ended on a page, no boundary lies between and
     # the result stays within max_segment_size.
@@ -203,8 +128,8 @@ def _iommu_map(dev: Device, ents: list[Scatterlist],
     for ent in layout:
         s = ent[0]
         s.dma_address, s.dma_length, s.dma_flags = DMA_MAPPING_ERROR, 0, 0
-    for s, off, span, _phys in layout:
-        pieces.append(_Piece(dma_addr + off, s.length, s._link, s.offset))
+    for s, off, span, phys in layout:
+        pieces.append(DmaPiece(dma_addr + off, s.length, phys, dir))
         if cur_len and not off and (dma_addr & mask) and dev.max_segment_size - cur_len >= s.length:
             cur_len += s.length
         else:
@@ -239,14 +164,18 @@ def dma_unmap_sg_attrs(dev: Device, sg: ScatterlistPtr, nents: int, dir: int,
     dma_map_sg (not what it returned); DMA-API debug WARNs otherwise."""
     _check(dev, dir)
     first = _need(sg)
-    m = dev.mappings.get(id(first))
+    m = dev.mappings.get(_key(first))
     if m is None:
-        kmem.WARN(True, f"DMA-API: {dev.name}: unmapping a scatterlist that is not mapped")
+        dma_debug_err(dev.name, "unmapping a scatterlist that is not mapped")
         return
-    kmem.WARN(m.nents != nents, f"DMA-API: {dev.name}: dma_unmap_sg with nents {nents}, "
-                                f"mapped with {m.nents}")
-    kmem.WARN(m.dir != dir, f"DMA-API: {dev.name}: dma_unmap_sg with a different direction")
-    del dev.mappings[id(first)]
+    if m.nents != nents:
+        dma_debug_err(dev.name, f"dma_unmap_sg with nents {nents}, mapped with {m.nents}")
+    if m.dir != dir:
+        dma_debug_err(dev.name, f"dma_unmap_sg with {dir_name(dir)}, mapped with "
+                                f"{dir_name(m.dir)}")
+    del dev.mappings[_key(first)]
+    if m.iova is not None:
+        dev.free_iova(*m.iova)
 
 
 def dma_unmap_sg(dev: Device, sg: ScatterlistPtr, nents: int, dir: int) -> None:
@@ -269,12 +198,17 @@ def dma_unmap_sgtable(dev: Device, sgt: SgTable, dir: int, attrs: int = 0) -> No
 
 def _sync(dev: Device, sg: ScatterlistPtr, nelems: int, dir: int, what: str) -> None:
     _check(dev, dir)
-    m = dev.mappings.get(id(_need(sg)))
-    kmem.WARN(m is None, f"DMA-API: {dev.name}: {what} of a scatterlist that is not mapped")
+    m = dev.mappings.get(_key(_need(sg)))
+    if m is None:
+        dma_debug_err(dev.name, f"{what} of a scatterlist that is not mapped")
+        return
+    for p in m.pieces:
+        p.cpu_owned = what.endswith("cpu")
 
 
 def dma_sync_sg_for_cpu(dev: Device, sg: ScatterlistPtr, nelems: int, dir: int) -> None:
-    """Coherent memory in the model: only the DMA-API debug check."""
+    """Hand the mapped list to the CPU: the device must not touch it until
+    dma_sync_sg_for_device (dma.device records it if it does)."""
     _sync(dev, sg, nelems, dir, "dma_sync_sg_for_cpu")
 
 
@@ -288,18 +222,3 @@ def dma_sync_sgtable_for_cpu(dev: Device, sgt: SgTable, dir: int) -> None:
 
 def dma_sync_sgtable_for_device(dev: Device, sgt: SgTable, dir: int) -> None:
     dma_sync_sg_for_device(dev, sgt.sgl, sgt.orig_nents, dir)
-
-
-def dma_get_max_seg_size(dev: Device) -> int:
-    return dev.max_segment_size
-
-
-def dma_set_max_seg_size(dev: Device, size: int) -> int:
-    dev.max_segment_size = size
-    return 0
-
-
-def dma_set_mask(dev: Device, mask: int) -> int:
-    dev.dma_mask = mask
-    return 0
-

@@ -1,5 +1,5 @@
 """Bad input gets a clear answer (DESIGN §4): every public kernel name of
-kmem, sgl, iovcrypto and shims, called with arguments of the wrong type or
+kmem, dma, sgl, iovcrypto and shims, called with arguments of the wrong type or
 absurd values, returns or raises TypeError/ValueError/KernelBug — never an
 IndexError, KeyError, AttributeError, OverflowError, MemoryError or a numpy
 error.  Run in a fresh process, since the junk may leave the model's global
@@ -11,12 +11,12 @@ import sys
 PROBE = r'''
 import inspect, random, warnings
 import numpy as np
-import kmem, sgl, iovcrypto, shims
+import kmem, dma, sgl, iovcrypto, shims
 warnings.simplefilter("ignore")
 junk = [None, -1, 0, 1, 7, 4096, 2**70, -2**70, "x", b"abc", 3.5, [], [None], {},
         object(), np.zeros(3, np.int32), np.zeros(3, np.uint8)]
 bad = {}
-for mod in (kmem, sgl, iovcrypto, shims):
+for mod in (kmem, dma, sgl, iovcrypto, shims):
     for name in sorted(dir(mod)):
         fn = getattr(mod, name)
         if not inspect.isfunction(fn) or name.startswith("_") or name == "on_stack":

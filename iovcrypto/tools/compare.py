@@ -45,7 +45,9 @@ import click
 import numpy as np
 
 import kmem
+from ciphers.algapi import CRYPTO_TFM_REQ_MAY_BACKLOG
 from ciphers.authenc import authenc_key_blob
+from ciphers.crypto_api import CryptoWait, crypto_req_done, crypto_wait_req
 from iovcrypto import (
     ITER_DEST,
     ITER_SOURCE,
@@ -305,7 +307,12 @@ class _Op:
         getattr(mod, f"{self.type}_request_{setter}")(req, src, dst, cryptlen, iv)
         if self.type == "aead":
             mod.aead_request_set_ad(req, self.assoclen)
-        return getattr(mod, f"crypto_{self.type}_encrypt")(req)
+        # Asynchronous drivers (the DMA engine's) complete later: wait, as
+        # a synchronous caller does.
+        wait = CryptoWait()
+        getattr(mod, f"{self.type}_request_set_callback")(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+                                                          crypto_req_done, wait)
+        return crypto_wait_req(getattr(mod, f"crypto_{self.type}_encrypt")(req), wait)
 
 
 def _iter_segments(it: iov_iter) -> int:

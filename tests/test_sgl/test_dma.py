@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import kmem
+from dma import IommuFault
 from kmem import PAGE_SIZE, KernelBug
 from kmem import errno as E
 from sgl import (
@@ -125,18 +126,18 @@ def test_dma_api_debug_checks():
     lay = build([("page", 100), ("page", 100)], seed=2)
     dev = Device()
     assert dma_map_sg(dev, lay.sgl, 2, DMA_TO_DEVICE) == 2
-    with kmem.expect_violations("warn"):
+    with kmem.expect_violations("dma-api"):
         dma_unmap_sg(dev, lay.sgl, 1, DMA_TO_DEVICE)
-    with kmem.expect_violations("warn"):
+    with kmem.expect_violations("dma-api"):
         dma_unmap_sg(dev, lay.sgl, 2, DMA_TO_DEVICE)       # no longer mapped
-    with kmem.expect_violations("warn"):
+    with kmem.expect_violations("dma-api"):
         dma_sync_sg_for_cpu(dev, lay.sgl, 2, DMA_TO_DEVICE)
     with pytest.raises(KernelBug):
         dma_map_sg(dev, lay.sgl, 2, DMA_NONE)
     assert dma_map_sg(dev, lay.sgl, 2, DMA_TO_DEVICE) == 2
-    with kmem.expect_violations("warn"):
+    with kmem.expect_violations("iommu-fault"), pytest.raises(IommuFault):
         dev.dma_write(sg_dma_address(lay.sgl[0]), np.zeros(4, np.uint8))
-    with pytest.raises(KernelBug):
+    with kmem.expect_violations("iommu-fault"), pytest.raises(IommuFault):
         dev.dma_read(0x10, 4)
     dma_unmap_sg(dev, lay.sgl, 2, DMA_TO_DEVICE)
     lay.free()
@@ -152,7 +153,7 @@ def test_stack_memory_mapping_warns_and_chain_is_followed():
     page = kmem.alloc_page(kmem.GFP_KERNEL)
     sg_set_page(b[0], page, 10, 0)
     dev = Device()
-    with kmem.expect_violations("warn"):
+    with kmem.expect_violations("dma-api"):
         assert dma_map_sg(dev, a, 2, DMA_TO_DEVICE) == 2
     # Segments are written through sg_next: the second lands in b[0], past the link.
     assert sg_dma_len(b[0]) == 10 and a[1].dma_length == 0

@@ -216,5 +216,7 @@ def _real(target: R.Target, rng: Prandom) -> tuple[str, str] | None:
     if target.world == "sg":
         return None
     from iovcrypto.tools.conformance.buffers import ITER_REALISATIONS
+    from iovcrypto.tools.conformance.engine import dma_safe_realisations
 
-    return ITER_REALISATIONS[rng.below(len(ITER_REALISATIONS))]
+    reals = dma_safe_realisations(target.alg, list(ITER_REALISATIONS))
+    return reals[rng.below(len(reals))]

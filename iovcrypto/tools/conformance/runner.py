@@ -43,6 +43,7 @@ from ciphers.algapi import (
 )
 from iovcrypto.tools.conformance import buffers as B
 from iovcrypto.tools.conformance.configs import TestvecConfig
+from iovcrypto.tools.conformance.engine import dma_safe_realisations
 from iovcrypto.tools.conformance.vectors import AeadVec, CipherVec, Vector
 from kmem import errno as E
 from kmem import sanitizer
@@ -495,8 +496,9 @@ class Plan:
     sg_kinds: tuple[str, ...] = ("page",)
 
 
-def realisations_for(plan: Plan, vi: int, ci: int, cfg: TestvecConfig) -> list:
-    reals = list(plan.realisations)
+def realisations_for(plan: Plan, vi: int, ci: int, cfg: TestvecConfig,
+                     alg: CryptoAlg | None = None) -> list:
+    reals = dma_safe_realisations(alg, list(plan.realisations))
     if vi < plan.all_realisations_vectors and not cfg.random:
         return reals
     return [reals[(vi + ci) % len(reals)]]
@@ -544,6 +546,6 @@ def _run_vec(ctx: Ctx, tfm: object, vec: Vector, name: str, vi: int, enc: bool,
                 if not run_vec_cfg(ctx, tfm, vec, name, cfg, enc, None, kind):
                     return
         else:
-            for real in realisations_for(plan, vi, ci, cfg):
+            for real in realisations_for(plan, vi, ci, cfg, ctx.target.alg):
                 if not run_vec_cfg(ctx, tfm, vec, name, cfg, enc, real):
                     return

@@ -1,0 +1,327 @@
+"""A simulated AES engine: the hardware both worlds' engine drivers
+(``sgl/engine_aes.py``, ``iovcrypto/engine_aes.py``) program.
+
+Shaped on the DMA-driven crypto blocks of real SoCs (the engines behind
+drivers/crypto/atmel-aes.c, omap-aes.c, ccree, stm32-cryp): the driver
+writes a *job* (mode, direction, key and IV slots) followed by a chain of
+*descriptors* into a ring; each descriptor names up to
+:data:`ENGINE_MAX_SEGS` source and destination segments as (bus address,
+length) pairs.  The engine fetches and stores through the device's DMA
+mappings only (``Device.dma_read``/``dma_write``: bus addresses resolved
+through the IOMMU model, never a CPU view), carries the chaining state from
+one descriptor to the next, reads its IV register back at the end of the
+job, posts the job to its completion queue and raises its interrupt.
+
+Hardware constraints, checked when a job is submitted (a driver that
+breaks them gets -EINVAL and a WARN, as a real engine would raise a
+descriptor-format error):
+
+- at most :data:`ENGINE_MAX_SEGS` segments per side of a descriptor, and
+  at most :data:`ENGINE_MAX_DESC_LEN` bytes per descriptor;
+- segment addresses aligned to :data:`ENGINE_ADDR_ALIGN` bytes;
+- segment lengths a multiple of the AES block, except the last segment of
+  the job (its partial block);
+- at most :data:`ENGINE_RING_SIZE` descriptors in the ring (-EBUSY).
+
+Nothing runs until the CPU waits: the engine is registered with
+kmem.softirq, and each idle step runs one job (see kmem.softirq).
+Injectable faults: ``fail_desc = n`` makes the descriptor n descriptors
+from now report an error (the job fails with -EIO after the descriptors
+before it have already stored their output), ``hang = n`` makes the next
+n jobs never complete (the driver's watchdog must fire); an IOMMU fault
+during a job fails it with -EIO.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ciphers.skcipher_algs import SkcipherImpl, impls
+from dma.debug import IommuFault
+from dma.device import Device
+from kmem import WARN
+from kmem import errno as E
+from kmem import stats as _stats
+from kmem.preempt import preempt_disable, preempt_enable
+from kmem.softirq import register_device, unregister_device
+
+ENGINE_MAX_SEGS = 4
+ENGINE_ADDR_ALIGN = 4
+ENGINE_BLOCK = 16
+ENGINE_MAX_DESC_LEN = 0xFFF0
+ENGINE_RING_SIZE = 256
+# A descriptor as the engine fetches it: a 16-byte header and, per side,
+# ENGINE_MAX_SEGS (u64 address, u32 length, u32 flags) entries.
+SIZEOF_ENGINE_DESC = 16 + 2 * ENGINE_MAX_SEGS * 16
+
+# The modes the engine implements, and the arithmetic it uses for them.
+ENGINE_MODES = {"cbc": "cbc(aes)", "ctr": "ctr(aes)", "xts": "xts(aes)"}
+
+
+def _mode_impl(mode: str) -> SkcipherImpl:
+    name = ENGINE_MODES[mode]
+    return next(i for i in impls(mode) if i.cra_name == name and i.accelerated)
+
+
+_IMPLS = {mode: _mode_impl(mode) for mode in ENGINE_MODES}
+
+Seg = tuple[int, int]
+
+
+@dataclass
+class EngineDesc:
+    """One hardware descriptor: source and destination (bus, length)
+    segments covering the same ``length`` bytes."""
+
+    src: list[Seg]
+    dst: list[Seg]
+    length: int
+
+
+@dataclass
+class EngineJob:
+    """One operation: the job header the driver writes, the descriptor
+    chain, and what the engine writes back (``status``, ``iv_out``)."""
+
+    mode: str
+    encrypt: bool
+    key: bytes
+    iv: bytes
+    descs: list[EngineDesc]
+    total: int
+    cookie: object = None
+    status: int = 0
+    iv_out: bytes = b""
+    done_descs: int = 0
+
+
+def engine_build_descs(src: list[Seg], dst: list[Seg], total: int) -> list[EngineDesc]:
+    """Cut ``total`` bytes of source and destination segments into
+    descriptors: a descriptor ends where either side would need a fifth
+    segment or at ENGINE_MAX_DESC_LEN bytes; physically adjacent pieces
+    of one side stay one segment.  Layout checks are the engine's (at
+    submit), not this helper's."""
+    descs: list[EngineDesc] = []
+    cur_s: list[list[int]] = []
+    cur_d: list[list[int]] = []
+    cur = 0
+    si = di = so = do = 0
+    left = total
+
+    def add(side: list[list[int]], bus: int, n: int) -> bool:
+        if side and side[-1][0] + side[-1][1] == bus:
+            side[-1][1] += n
+            return True
+        if len(side) == ENGINE_MAX_SEGS:
+            return False
+        side.append([bus, n])
+        return True
+
+    def close() -> None:
+        nonlocal cur_s, cur_d, cur
+        descs.append(EngineDesc([(b, n) for b, n in cur_s], [(b, n) for b, n in cur_d], cur))
+        cur_s, cur_d, cur = [], [], 0
+
+    while left > 0:
+        if si >= len(src) or di >= len(dst):
+            raise ValueError("engine_build_descs: segments shorter than total")
+        sb, sl = src[si]
+        db, dl = dst[di]
+        n = min(sl - so, dl - do, left, ENGINE_MAX_DESC_LEN - cur)
+        full_s = len(cur_s) == ENGINE_MAX_SEGS and cur_s[-1][0] + cur_s[-1][1] != sb + so
+        full_d = len(cur_d) == ENGINE_MAX_SEGS and cur_d[-1][0] + cur_d[-1][1] != db + do
+        if full_s or full_d:
+            close()
+            continue
+        add(cur_s, sb + so, n)
+        add(cur_d, db + do, n)
+        cur += n
+        left -= n
+        so += n
+        do += n
+        if so == sl:
+            si, so = si + 1, 0
+        if do == dl:
+            di, do = di + 1, 0
+        if cur == ENGINE_MAX_DESC_LEN and left:
+            close()
+    if cur:
+        close()
+    return descs
+
+
+def _check_job(job: EngineJob) -> str | None:
+    """Which hardware constraint the job breaks, or None."""
+    if job.mode not in ENGINE_MODES:
+        return f"unknown mode {job.mode!r}"
+    if sum(d.length for d in job.descs) != job.total:
+        return "descriptor lengths do not add up to the job length"
+    last = len(job.descs) - 1
+    for i, d in enumerate(job.descs):
+        if not (0 < d.length <= ENGINE_MAX_DESC_LEN):
+            return f"descriptor {i} length {d.length}"
+        for side, segs in (("src", d.src), ("dst", d.dst)):
+            if not 1 <= len(segs) <= ENGINE_MAX_SEGS:
+                return f"descriptor {i} has {len(segs)} {side} segments"
+            if sum(n for _, n in segs) != d.length:
+                return f"descriptor {i} {side} segments do not cover its length"
+            for j, (bus, n) in enumerate(segs):
+                if bus % ENGINE_ADDR_ALIGN:
+                    return f"descriptor {i} {side} segment at {bus:#x} is not " \
+                           f"{ENGINE_ADDR_ALIGN}-byte aligned"
+                if n % ENGINE_BLOCK and not (i == last and j == len(segs) - 1):
+                    return f"descriptor {i} {side} segment of {n} bytes is not a whole " \
+                           f"number of blocks"
+    return None
+
+
+@dataclass
+class CryptoEngine:
+    """The engine: its DMA device, ring, completion queue and interrupt
+    line (``irq_handler(engine)``, installed by the driver's probe)."""
+
+    dev: Device
+    name: str = "aes-engine"
+    irq_handler: Callable[[CryptoEngine], None] | None = None
+    drvdata: object = None
+    fail_desc: int = -1
+    hang: int = 0
+    ring: deque = field(default_factory=deque)
+    cq: deque = field(default_factory=deque)
+    lost: list = field(default_factory=list)
+    ring_used: int = 0
+    jobs_run: int = 0
+    _keys: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        register_device(self.step)
+
+    def remove(self) -> None:
+        """Model helper: the device goes away (stops taking idle steps)."""
+        unregister_device(self.step)
+
+    # The driver's side.
+
+    def submit(self, job: EngineJob) -> int:
+        """Write a job into the ring: 0, -EINVAL (a constraint broken:
+        WARN), or -EBUSY (no room in the ring)."""
+        bad = _check_job(job)
+        if WARN(bad is not None, f"{self.name}: descriptor format error: {bad}"):
+            return -E.EINVAL
+        if self.ring_used + len(job.descs) > ENGINE_RING_SIZE:
+            return -E.EBUSY
+        self.ring.append(job)
+        self.ring_used += len(job.descs)
+        if _stats.ON:
+            _stats.note_hw_descriptors(len(job.descs))
+            _stats.note_descriptor(SIZEOF_ENGINE_DESC * len(job.descs), len(job.descs))
+        return 0
+
+    def fetch_completion(self) -> EngineJob | None:
+        """Read the completion queue (what the driver's tasklet does)."""
+        return self.cq.popleft() if self.cq else None
+
+    def busy(self) -> bool:
+        return bool(self.ring) or bool(self.lost)
+
+    def reset(self) -> list[EngineJob]:
+        """Soft reset (a driver's timeout handler): abandon the jobs in
+        flight and return them."""
+        jobs = list(self.lost) + list(self.ring)
+        self.lost.clear()
+        self.ring.clear()
+        self.ring_used = 0
+        return jobs
+
+    # The hardware's side.
+
+    def step(self) -> bool:
+        """Run one job from the ring; False if the ring is empty."""
+        if not self.ring:
+            return False
+        job = self.ring.popleft()
+        self.jobs_run += 1
+        if self.hang > 0:
+            self.hang -= 1
+            self.lost.append(job)          # never completes: the watchdog's case
+            return True
+        self._run(job)
+        self.ring_used -= len(job.descs)
+        self.cq.append(job)
+        if self.irq_handler is not None:
+            preempt_disable()              # hard interrupt context
+            try:
+                self.irq_handler(self)
+            finally:
+                preempt_enable()
+        return True
+
+    def _sched(self, mode: str, key: bytes) -> object:
+        sched = self._keys.get((mode, key))
+        if sched is None:
+            err, sched = _IMPLS[mode].setkey(key, 0)
+            if err:
+                return None
+            if len(self._keys) > 64:
+                self._keys.clear()
+            self._keys[(mode, key)] = sched
+        return sched
+
+    def _gather(self, segs: list[Seg]) -> np.ndarray:
+        parts = [self.dev.dma_read(bus, n) for bus, n in segs]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _scatter(self, segs: list[Seg], data: np.ndarray) -> None:
+        pos = 0
+        for bus, n in segs:
+            self.dev.dma_write(bus, data[pos:pos + n])
+            pos += n
+
+    def _run(self, job: EngineJob) -> None:
+        impl = _IMPLS[job.mode]
+        sched = self._sched(job.mode, job.key)
+        if sched is None:
+            job.status = -E.EINVAL          # the key slot rejected the key
+            return
+        core = impl.new_core(sched, job.iv, job.encrypt)
+        tail = impl.final_len(job.total) if impl.final_len else 0
+        bulk_end = job.total - tail
+        pos = 0
+        held: list[tuple[EngineDesc, np.ndarray, int]] = []   # outputs waiting for the tail
+        try:
+            for d in job.descs:
+                if self.fail_desc == 0:
+                    self.fail_desc = -1
+                    job.status = -E.EIO
+                    return
+                if self.fail_desc > 0:
+                    self.fail_desc -= 1
+                src = self._gather(d.src)
+                out = np.empty(d.length, np.uint8)
+                bulk = max(0, min(d.length, bulk_end - pos))
+                if bulk:
+                    core.update(src[:bulk], out[:bulk])
+                if bulk < d.length:
+                    out[bulk:] = src[bulk:]
+                    held.append((d, out, bulk))
+                else:
+                    self._scatter(d.dst, out)
+                pos += d.length
+                job.done_descs += 1
+            if held:
+                buf = np.concatenate([o[b:] for _, o, b in held])
+                core.final(buf, buf)
+                p = 0
+                for d, out, b in held:
+                    n = d.length - b
+                    out[b:] = buf[p:p + n]
+                    p += n
+                    self._scatter(d.dst, out)
+            if impl.iv_out:
+                job.iv_out = bytes(core.next_iv())
+        except IommuFault:
+            job.status = -E.EIO

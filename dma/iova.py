@@ -1,0 +1,174 @@
+"""The two-step DMA API (include/linux/dma-mapping.h,
+drivers/iommu/dma-iommu.c): allocate one IOVA range for a whole request,
+link physical ranges into it, make the links visible with one IOTLB sync,
+and tear it all down with one call.
+
+- ``dma_iova_try_alloc(dev, state, phys, size)``: False without an IOMMU
+  (dma-direct has no IOVA space: the caller falls back to dma_map_phys per
+  range), for a zero size, or when the IOVA space is exhausted.  ``phys``
+  only sets the in-page offset of the range (``state.addr`` shares it).
+- ``dma_iova_link(dev, state, phys, offset, size, dir, attrs)``: map
+  [phys, phys+size) at ``state.addr + offset``.  The IOMMU maps whole
+  pages, so the in-page offsets of the IOVA and of ``phys`` must agree
+  (only the first link may start inside a page in the kernel's callers;
+  the model accepts any link whose offsets agree): otherwise a WARN and
+  -EIO.  Device memory needs DMA_ATTR_MMIO and a P2P-capable device
+  (-EREMOTEIO).  0 or a negative errno.
+- ``dma_iova_sync(dev, state, offset, size)``: the IOTLB flush; before
+  it, a device access to the linked range is a dma-debug record.
+- ``dma_iova_unlink``/``dma_iova_free``/``dma_iova_destroy``: undo.
+  Freeing an IOVA range that still has links is a dma-debug record.
+
+``struct dma_iova_state`` holds ``addr`` and ``__size`` (here ``size``);
+``dma_use_iova(state)`` is ``size != 0``.
+"""
+
+from __future__ import annotations
+
+import kmem
+from dma.debug import dma_debug_err
+from dma.device import (
+    DMA_ATTR_MMIO,
+    Device,
+    DmaMapping,
+    DmaPiece,
+    check_for_stack,
+    dir_name,
+    is_device_phys,
+)
+from dma.mapping import check_dev_dir
+from kmem import PAGE_SIZE
+from kmem import errno as E
+from kmem import stats as _stats
+
+
+class DmaIovaState:
+    """``struct dma_iova_state``."""
+
+    __slots__ = ("addr", "size")
+
+    def __init__(self) -> None:
+        self.addr = 0
+        self.size = 0
+
+    def __repr__(self) -> str:
+        return f"<dma_iova_state addr={self.addr:#x} size={self.size}>"
+
+
+def _key(state: DmaIovaState) -> tuple:
+    return ("iova", id(state))
+
+
+def _state(state: object) -> DmaIovaState:
+    if not isinstance(state, DmaIovaState):
+        raise TypeError(f"state must be a DmaIovaState, got {type(state).__name__}")
+    return state
+
+
+def dma_use_iova(state: DmaIovaState) -> bool:
+    return _state(state).size != 0
+
+
+def dma_iova_try_alloc(dev: Device, state: DmaIovaState, phys: int, size: int) -> bool:
+    """Reserve IOVA space for ``size`` bytes whose first byte has the
+    in-page offset of ``phys``; False if there is no IOMMU or no space."""
+    if not isinstance(dev, Device):
+        raise TypeError(f"dev must be a Device, got {type(dev).__name__}")
+    _state(state)
+    state.addr, state.size = 0, 0
+    if not dev.iommu:
+        return False
+    if kmem.WARN(not size, "dma_iova_try_alloc: zero size"):
+        return False
+    off = phys & (PAGE_SIZE - 1)
+    base = dev.alloc_iova(off + size)
+    if not base:
+        return False
+    state.addr, state.size = base + off, size
+    dev.mappings[_key(state)] = DmaMapping("iova", -1, size, [], iova=(base, off + size))
+    return True
+
+
+def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size: int,
+                  dir: int, attrs: int = 0) -> int:
+    check_dev_dir(dev, dir)
+    m = dev.mappings.get(_key(_state(state)))
+    if kmem.WARN(m is None, "dma_iova_link: no IOVA range allocated"):
+        return -E.EIO
+    if kmem.WARN(offset < 0 or size <= 0 or offset + size > state.size,
+                 f"dma_iova_link: [{offset}, +{size}) outside the {state.size}-byte range"):
+        return -E.EIO
+    iova = state.addr + offset
+    if kmem.WARN((iova ^ phys) & (PAGE_SIZE - 1),
+                 f"dma_iova_link: IOVA {iova:#x} and phys {phys:#x} differ in their page "
+                 f"offsets"):
+        return -E.EIO
+    if is_device_phys(phys):
+        if not attrs & DMA_ATTR_MMIO or not dev.p2p:
+            return -E.EREMOTEIO
+    else:
+        check_for_stack(dev, phys, size)
+    if any(p.bus < iova + size and iova < p.bus + p.length for p in m.pieces):
+        kmem.WARN(True, f"dma_iova_link: [{iova:#x}, +{size}) already linked")
+        return -E.EEXIST
+    if dev.take_fail_map():
+        return -E.ENOMEM
+    m.pieces.append(DmaPiece(iova, size, phys, dir, synced=False))
+    if m.dir == -1:
+        m.dir = dir
+    if _stats.ON:
+        _stats.note_dma_map()
+    return 0
+
+
+def dma_iova_sync(dev: Device, state: DmaIovaState, offset: int, size: int) -> int:
+    """The IOTLB sync after linking: the links in range become visible."""
+    m = dev.mappings.get(_key(_state(state)))
+    if m is None:
+        return -E.EIO
+    lo, hi = state.addr + offset, state.addr + offset + size
+    for p in m.pieces:
+        if p.bus < hi and lo < p.bus + p.length:
+            p.synced = True
+    return 0
+
+
+def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, dir: int,
+                    attrs: int = 0) -> None:
+    check_dev_dir(dev, dir)
+    m = dev.mappings.get(_key(_state(state)))
+    lo, hi = state.addr + offset, state.addr + offset + size
+    if m is None or not any(p.bus < hi and lo < p.bus + p.length for p in m.pieces):
+        dma_debug_err(dev.name, f"dma_iova_unlink of [{lo:#x}, {hi:#x}) that is not linked")
+        return
+    keep = []
+    for p in m.pieces:
+        if p.bus < hi and lo < p.bus + p.length:
+            if p.dir != dir:
+                dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, linked with "
+                                        f"{dir_name(p.dir)}")
+            if p.bus < lo or p.bus + p.length > hi:
+                dma_debug_err(dev.name, f"dma_iova_unlink of part of a link at {p.bus:#x}")
+        else:
+            keep.append(p)
+    m.pieces = keep
+
+
+def dma_iova_free(dev: Device, state: DmaIovaState) -> None:
+    """Give the IOVA range back (links must be gone)."""
+    m = dev.mappings.pop(_key(_state(state)), None)
+    if m is None:
+        dma_debug_err(dev.name, "dma_iova_free of an IOVA range that is not allocated")
+        return
+    if m.pieces:
+        dma_debug_err(dev.name, f"dma_iova_free with {len(m.pieces)} link(s) still in place")
+    dev.free_iova(*m.iova)
+    state.addr, state.size = 0, 0
+
+
+def dma_iova_destroy(dev: Device, state: DmaIovaState, mapped_len: int, dir: int,
+                     attrs: int = 0) -> None:
+    """Unlink the first ``mapped_len`` bytes and free the range."""
+    if mapped_len:
+        dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs)
+    dma_iova_free(dev, state)

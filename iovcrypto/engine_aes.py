@@ -1,0 +1,483 @@
+"""AES on the simulated DMA engine (dma.engine), over iov_iters: the
+converted twin of sgl/engine_aes.py (``diff`` the two files to see the
+conversion of a DMA driver).  Registers ``cbc-aes-engine``,
+``ctr-aes-engine`` and ``xts-aes-engine`` in the iov_iter world, with no
+scatterlist anywhere.
+
+The request path:
+
+- ``encrypt``/``decrypt`` check the length and queue the request
+  (crypto_enqueue_request: -EINPROGRESS, or -EBUSY into the backlog with
+  CRYPTO_TFM_REQ_MAY_BACKLOG, else -ENOSPC); if the engine is idle the
+  oldest request starts at once, a backlogged one is told -EINPROGRESS.
+- start: if ``req->src``/``req->dst`` meet the engine's layout rules
+  (``iov_iter_is_aligned``: block-aligned addresses and whole blocks; a
+  virtually contiguous segment may be physically scattered, so the
+  engine's 4-byte address rule is not enough before extraction), resolve
+  them to physical ranges (``struct phys_vec``) with
+  ``iov_iter_extract_pages`` on a copy of each iterator -- pinned only
+  where ``iov_iter_extract_will_pin`` says so, no references on kernel
+  memory -- and map the ranges: one IOVA range with the two-step API
+  behind an IOMMU (``dma_iova_try_alloc``, ``dma_iova_link`` per range,
+  ``dma_iova_sync``), ``dma_map_phys`` per range when it fails (no IOMMU);
+  device (P2P) memory is mapped with DMA_ATTR_MMIO.  Otherwise bounce:
+  ``copy_from_iter`` into a kmalloc'd buffer, map it, ``copy_to_iter``
+  the result on completion.  The caller's iterators are never moved
+  here: the API advances them when the request completes successfully.
+- completion: the engine's interrupt schedules the done tasklet, which
+  unmaps, copies out a bounce, writes the IV register back to
+  ``req->iv`` (cbc, ctr), completes the request and starts the next.  A
+  watchdog timer completes a request the engine never finishes with
+  -ETIMEDOUT after resetting the engine.
+
+Every error path releases exactly what it took: a failed mapping of dst
+unmaps src and unpins what was pinned, a failed submit unmaps, unpins and
+frees the bounce buffer; the pins are the driver's (it took them) and go
+on completion, after the unmap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import kmem
+from ciphers.algapi import (
+    CRYPTO_ALG_ASYNC,
+    CRYPTO_ALG_KERN_DRIVER_ONLY,
+    CryptoQueue,
+    crypto_dequeue_request,
+    crypto_enqueue_request,
+    crypto_get_backlog,
+)
+from ciphers.crypto_api import crypto_request_complete
+from ciphers.skcipher_algs import SkcipherDriverBase, impls
+from dma import (
+    DMA_ATTR_MMIO,
+    DMA_BIDIRECTIONAL,
+    DMA_FROM_DEVICE,
+    DMA_TO_DEVICE,
+    Device,
+    DmaIovaState,
+    PhysVec,
+    dma_iova_destroy,
+    dma_iova_link,
+    dma_iova_sync,
+    dma_iova_try_alloc,
+    dma_map_phys,
+    dma_mapping_error,
+    dma_unmap_phys,
+    is_pci_p2pdma_page,
+)
+from dma.engine import (
+    ENGINE_BLOCK,
+    ENGINE_RING_SIZE,
+    CryptoEngine,
+    EngineJob,
+    engine_build_descs,
+)
+from iovcrypto.iov_iter import copy_from_iter, copy_to_iter, iov_iter_truncate
+from iovcrypto.iov_iter_extract import iov_iter_extract_pages
+from iovcrypto.iov_iter_query import iov_iter_is_aligned
+from iovcrypto.skcipher import (
+    SkcipherRequest,
+    crypto_register_skcipher,
+    crypto_skcipher_ctx,
+    crypto_skcipher_reqtfm,
+    skcipher_request_ctx,
+)
+from iovcrypto.uio import iov_iter, iov_iter_extract_will_pin
+from kmem import PAGE_SIZE
+from kmem import errno as E
+from kmem.access import buffer_views, copy_views
+from kmem.softirq import HZ, Tasklet, TimerList, jiffies, mod_timer, tasklet_schedule, timer_delete
+
+ENGINE_PRIORITY = 400
+ENGINE_QUEUE_LEN = 8
+ENGINE_TIMEOUT = HZ // 10
+ENGINE_MODES = ("cbc", "ctr", "xts")
+EXTRACT_PAGES = 64
+Seg = tuple[int, int]
+
+
+class EngineAesDev:
+    """The probed engine (``struct engine_aes_dev``): the DMA device, the
+    hardware, the request queue and the request being processed."""
+
+    def __init__(self, dev: Device) -> None:
+        self.dev = dev
+        self.hw = CryptoEngine(dev, irq_handler=engine_aes_irq, drvdata=self)
+        self.queue = CryptoQueue(ENGINE_QUEUE_LEN)
+        self.busy = False
+        self.is_async = False
+        self.areq: SkcipherRequest | None = None
+        self.reqs: dict[int, SkcipherRequest] = {}     # container_of(base)
+        self.done_task = Tasklet(engine_aes_done_task, self)
+        self.queue_task = Tasklet(engine_aes_queue_task, self)
+        self.timer = TimerList(lambda _t: engine_aes_timeout(self))
+
+
+class EngineAesDriver(SkcipherDriverBase):
+    """One mode of the engine as a skcipher driver."""
+
+    def __init__(self, mode: str, dd: EngineAesDev) -> None:
+        super().__init__(next(i for i in impls(mode)
+                              if i.cra_name == f"{mode}(aes)" and i.accelerated))
+        self.alg.cra_driver_name = f"{mode}-aes-engine"
+        self.alg.cra_priority = ENGINE_PRIORITY
+        self.alg.cra_flags |= CRYPTO_ALG_ASYNC | CRYPTO_ALG_KERN_DRIVER_ONLY
+        self.alg.cra_module = "engine_aes"
+        self.mode = mode
+        self.dd = dd
+
+    def setkey(self, ctx: object, key: bytes) -> int:
+        """The key is checked here and loaded into the engine's key slot
+        with every job."""
+        err = super().setkey(ctx, key)
+        ctx.keybytes = None if err else bytes(key)  # type: ignore[attr-defined]
+        return err
+
+    def _crypt(self, req: SkcipherRequest, encrypt: bool) -> int:
+        err = self.impl.check_len(req.cryptlen)
+        if err:
+            return err
+        if not req.cryptlen:
+            return 0
+        rctx = skcipher_request_ctx(req)
+        rctx.drv, rctx.encrypt = self, encrypt
+        # The iterators are resolved here, in the caller's context: the
+        # request may start later from the queue tasklet, where user
+        # memory can be neither pinned nor copied.
+        err = engine_aes_prepare(req, rctx)
+        if err:
+            return err
+        err = engine_aes_handle_queue(self.dd, req)
+        if err == -E.ENOSPC:
+            engine_aes_unprepare(req, rctx, False)
+        return err
+
+    def encrypt(self, req: SkcipherRequest) -> int:
+        return self._crypt(req, True)
+
+    def decrypt(self, req: SkcipherRequest) -> int:
+        return self._crypt(req, False)
+
+
+# The queue.
+
+def engine_aes_handle_queue(dd: EngineAesDev, new: SkcipherRequest | None) -> int:
+    """Queue ``new`` (if any) and start the oldest request if the engine
+    is idle.  Returns the enqueue result, or the started request's own
+    result when it is ``new`` and finished (or failed) synchronously."""
+    ret = 0
+    if new is not None:
+        ret = crypto_enqueue_request(dd.queue, new.base)
+        if ret == -E.ENOSPC:
+            return ret
+        dd.reqs[id(new.base)] = new
+    if dd.busy:
+        return ret
+    backlog = crypto_get_backlog(dd.queue)
+    base = crypto_dequeue_request(dd.queue)
+    if base is None:
+        return ret
+    dd.busy = True
+    req = dd.reqs.pop(id(base))
+    if backlog is not None:
+        crypto_request_complete(backlog, -E.EINPROGRESS)
+    dd.areq = req
+    dd.is_async = req is not new
+    err = engine_aes_start(dd, req)
+    return ret if dd.is_async else err
+
+
+def engine_aes_queue_task(dd: EngineAesDev) -> None:
+    engine_aes_handle_queue(dd, None)
+
+
+def engine_aes_complete(dd: EngineAesDev, err: int) -> int:
+    """Finish the current request: its callback if the caller has already
+    been told -EINPROGRESS, then let the next one start."""
+    req = dd.areq
+    dd.busy, dd.areq = False, None
+    if dd.is_async and req is not None:
+        crypto_request_complete(req.base, err)
+    tasklet_schedule(dd.queue_task)
+    return err
+
+
+# Mapping.
+
+def engine_aes_check_aligned(it: iov_iter, len: int) -> bool:
+    """Can the engine take this iterator as it is: over ``len`` bytes,
+    block-aligned addresses and whole blocks (so that every physical
+    piece is whole blocks wherever the pages break)?"""
+    if len % ENGINE_BLOCK:
+        return False
+    t = it.copy()
+    iov_iter_truncate(t, len)
+    return iov_iter_is_aligned(t, ENGINE_BLOCK - 1, ENGINE_BLOCK - 1)
+
+
+class RangeMap:
+    """One side's memory as the engine sees it: the physical ranges, the
+    pages pinned for them (if any), and how they were mapped."""
+
+    def __init__(self, dir: int) -> None:
+        self.dir = dir
+        self.ranges: list[PhysVec] = []
+        self.mmio: list[bool] = []
+        self.pinned: list = []
+        self.pieces: list = []            # (page, offset, length) per page
+        self.state = DmaIovaState()
+        self.addrs: list[int] = []
+        self.iova_len = 0
+
+
+def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap) -> int:
+    """The physical ranges of ``len`` bytes of ``it`` (a copy is consumed,
+    never ``it``); pins only if extraction pins.  0 or -errno, with
+    nothing held on error."""
+    t = it.copy()
+    will_pin = iov_iter_extract_will_pin(it)
+    while len:
+        got, pages, off = iov_iter_extract_pages(t, None, len, EXTRACT_PAGES, 0)
+        if got <= 0:
+            engine_aes_release(rm, False)
+            return got or -E.EFAULT
+        if will_pin:
+            rm.pinned += pages
+        left = got
+        for page in pages:
+            if not left:
+                break
+            n = min(PAGE_SIZE - off, left)
+            rm.pieces.append((page, off, n))
+            phys = kmem.page_to_phys(page) + off
+            mmio = is_pci_p2pdma_page(page)
+            last = rm.ranges[-1] if rm.ranges else None
+            if last is not None and last.paddr + last.len == phys and rm.mmio[-1] == mmio:
+                rm.ranges[-1] = PhysVec(last.paddr, last.len + n)
+            else:
+                rm.ranges.append(PhysVec(phys, n))
+                rm.mmio.append(mmio)
+            left -= n
+            off = 0
+        len -= got
+    return 0
+
+
+def engine_aes_release(rm: RangeMap, written: bool) -> None:
+    """Unpin what extraction pinned (dirtying pages the device wrote)."""
+    if rm.pinned:
+        kmem.unpin_user_pages_dirty_lock(rm.pinned, len(rm.pinned), written)
+        rm.pinned = []
+
+
+def engine_aes_map_ranges(dev: Device, rm: RangeMap) -> tuple[int, list]:
+    """Map the ranges: one IOVA range behind an IOMMU, dma_map_phys per
+    range otherwise.  (0, segments) or (-errno, []) with nothing mapped."""
+    # IOVA slots: a range continues the previous one when both meet on a
+    # page boundary, else it starts a new IOVA page at its own offset.
+    pad = rm.ranges[0].paddr & (PAGE_SIZE - 1)
+    offsets, pos = [], 0
+    for r in rm.ranges:
+        if pos and ((pad + pos) & (PAGE_SIZE - 1) or r.paddr & (PAGE_SIZE - 1)):
+            pos = ((pad + pos + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) - pad + \
+                (r.paddr & (PAGE_SIZE - 1))
+        offsets.append(pos)
+        pos += r.len
+    if dma_iova_try_alloc(dev, rm.state, rm.ranges[0].paddr, pos):
+        for r, mmio, off in zip(rm.ranges, rm.mmio, offsets, strict=True):
+            err = dma_iova_link(dev, rm.state, r.paddr, off, r.len, rm.dir,
+                                DMA_ATTR_MMIO if mmio else 0)
+            if err:
+                dma_iova_destroy(dev, rm.state, off, rm.dir, 0)
+                return err, []
+        rm.iova_len = pos
+        dma_iova_sync(dev, rm.state, 0, pos)
+        segs: list[list[int]] = []
+        for r, off in zip(rm.ranges, offsets, strict=True):
+            bus = rm.state.addr + off
+            if segs and segs[-1][0] + segs[-1][1] == bus:
+                segs[-1][1] += r.len
+            else:
+                segs.append([bus, r.len])
+        return 0, [(b, n) for b, n in segs]
+    for r, mmio in zip(rm.ranges, rm.mmio, strict=True):
+        addr = dma_map_phys(dev, r.paddr, r.len, rm.dir, DMA_ATTR_MMIO if mmio else 0)
+        if dma_mapping_error(dev, addr):
+            engine_aes_unmap_ranges(dev, rm)
+            return -E.ENOMEM, []
+        rm.addrs.append(addr)
+    return 0, list(zip(rm.addrs, (r.len for r in rm.ranges)))
+
+
+def engine_aes_unmap_ranges(dev: Device, rm: RangeMap) -> None:
+    if rm.iova_len:
+        dma_iova_destroy(dev, rm.state, rm.iova_len, rm.dir, 0)
+        rm.iova_len = 0
+    for addr, r, mmio in zip(rm.addrs, rm.ranges, rm.mmio):
+        dma_unmap_phys(dev, addr, r.len, rm.dir, DMA_ATTR_MMIO if mmio else 0)
+    rm.addrs = []
+
+
+def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
+    """Resolve src and dst while still in the submitter's context: their
+    physical ranges (pinning user memory), or, for a layout the engine
+    cannot take, a bounce buffer filled from src (and dst's pinned pages
+    if dst is user memory, for the copy back).  0 or -errno with nothing
+    held."""
+    n = req.cryptlen
+    rctx.src_map = rctx.dst_map = None
+    rctx.bounce = 0
+    if engine_aes_check_aligned(req.src, n) and \
+            (req.dst is req.src or engine_aes_check_aligned(req.dst, n)):
+        rctx.src_map = RangeMap(DMA_BIDIRECTIONAL if req.src is req.dst else DMA_TO_DEVICE)
+        err = engine_aes_extract(req.src, n, rctx.src_map)
+        if err:
+            rctx.src_map = None
+            return err
+        if req.src is not req.dst:
+            rctx.dst_map = RangeMap(DMA_FROM_DEVICE)
+            err = engine_aes_extract(req.dst, n, rctx.dst_map)
+            if err:
+                engine_aes_release(rctx.src_map, False)
+                rctx.src_map = rctx.dst_map = None
+                return err
+        return 0
+    size = -(-n // ENGINE_BLOCK) * ENGINE_BLOCK
+    buf = kmem.kmalloc(size, kmem.GFP_ATOMIC)
+    if not buf:
+        return -E.ENOMEM
+    if copy_from_iter(buf, n, req.src.copy()) != n:
+        kmem.kfree_sensitive(buf)
+        return -E.EFAULT
+    if iov_iter_extract_will_pin(req.dst):
+        rctx.dst_map = RangeMap(DMA_FROM_DEVICE)
+        err = engine_aes_extract(req.dst, n, rctx.dst_map)
+        if err:
+            rctx.dst_map = None
+            kmem.kfree_sensitive(buf)
+            return err
+    rctx.bounce, rctx.bounce_size, rctx.bounce_dma = buf, size, 0
+    return 0
+
+
+def engine_aes_unprepare(req: SkcipherRequest, rctx: object, ok: bool) -> None:
+    """Give back what engine_aes_prepare took; on success a bounce is
+    copied out first (through dst's pinned pages if it has them, as a
+    tasklet cannot touch user memory)."""
+    if rctx.bounce:
+        if ok and rctx.dst_map is not None:
+            pos = rctx.bounce
+            for page, off, n in rctx.dst_map.pieces:
+                kmem.memcpy_to_page(page, off, pos, n)
+                pos += n
+        elif ok:
+            copy_to_iter(rctx.bounce, req.cryptlen, req.dst.copy())
+        kmem.kfree_sensitive(rctx.bounce)
+        rctx.bounce = 0
+    for rm in (rctx.dst_map, rctx.src_map):
+        if rm is not None:
+            engine_aes_release(rm, ok and rm.dir != DMA_TO_DEVICE)
+    rctx.src_map = rctx.dst_map = None
+
+
+def engine_aes_map(dd: EngineAesDev, req: SkcipherRequest, rctx: object) -> tuple[int, list, list]:
+    """Map the prepared ranges (or the bounce buffer) for the engine: (0,
+    src segments, dst segments) or (-errno, [], []) with nothing left
+    mapped (the pins stay until the request completes)."""
+    dev = dd.dev
+    if rctx.bounce:
+        addr = dma_map_phys(dev, kmem.__pa(rctx.bounce), rctx.bounce_size, DMA_BIDIRECTIONAL,
+                            0)
+        if dma_mapping_error(dev, addr):
+            return -E.ENOMEM, [], []
+        rctx.bounce_dma = addr
+        segs = [(addr, req.cryptlen)]
+        return 0, segs, segs
+    err, src = engine_aes_map_ranges(dev, rctx.src_map)
+    if err:
+        return err, [], []
+    if rctx.dst_map is None:
+        return 0, src, src
+    err, dst = engine_aes_map_ranges(dev, rctx.dst_map)
+    if err:
+        engine_aes_unmap_ranges(dev, rctx.src_map)
+        return err, [], []
+    return 0, src, dst
+
+
+def engine_aes_unmap(dd: EngineAesDev, req: SkcipherRequest, rctx: object, ok: bool) -> None:
+    """Undo engine_aes_map and engine_aes_prepare: unmap first (the device
+    is done with the memory), then copy out and unpin."""
+    dev = dd.dev
+    if rctx.bounce and rctx.bounce_dma:
+        dma_unmap_phys(dev, rctx.bounce_dma, rctx.bounce_size, DMA_BIDIRECTIONAL, 0)
+        rctx.bounce_dma = 0
+    elif not rctx.bounce:
+        for rm in (rctx.dst_map, rctx.src_map):
+            if rm is not None:
+                engine_aes_unmap_ranges(dev, rm)
+    engine_aes_unprepare(req, rctx, ok)
+
+
+# Start and completion.
+
+def engine_aes_start(dd: EngineAesDev, req: SkcipherRequest) -> int:
+    rctx = skcipher_request_ctx(req)
+    drv = rctx.drv
+    ctx = crypto_skcipher_ctx(crypto_skcipher_reqtfm(req))
+    err, src, dst = engine_aes_map(dd, req, rctx)
+    if err:
+        engine_aes_unprepare(req, rctx, False)
+        return engine_aes_complete(dd, err)
+    descs = engine_build_descs(src, dst, req.cryptlen)
+    iv = drv.read_iv(req.iv)
+    err = -E.EINVAL if len(descs) > ENGINE_RING_SIZE else 0
+    if not err:
+        err = dd.hw.submit(EngineJob(drv.mode, rctx.encrypt, ctx.keybytes,
+                                     b"" if iv is None else iv.tobytes(), descs,
+                                     req.cryptlen, cookie=req))
+    if err:
+        engine_aes_unmap(dd, req, rctx, False)
+        return engine_aes_complete(dd, err)
+    mod_timer(dd.timer, jiffies[0] + ENGINE_TIMEOUT)
+    return -E.EINPROGRESS
+
+
+def engine_aes_irq(hw: CryptoEngine) -> None:
+    """The interrupt handler: defer to the done tasklet."""
+    tasklet_schedule(hw.drvdata.done_task)
+
+
+def engine_aes_done_task(dd: EngineAesDev) -> None:
+    job = dd.hw.fetch_completion()
+    if job is None or job.cookie is not dd.areq:
+        return
+    timer_delete(dd.timer)
+    req = dd.areq
+    dd.is_async = True
+    engine_aes_unmap(dd, req, skcipher_request_ctx(req), job.status == 0)
+    if job.status == 0 and job.iv_out and req.iv is not None:
+        out = np.frombuffer(job.iv_out, np.uint8)
+        copy_views(buffer_views(req.iv, out.size, write=True), [out])
+    engine_aes_complete(dd, job.status)
+
+
+def engine_aes_timeout(dd: EngineAesDev) -> None:
+    """The watchdog: the engine never answered; reset it and fail the
+    request."""
+    req = dd.areq
+    if req is None:
+        return
+    dd.hw.reset()
+    dd.is_async = True
+    engine_aes_unmap(dd, req, skcipher_request_ctx(req), False)
+    engine_aes_complete(dd, -E.ETIMEDOUT)
+
+
+engine_dd = EngineAesDev(Device(name="aes-engine.iter"))
+DRIVERS = [EngineAesDriver(mode, engine_dd) for mode in ENGINE_MODES]
+for _drv in DRIVERS:
+    crypto_register_skcipher(_drv)
