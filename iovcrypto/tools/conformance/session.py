@@ -32,7 +32,7 @@ from iovcrypto.tools.conformance.vectors import corpora_available, vector_suite
 class Options:
     alg: str | None = None
     driver: str | None = None
-    api: str = "all"                 # sg | iter | bridge | all
+    api: str = "all"                 # sg | iter | bridge | lib | all
     configs: str = "all"             # default | random | all
     random_configs: int = 2
     seed: int = 1
@@ -67,7 +67,8 @@ def select_targets(opts: Options) -> tuple[list[R.Target], list[str], list[tuple
     """(targets, notices, skipped rows)."""
     notices: list[str] = []
     skipped: list[tuple] = []
-    apis = {"all": ("sg", "iter", "bridge"), "bridge": ("bridge",)}.get(opts.api, (opts.api,))
+    apis = {"all": ("sg", "iter", "bridge", "lib"),
+            "bridge": ("bridge",)}.get(opts.api, (opts.api,))
     targets: list[R.Target] = []
     want: list[tuple[str, str, bool]] = []   # (world, api label, bridges?)
     for a in apis:
