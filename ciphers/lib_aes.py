@@ -15,8 +15,9 @@ one place they moved after v1 is ``aes_ccm_init()`` (see
 Each function is a thin face over the incremental core of the same mode
 (:mod:`ciphers.ecb`, :mod:`ciphers.cbc`, :mod:`ciphers.cts`,
 :mod:`ciphers.ctr`, :mod:`ciphers.xts`): no mode is implemented twice.
-XCTR (HCTR2's counter mode) has no crypto API template in the model, so
-its keystream is built here, on the same vectorised block function.
+XCTR is a face over :class:`ciphers.xctr.Xctr` (the "xctr(aes)" template's
+core); the library's counter is a u64, the template's core carries into
+the upper half past 2^64 blocks, which no message reaches.
 
 How C maps to Python here: ``struct aes_key``/``aes_enckey``/
 ``aes_xts_key`` are objects the caller allocates and a ``*_preparekey``
@@ -41,6 +42,7 @@ from ciphers.cbc import Cbc
 from ciphers.ctr import Ctr
 from ciphers.cts import Cts
 from ciphers.ecb import Ecb
+from ciphers.xctr import Xctr
 from ciphers.xts import XTS_KEYSIZES, Xts
 from kmem import errno
 
@@ -224,17 +226,10 @@ def aes_xctr(dst: Any, src: Any, len: int, ctr: int, iv: Any, key: aes_enckey) -
     ivv = u8_view(iv, "iv")
     if ivv.size < BS:
         raise ValueError(f"iv: needs 16 bytes, got {ivv.size}")
-    cipher = _cipher(key, False)
-    nblocks = -(-len // BS)
-    if nblocks:
-        blocks = np.tile(ivv[:BS], nblocks).reshape(nblocks, BS)
-        counters = (np.arange(nblocks, dtype=np.uint64) + np.uint64(ctr)).astype("<u8")
-        lo = blocks[:, :8].copy().view("<u8").reshape(nblocks)
-        blocks[:, :8] = (lo ^ counters).reshape(nblocks, 1).view(np.uint8)
-        ks = blocks.reshape(-1)
-        cipher.encrypt_blocks(ks, ks)
-        np.bitwise_xor(s, ks[:len], out=d)
-    return (ctr + nblocks) & ((1 << 64) - 1)
+    core = Xctr(_cipher(key, False), ivv[:BS])
+    core.counter = ctr       # the library's running u64 block counter
+    core.update(s, d)
+    return core.counter & ((1 << 64) - 1)
 
 
 class aes_xts_key:

@@ -18,7 +18,7 @@ a: extract + sg API       v6.3+ (``extract_iter_to_sg``); the road SMB,
 c: iov_iter request API   none: this project's proposal
 f: library road           v7.3 (lib/crypto AES-GCM/CCM incremental API,
                           Biggers' series, in linux-next 2026-08-18) with
-                          ``iterate_and_advance_kernel()`` (v6.14+)
+                          ``iterate_and_advance_kernel()`` (v6.12+)
 ========================  ==================================================
 """
 
