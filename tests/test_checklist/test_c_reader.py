@@ -314,3 +314,26 @@ def test_function_the_parser_could_not_close():
     ]
     # The whole function is one skipped region, reported once.
     assert [(s.start_line, s.end_line) for s in report.skipped] == [(2, 20)]
+
+
+def test_benign_parse_errors_are_counted_not_reported():
+    """Type arguments of container_of()/list_entry() and annotations the grammar
+    does not know lose nothing: counted, not shown as skipped regions."""
+    src = b"""struct acme_ctx { struct work_struct work; struct scatterlist sg[2]; };
+static void acme_work(struct work_struct *work)
+{
+\tstruct acme_ctx *ctx = container_of(work, struct acme_ctx, work);
+\tstruct acme_ctx *c2 = list_entry(work, struct acme_ctx, work);
+\tsg_init_table(ctx->sg, 2);
+}
+static noinline_for_stack int acme_big(void) { return 0; }
+struct acme_dev { void __iomem *regs; };
+"""
+    report = scan_c_source(src, "benign.c")
+    assert report.skipped == []
+    assert report.benign_skips == 4
+    assert [(f.line, f.text) for f in report.findings] == [
+        (1, "struct scatterlist sg[2]"), (6, "sg_init_table(ctx->sg, 2)")]
+    # A real parse error is still reported.
+    bad = scan_c_source(src + b"int x = sg_init_one(&s, buf, 1) @@@ }}}\n", "bad.c")
+    assert bad.skipped and bad.benign_skips == 4

@@ -99,7 +99,12 @@ def test_tls_style_table_crosses_calls_and_the_callback_releases_pages():
 
 def test_dma_engine_driver_alignment_loop_debug_and_boundary():
     r = _scan("engine_dma.c")
-    g1, _ = r.groups
+    g1, _, g3 = r.groups
+    # sg_page() fed to dma_map_page(): the engine conversion, a DMA road.
+    assert g3.members == ["L64.80", "L66.31"] and g3.road == "scatterlist"
+    assert _advice(r, "L66.31").startswith("the engine conversion: map pages from "
+                                           "iov_iter_extract_pages()")
+    assert r.finding("L66.31").kind == "dma"
     assert (g1.table, g1.consumer, g1.iterator, g1.road) == (
         "req->src in acme_aes_dma_start()", "L46.6", "ITER", "scatterlist")
     assert g1.members == ["L44.7", "L46.6", "L46.36", "L49.8", "L53.44", "L26.49", "L28.21",

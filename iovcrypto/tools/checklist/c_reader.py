@@ -540,6 +540,13 @@ class _CReader:
         leaves = [c for c in _leaves(node) if c.type != "comment"]
         if leaves and all(_text(c) in self.cat.annotations for c in leaves):
             return True
+        # ``static noinline_for_stack int f(void)``: the annotation was taken
+        # for the type, and the real type is left over.
+        prev = node.prev_sibling
+        if leaves and prev is not None and _text(prev) in self.cat.annotations and \
+                all(c.type in ("primitive_type", "type_identifier", "*")
+                    or _text(c) in _TYPE_WORDS for c in leaves):
+            return True
         parent = node.parent
         for _ in range(3):
             if parent is None:
@@ -586,6 +593,11 @@ class _CReader:
                   body.start_point.row, body.start_point.column - len(_MACRO_PREFIX),
                   report_skipped=False)
         self.report.findings.extend(sub.report.findings)
+
+
+_TYPE_WORDS = frozenset({"int", "void", "char", "short", "long", "unsigned", "signed", "bool",
+                         "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "size_t",
+                         "ssize_t", "*"})
 
 
 def _struct_name(decl: Node) -> str | None:

@@ -727,6 +727,9 @@ class Flow:
         entries.sort(key=lambda e: (e.index is None, e.index or 0, e.finding.line))
         iterator, why = self._iterator(entries, keys, members)
         sync = self._sync(consumer, members)
+        # Advice first (it decides, e.g., that sg_page() feeds dma_map_page()),
+        # then the road, then the consumer's advice again for the road taken.
+        self._advise(members, iterator, entries, consumer, [], "")
         road, road_why = self._road(consumer, members, sync, iterator,
                                     any(k[0] == "req" for k in keys))
         layout = self._layout(consumer, root, entries, members)
@@ -841,7 +844,8 @@ class Flow:
     def _road(self, consumer: Finding | None, members: list[Finding], sync: str,
               iterator: str, request: bool) -> tuple[str, str]:
         names = {f.name for f in members}
-        if names & _DMA or any(f.kind == "dma" for f in members):
+        if names & _DMA or any(f.kind == "dma" or self.advice.get(f.id, ("", ""))[1] == "dma"
+                               for f in members if not f.debug):
             return "scatterlist", ("kept on scatterlists for now: the device boundary "
                                    "(dma_map_sg()/dmaengine_prep_slave_sg()) takes a mapped "
                                    "table; build it from the iov_iter just before mapping")
@@ -1093,7 +1097,7 @@ class Flow:
         kinds = {"mechanical": 0, "restructure": 0, "ownership": 0, "dma": 0}
         free = 0
         for f in members:
-            k = f.kind
+            k = self.advice.get(f.id, ("", ""))[1] or f.kind
             if f.construct == "declaration" or f.debug:
                 free += 1
                 continue
