@@ -711,6 +711,15 @@ class Flow:
         if dma:
             return (f"the driver: iov_iter_extract_pages() pins user memory only "
                     f"(iov_iter_extract_will_pin()); unpin after dma_unmap, {where}")
+        root = self.uf.find(key)
+        sources = {e.source for k in self.comp_keys.get(root, [root])
+                   for e in self.entries.get(k, [])}
+        if "iter" in sources and sources - {"iter"}:
+            return (f"{acq.function}(): the user pages share a bio_vec array with other "
+                    "entries (the AD in front), so they are still extracted: "
+                    "iov_iter_extract_pages() pins user memory only, and the pins are "
+                    f"released {where} with unpin_user_page() when "
+                    "iov_iter_extract_will_pin()")
         return ("nobody: the caller's iov_iter goes to the request as it is (proposed "
                 "iov_iter crypto API), no page is taken, and the release "
                 f"{where} goes away")
@@ -936,6 +945,13 @@ class Flow:
                     road: str) -> tuple[str, str] | None:
         if f.debug:
             return "drop it with the print: the use is only in a debug message", ""
+        if f.construct == "declaration" and f.entry.id == "struct_scatterlist" and \
+                iterator in ("BVEC", "KVEC"):
+            kind = "bio_vec" if iterator == "BVEC" else "kvec"
+            init = "iov_iter_bvec()" if iterator == "BVEC" else "iov_iter_kvec()"
+            shown = f.text[len("struct scatterlist "):]
+            return (f"struct {kind} {shown}, and a struct iov_iter beside it for {init}",
+                    "mechanical")
         if f.name == "sg_page":
             return self._sg_page_use(f, sources, pair_ids)
         if f.name in ("for_each_sg", "sg_next", "for_each_sgtable_sg") and self._align_loop(f):
@@ -960,6 +976,10 @@ class Flow:
                         "memory only; unpin if iov_iter_extract_will_pin())"
                         + (", behind the AD entry" if consumer is not None
                            and consumer.name == "aead_request_set_crypt" else ""), "")
+        if f.name in ("skb_to_sgvec", "skb_to_sgvec_nomark") and iterator == "BVEC":
+            return ("bio_vec entries in the same array: the skb's linear part with "
+                    "bvec_set_virt() and each frag with bvec_set_page(skb_frag_page(), ...); "
+                    "the skb keeps the frag references and must outlive the request", "")
         if f.name == "sg_assign_page" and len(f.arguments) == 2 and f.arguments[1] == "NULL":
             p = pair_ids.get(f.id)
             return ("nothing to clear: a bio_vec array owns no page"
@@ -1068,6 +1088,10 @@ class Flow:
             elif q == "stack_vmalloc" and stack:
                 answer = (f"open: line {stack[0].finding.line} describes a stack buffer: a kvec "
                           "can, a bio_vec cannot")
+            elif q == "stack_vmalloc" and entries and not any(
+                    e.source in ("stack", "vmalloc") for e in entries):
+                answer = ("open, narrowed: no entry is provably a stack or vmalloc buffer in "
+                          "the functions that build it; check the buffers handed in")
             elif q == "aead_layout" and layout is not None:
                 answer = ("answered: " if layout["holds"] else "open: ") + layout["text"]
             elif q == "cleanup" and pairs:
