@@ -3,7 +3,7 @@ unauthenticated modes ECB, CBC, CBC-CTS, CTR, XCTR and XTS
 (``include/crypto/aes.h``, ``aes-ecb.h``, ``aes-cbc.h``, ``aes-ctr.h``,
 ``aes-xts.h``).
 
-Newer than the last release the model follows: these functions come from
+New in v7.3, the release the model follows: these functions come from
 Eric Biggers' AES-modes series (v1 posted 2026-07-07,
 ``20260707053503.209874-1-ebiggers@kernel.org``), pushed to libcrypto-next
 on 2026-07-22 and present in linux-next from 2026-08-18 (v7.3 merge

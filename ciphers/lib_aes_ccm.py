@@ -3,7 +3,7 @@ one-shot :func:`aes_ccm_encrypt`/:func:`aes_ccm_decrypt` and the
 incremental ``aes_ccm_init`` → ``aes_ccm_auth_update`` … →
 ``aes_ccm_{en,de}crypt_update`` … → ``aes_ccm_{en,de}crypt_final``.
 
-Newer than the last release the model follows: Eric Biggers' AES-modes
+New in v7.3, the release the model follows: Eric Biggers' AES-modes
 series (``20260707053503.209874-1-ebiggers@kernel.org``, in linux-next
 from 2026-08-18, v7.3 merge window).  Names moved during review: v1's SMB
 patch calls ``aes_ccm_init(ctx, nonce, nonce_len, ad_len, data_len,

@@ -3,7 +3,7 @@ one-shot :func:`aes_gcm_encrypt`/:func:`aes_gcm_decrypt` and the
 incremental ``aes_gcm_init`` → ``aes_gcm_auth_update`` … →
 ``aes_gcm_{en,de}crypt_update`` … → ``aes_gcm_{en,de}crypt_final``.
 
-Newer than the last release the model follows: Eric Biggers' AES-modes
+New in v7.3, the release the model follows: Eric Biggers' AES-modes
 series (``20260707053503.209874-1-ebiggers@kernel.org``, in linux-next
 from 2026-08-18, v7.3 merge window; it replaced the old one-shot
 ``aesgcm_*`` library).  Signatures as merged in torvalds/linux.

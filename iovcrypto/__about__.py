@@ -1,1 +1,9 @@
 __version__ = "0.1.0"
+
+#: The kernel the model follows: the last release whose APIs it models, and
+#: the linux-next state for what is newer (module docstrings say which
+#: features come from there).
+KERNEL_RELEASE = "Linux v7.3"
+KERNEL_NEXT = ("linux-next 2026-08-18 for the lib/crypto AES-mode library "
+               "(merged for v7.3-rc1)")
+KERNEL_STATEMENT = f"models {KERNEL_RELEASE}; {KERNEL_NEXT}"

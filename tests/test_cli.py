@@ -19,6 +19,7 @@ def test_help_lists_every_subcommand():
 def test_version():
     out = CliRunner().invoke(cli, ["--version"])
     assert out.exit_code == 0 and __version__ in out.output
+    assert "Linux v7.3" in out.output           # which kernel the model follows
 
 
 def test_algorithms_lists_both_worlds_and_filters():

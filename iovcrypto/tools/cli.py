@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-from iovcrypto.__about__ import __version__
+from iovcrypto.__about__ import KERNEL_STATEMENT, __version__
 
 # name -> "module:attribute" of a click command.
 SUBCOMMANDS: dict[str, str] = {
@@ -33,7 +33,8 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="iovcrypto")
+@click.version_option(__version__, prog_name="iovcrypto",
+                      message=f"%(prog)s %(version)s ({KERNEL_STATEMENT})")
 def cli() -> None:
     """Scatterlists and iov_iters side by side: the kernel crypto API
     duplicated on iov_iter, checked against the scatterlist one."""
