@@ -47,7 +47,6 @@ from ciphers.chacha import (
     CHACHA_IV_SIZE,
     CHACHA_KEY_SIZE,
     XCHACHA_IV_SIZE,
-    hchacha20,
     xchacha_real_iv,
 )
 from ciphers.cts import Cts
@@ -228,9 +227,28 @@ class AccelChaCha20:
         self.consumed += n
 
 
+_SIGMA_WORDS = np.frombuffer(b"expand 32-byte k", dtype="<u4")
+
+
+def hchacha20_lib(key: bytes, nonce16: bytes) -> bytes:
+    """HChaCha20 from the library's ChaCha20 block function.
+
+    A ChaCha20 block is the permuted state plus the input state; HChaCha20
+    is the permuted state's words 0..3 and 12..15 alone.  So one library
+    block over the state (constants, key, ``nonce16`` as counter ‖ nonce)
+    minus those input words gives HChaCha20 bit for bit, without the 80
+    Python-level quarter rounds of ciphers.chacha.hchacha20()."""
+    block = Cipher(algorithms.ChaCha20(key, nonce16), None).encryptor().update(bytes(64))
+    w = np.frombuffer(block, dtype="<u4")
+    nonce = np.frombuffer(nonce16, dtype="<u4")
+    out = np.concatenate([w[0:4] - _SIGMA_WORDS, w[12:16] - nonce])
+    return out.astype("<u4").tobytes()
+
+
 class AccelXChaCha20(AccelChaCha20):
-    """XChaCha20 with the kernel's 32-byte IV: our HChaCha20 for the subkey,
-    then :class:`AccelChaCha20` with ``IV[24:32] ‖ IV[16:24]``."""
+    """XChaCha20 with the kernel's 32-byte IV: HChaCha20 for the subkey (from
+    the library's block, hchacha20_lib()), then :class:`AccelChaCha20` with
+    ``IV[24:32] ‖ IV[16:24]``."""
 
     def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray) -> None:
         kb = as_key_bytes(key)
@@ -239,7 +257,7 @@ class AccelXChaCha20(AccelChaCha20):
             raise ValueError(f"key: XChaCha20 key must be 32 bytes, got {len(kb)}")
         if len(ivb) != XCHACHA_IV_SIZE:
             raise ValueError(f"iv: XChaCha20 IV must be 32 bytes, got {len(ivb)}")
-        super().__init__(hchacha20(kb, ivb[:16]), xchacha_real_iv(ivb))
+        super().__init__(hchacha20_lib(kb, ivb[:16]), xchacha_real_iv(ivb))
         self.xiv = ivb
 
     @property
