@@ -295,7 +295,7 @@ class AccelXts:
         if self.uses_library:
             c = Cipher(algorithms.AES(self._key), modes.XTS(self.iv))
             ctx = c.encryptor() if self.encrypt else c.decryptor()
-            lib_update_into(ctx, s, d)
+            lib_update_into(ctx, s, d, stream=False)
         else:
             Xts(self._key, self.iv, self.encrypt).final(s, d)
         self.finalized = True

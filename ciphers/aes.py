@@ -67,22 +67,45 @@ def u8_view(buf: Any, name: str, *, writable: bool = False) -> np.ndarray:
     return arr
 
 
-def lib_update_into(ctx: Any, src: np.ndarray, dst: np.ndarray) -> None:
+#: In-place library calls go through a scratch buffer this long at a time.
+LIB_CHUNK = 1 << 16
+_lib_scratch = np.empty(LIB_CHUNK + 2 * AES_BLOCK_SIZE, dtype=np.uint8)
+
+
+def _addr(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def lib_update_into(ctx: Any, src: np.ndarray, dst: np.ndarray, *,
+                    stream: bool = True) -> None:
     """Feed ``src`` to the ``cryptography`` context ``ctx`` and put the
     output at the start of ``dst``.
 
     ``update_into`` forbids any overlap between its input and output from
     cryptography 51 on, an exact in-place call included (earlier releases
     allowed it). Every request the kernel calls "in place" overlaps, so an
-    overlapping pair goes through ``update``, which returns fresh bytes,
-    and those are copied back; disjoint buffers keep the zero-copy call.
+    overlapping pair is fed a cache-sized piece at a time into a scratch
+    buffer and copied back (safe when dst does not start after src: each
+    piece is read before anything overwrites it); disjoint buffers keep the
+    zero-copy call.  ``stream=False`` says the context takes its whole input
+    in one call (an XTS data unit): it is then split only if it fits one
+    piece, else ``update`` returns fresh bytes that are copied back.
     ``np.may_share_memory`` only compares bounds, so the test is O(1).
     """
-    if np.may_share_memory(src, dst):
+    if not np.may_share_memory(src, dst):
+        ctx.update_into(src, dst)
+        return
+    n = src.size
+    if _addr(dst) > _addr(src) or (not stream and n > LIB_CHUNK):
         out = ctx.update(src)
         dst[:len(out)] = np.frombuffer(out, dtype=np.uint8)
-    else:
-        ctx.update_into(src, dst)
+        return
+    scratch = _lib_scratch
+    pos = 0
+    for off in range(0, n, LIB_CHUNK):
+        got = ctx.update_into(src[off:off + LIB_CHUNK], scratch)
+        dst[pos:pos + got] = scratch[:got]
+        pos += got
 
 
 def as_key_bytes(key: Any, name: str = "key") -> bytes:

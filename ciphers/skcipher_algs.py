@@ -47,7 +47,13 @@ from ciphers.accel import (
     AccelEssivCbc,
     AccelXChaCha20,
 )
-from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, aes_check_keylen, lib_update_into, u8_view
+from ciphers.aes import (
+    AES_BLOCK_SIZE,
+    AesBlockCipher,
+    aes_check_keylen,
+    lib_update_into,
+    u8_view,
+)
 from ciphers.algapi import CRYPTO_TFM_REQ_FORBID_WEAK_KEYS, CryptoAlg
 from ciphers.cbc import Cbc
 from ciphers.chacha import CHACHA_BLOCK_SIZE, CHACHA_KEY_SIZE, ChaCha20, XChaCha20
@@ -386,7 +392,7 @@ class AccelXtsStream(BlockModeCore):
     def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
         if self.finalized:
             raise ValueError("XTS data unit already finalized")
-        lib_update_into(self._ctx(), src, dst)
+        lib_update_into(self._ctx(), src, dst, stream=False)
         self.tweak = xts_tweak_advance(self.tweak, src.size // BS)
 
     def final(self, src: np.ndarray, dst: np.ndarray) -> None:
@@ -405,7 +411,7 @@ class AccelXtsStream(BlockModeCore):
         data, views = self._feed_to_tail(s, d, BS + r if r else 0)
         if data.size:
             out = np.empty(data.size, dtype=np.uint8)
-            lib_update_into(self._ctx(), data, out)
+            lib_update_into(self._ctx(), data, out, stream=False)
             self._scatter(out, views)
             self.processed += data.size
             self.tweak = gf128mul_x_ble(gf128mul_x_ble(self.tweak))
