@@ -23,9 +23,10 @@ from operator import attrgetter
 
 import numpy as np
 
-from iovcrypto.uio import ITER_BVEC, ITER_KVEC, iov_iter
-from kmem import PAGE_SHIFT
+from iovcrypto.uio import ITER_BVEC, ITER_FOLIOQ, ITER_KVEC, iov_iter
+from kmem import PAGE_SHIFT, PAGE_SIZE
 from kmem.bulk import Ranges, copy_ranges, range_views, resolve_ranges
+from kmem.folio_queue import PAGEVEC_SIZE
 from kmem.page_alloc import DEVICE_PFN_BASE, PAGE_OFFSET
 
 #: Fewer segments than this are cheaper to walk one by one.
@@ -127,7 +128,52 @@ def _describe_kvec(it: iov_iter, n: int) -> Described | None:
     return offs[:j + 1], lens, _vec_commit(it, n, j, lens, full)
 
 
-_DESCRIBE = {ITER_BVEC: _describe_bvec, ITER_KVEC: _describe_kvec}
+def _describe_folioq(it: iov_iter, n: int) -> Described | None:
+    """The folios of the queue from the iterator's slot, as _iterate_folioq()
+    would reach them; a hole (an empty slot: the walk stops short) or the
+    end of the queue before ``n`` bytes leaves it to the per-slot walk."""
+    fq, slot, skip = it._ptr, it._u, it.iov_offset
+    if slot == PAGEVEC_SIZE:
+        fq, slot = fq.next, 0
+        if fq is None:
+            return None
+    pfns, sizes = [], []
+    want = n + skip
+    got = 0
+    while got < want:
+        if slot >= PAGEVEC_SIZE:
+            return None
+        folio = fq.folios[slot]
+        if folio is None or folio.freed:
+            return None
+        size = PAGE_SIZE << fq.orders[slot]
+        pfns.append(folio.pfn)
+        sizes.append(size)
+        got += size
+        last_fq, last_slot = fq, slot
+        slot += 1
+        if slot == PAGEVEC_SIZE and fq.next is not None:
+            fq, slot = fq.next, 0
+    if len(pfns) < BULK_MIN_SEGS or skip >= sizes[0]:
+        return None
+    lens = np.array(sizes, dtype=np.int64)
+    phys = np.array(pfns, dtype=np.int64) << PAGE_SHIFT
+    lens[0] -= skip
+    phys[0] += skip
+    over = got - want
+    lens[-1] -= over
+
+    def commit() -> None:
+        if over:
+            it._ptr, it._u, it.iov_offset = last_fq, last_slot, sizes[-1] - over
+        else:
+            it._ptr, it._u, it.iov_offset = fq, slot, 0
+        it.count -= n
+    return phys, lens, commit
+
+
+_DESCRIBE = {ITER_BVEC: _describe_bvec, ITER_KVEC: _describe_kvec,
+             ITER_FOLIOQ: _describe_folioq}
 
 
 def _resolve(it: iov_iter, n: int) -> tuple[Ranges, Callable[[], None]] | None:

@@ -24,6 +24,7 @@ from iovcrypto import (
     iov_iter,
     iov_iter_advance,
     iov_iter_bvec,
+    iov_iter_folio_queue,
     iov_iter_kvec,
     kvec,
 )
@@ -46,6 +47,9 @@ class Case:
         self.frees: list = []
         self.segs: list = []
         clean = rng.random() < 0.6
+        if kind == "folioq":
+            self._folioq(clean)
+            return
         if rng.random() < 0.2:
             # Equal segments, aligned or not: the bulk path's row copies.
             seglen = int(rng.choice([512, 1024, PAGE]))
@@ -138,8 +142,44 @@ class Case:
             n = size - off + int(rng.integers(1, PAGE))
         return kvec(kmem.page_address(f) + off, 0 if empty else n)
 
+    def _folioq(self, clean: bool) -> None:
+        rng = self.rng
+        folios = []
+        for _ in range(int(rng.choice([rng.integers(1, 80), 62, 93]))):
+            bad = None if clean or rng.random() > 0.05 else rng.choice(
+                ["stale", "device", "order"])
+            if bad == "device":
+                f = kmem.alloc_device_pages(0)
+                self.frees.append(lambda f=f: kmem.free_device_pages(f))
+            elif bad == "stale":
+                f = kmem.folio_alloc(kmem.GFP_KERNEL, 0)
+                kmem.folio_put(f)
+            else:
+                f = self._folio(int(rng.integers(0, 3)))
+            folios.append(f)
+        self.fq = kmem.folioq_from_folios(folios)
+        seg, k = self.fq, 0
+        while seg is not None:
+            for slot in range(seg.nr):
+                if not clean and rng.random() < 0.03:
+                    if rng.random() < 0.5:
+                        seg.folios[slot] = None        # a hole: the walk stops there
+                    else:
+                        seg.orders[slot] += 1          # the queue lies about the size
+                k += 1
+            seg = seg.next
+        self.fq_bytes = sum(PAGE << f.order for f in folios)
+
     def iterator(self, direction: int) -> iov_iter:
         it = iov_iter()
+        if self.kind == "folioq":
+            skip = int(self.rng.integers(0, PAGE)) if self.rng.random() < 0.4 else 0
+            count = self.fq_bytes - skip
+            if self.fq.next is not None and self.rng.random() < 0.4:
+                # End exactly at the end of the first segment of the queue.
+                count = sum(PAGE << o for o in self.fq.orders[:self.fq.nr]) - skip
+            iov_iter_folio_queue(it, direction, self.fq, 0, skip, max(0, count))
+            return it
         lens = [s.bv_len if self.kind == "bvec" else s.iov_len for s in self.segs]
         init = iov_iter_bvec if self.kind == "bvec" else iov_iter_kvec
         init(it, direction, self.segs, len(self.segs), sum(lens))
@@ -164,11 +204,11 @@ def _collect(base: np.ndarray, progress: int, length: int, out: list, _priv2: ob
 
 
 def _state(it: iov_iter) -> tuple:
-    return it.vec_idx, it.iov_offset, it.count, it._u
+    return it.vec_idx, it.iov_offset, it.count, it._u, id(it._ptr)
 
 
 def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> None:
-    kind = "bvec" if seed % 2 else "kvec"
+    kind = ("bvec", "kvec", "folioq")[seed % 3]
     case = Case(seed, kind)
     rng = case.rng
     to_iter = rng.random() < 0.5
