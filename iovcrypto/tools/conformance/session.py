@@ -23,6 +23,7 @@ from functools import cache
 
 from iovcrypto.tools.conformance import runner as R
 from iovcrypto.tools.conformance.configs import DEFAULT_CIPHER_TESTVEC_CONFIGS, random_configs
+from iovcrypto.tools.conformance.engine import engine_dd, engine_target
 from iovcrypto.tools.conformance.fuzz import find_generic, fuzz_target
 from iovcrypto.tools.conformance.report import Report
 from iovcrypto.tools.conformance.vectors import corpora_available, vector_suite
@@ -153,6 +154,8 @@ def _run_unit(unit: tuple[int, str, R.Target]) -> tuple[int, str, R.TargetResult
     s = unit_seed(opts.seed, kind, target.api, target.driver)
     if kind == "fuzz":
         return idx, kind, fuzz_target(target, opts.fuzz, s)
+    if kind == "engine":
+        return idx, kind, engine_target(target, s)
     # Vectors are per algorithm (same for every driver of it).
     if opts.testmgr is not None:
         vecs = opts.testmgr.vectors(target.alg.cra_name) or []
@@ -178,6 +181,8 @@ def run(opts: Options, progress: Callable[[int, int, str], None] | None = None) 
             units.append((len(units), "vectors", t))
             if opts.fuzz > 0 and find_generic(t.world, t.alg) is not None:
                 units.append((len(units), "fuzz", t))
+            if engine_dd(t) is not None:
+                units.append((len(units), "engine", t))
         _UNIT_STATE["opts"] = opts
         _UNIT_STATE["plan"] = make_plan(opts)
         results: list[tuple[int, str, R.TargetResult | None]] = []
