@@ -35,7 +35,7 @@ import kmem
 from dma.debug import dma_debug_err, iommu_fault
 from kmem import PAGE_SHIFT, PAGE_SIZE, Kind
 from kmem import stats as _stats
-from kmem.access import RunBuilder
+from kmem.access import RunBuilder, gather
 from kmem.page_alloc import DEVICE_PFN_BASE, head_pfn_of, mem_map, should_fail_alloc
 from kmem.sanitizer import USE_AFTER_FREE, report
 
@@ -102,6 +102,7 @@ class DmaMapping:
     nents: int = 0
     iova: tuple[int, int] | None = None      # (base, bytes) of IOVA it owns
     checked: bool = True       # dma_mapping_error() seen (single/phys maps)
+    spans: list = field(default_factory=list)  # sorted (start, end) of IOVA links
 
 
 @dataclass
@@ -194,7 +195,7 @@ class Device:
         """Model helper: what the device reads at a bus address."""
         views = [v for phys, n in self._resolve(dma_addr, length, False)
                  for v in phys_views(phys, n, False)]
-        return kmem.gather(views) if len(views) != 1 else views[0].copy()
+        return gather(views) if len(views) != 1 else views[0].copy()
 
     def dma_write(self, dma_addr: int, data: bytes | np.ndarray) -> None:
         """Model helper: the device writes ``data`` at a bus address."""

@@ -25,7 +25,8 @@ and tear it all down with one call.
 
 from __future__ import annotations
 
-import kmem
+import bisect
+
 from dma.debug import dma_debug_err
 from dma.device import (
     DMA_ATTR_MMIO,
@@ -40,6 +41,7 @@ from dma.mapping import check_dev_dir
 from kmem import PAGE_SIZE
 from kmem import errno as E
 from kmem import stats as _stats
+from kmem.sanitizer import WARN
 
 
 class DmaIovaState:
@@ -78,7 +80,7 @@ def dma_iova_try_alloc(dev: Device, state: DmaIovaState, phys: int, size: int) -
     state.addr, state.size = 0, 0
     if not dev.iommu:
         return False
-    if kmem.WARN(not size, "dma_iova_try_alloc: zero size"):
+    if WARN(not size, "dma_iova_try_alloc: zero size"):
         return False
     off = phys & (PAGE_SIZE - 1)
     base = dev.alloc_iova(off + size)
@@ -93,31 +95,42 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
                   dir: int, attrs: int = 0) -> int:
     check_dev_dir(dev, dir)
     m = dev.mappings.get(_key(_state(state)))
-    if kmem.WARN(m is None, "dma_iova_link: no IOVA range allocated"):
+    # (The messages are formatted only when a check fails: this is the
+    # per-range hot path of a converted driver.)
+    if m is None:
+        WARN(True, "dma_iova_link: no IOVA range allocated")
         return -E.EIO
-    if kmem.WARN(offset < 0 or size <= 0 or offset + size > state.size,
-                 f"dma_iova_link: [{offset}, +{size}) outside the {state.size}-byte range"):
+    if offset < 0 or size <= 0 or offset + size > state.size:
+        WARN(True, f"dma_iova_link: [{offset}, +{size}) outside the {state.size}-byte range")
         return -E.EIO
     iova = state.addr + offset
-    if kmem.WARN((iova ^ phys) & (PAGE_SIZE - 1),
-                 f"dma_iova_link: IOVA {iova:#x} and phys {phys:#x} differ in their page "
-                 f"offsets"):
+    if (iova ^ phys) & (PAGE_SIZE - 1):
+        WARN(True, f"dma_iova_link: IOVA {iova:#x} and phys {phys:#x} differ in their page "
+                   f"offsets")
         return -E.EIO
     if is_device_phys(phys):
         if not attrs & DMA_ATTR_MMIO or not dev.p2p:
             return -E.EREMOTEIO
     else:
         check_for_stack(dev, phys, size)
-    if any(p.bus < iova + size and iova < p.bus + p.length for p in m.pieces):
-        kmem.WARN(True, f"dma_iova_link: [{iova:#x}, +{size}) already linked")
+    # The links so far, as sorted (start, end) spans: a link overlapping
+    # one is refused, one starting where another ends extends a segment.
+    spans = m.spans
+    k = bisect.bisect_left(spans, (iova, iova))
+    if (k < len(spans) and spans[k][0] < iova + size) or (k and spans[k - 1][1] > iova):
+        WARN(True, f"dma_iova_link: [{iova:#x}, +{size}) already linked")
         return -E.EEXIST
     if dev.take_fail_map():
         return -E.ENOMEM
+    joins = bool(k) and spans[k - 1][1] == iova
+    spans.insert(k, (iova, iova + size))
     m.pieces.append(DmaPiece(iova, size, phys, dir, synced=False))
     if m.dir == -1:
         m.dir = dir
     if _stats.ON:
         _stats.note_dma_map()
+        if not joins:                   # a new device-visible segment
+            _stats.note_dma_segments(1)
     return 0
 
 
@@ -142,6 +155,7 @@ def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, di
         dma_debug_err(dev.name, f"dma_iova_unlink of [{lo:#x}, {hi:#x}) that is not linked")
         return
     keep = []
+    m.spans = [t for t in m.spans if not (t[0] < hi and lo < t[1])]
     for p in m.pieces:
         if p.bus < hi and lo < p.bus + p.length:
             if p.dir != dir:

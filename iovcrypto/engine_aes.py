@@ -51,21 +51,12 @@ from ciphers.algapi import (
 )
 from ciphers.crypto_api import crypto_request_complete
 from ciphers.skcipher_algs import SkcipherDriverBase, impls
-from dma import (
+from dma.device import (
     DMA_ATTR_MMIO,
     DMA_BIDIRECTIONAL,
     DMA_FROM_DEVICE,
     DMA_TO_DEVICE,
     Device,
-    DmaIovaState,
-    PhysVec,
-    dma_iova_destroy,
-    dma_iova_link,
-    dma_iova_sync,
-    dma_iova_try_alloc,
-    dma_map_phys,
-    dma_mapping_error,
-    dma_unmap_phys,
     is_pci_p2pdma_page,
 )
 from dma.engine import (
@@ -75,6 +66,15 @@ from dma.engine import (
     EngineJob,
     engine_build_descs,
 )
+from dma.iova import (
+    DmaIovaState,
+    dma_iova_destroy,
+    dma_iova_link,
+    dma_iova_sync,
+    dma_iova_try_alloc,
+)
+from dma.mapping import dma_map_phys, dma_mapping_error, dma_unmap_phys
+from dma.types import PhysVec
 from iovcrypto.iov_iter import copy_from_iter, copy_to_iter, iov_iter_truncate
 from iovcrypto.iov_iter_extract import iov_iter_extract_pages
 from iovcrypto.iov_iter_query import iov_iter_is_aligned
@@ -89,6 +89,7 @@ from iovcrypto.uio import iov_iter, iov_iter_extract_will_pin
 from kmem import PAGE_SIZE
 from kmem import errno as E
 from kmem.access import buffer_views, copy_views
+from kmem.page_alloc import page_to_phys
 from kmem.softirq import HZ, Tasklet, TimerList, jiffies, mod_timer, tasklet_schedule, timer_delete
 
 ENGINE_PRIORITY = 400
@@ -252,7 +253,7 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap) -> int:
                 break
             n = min(PAGE_SIZE - off, left)
             rm.pieces.append((page, off, n))
-            phys = kmem.page_to_phys(page) + off
+            phys = page_to_phys(page) + off
             mmio = is_pci_p2pdma_page(page)
             last = rm.ranges[-1] if rm.ranges else None
             if last is not None and last.paddr + last.len == phys and rm.mmio[-1] == mmio:

@@ -41,7 +41,7 @@ from ciphers.algapi import (
 )
 from ciphers.crypto_api import crypto_request_complete
 from ciphers.skcipher_algs import SkcipherDriverBase, impls
-from dma import DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, Device
+from dma.device import DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, Device
 from dma.engine import (
     ENGINE_ADDR_ALIGN,
     ENGINE_BLOCK,

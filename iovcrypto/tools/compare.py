@@ -59,6 +59,8 @@ from iovcrypto import (
     iov_iter_ubuf,
     kvec,
 )
+from iovcrypto.tools.compare_dma import ALLOC_CLASSES as DMA_ALLOC_CLASSES
+from iovcrypto.tools.compare_dma import render_dma_markdown, render_dma_text
 from iovcrypto.tools.roads import ROAD_KERNELS
 from kmem import PAGE_SIZE
 from kmem import __free_page as free_page
@@ -454,6 +456,7 @@ def run_compare(patterns: tuple[str, ...] = (), layouts: tuple[str, ...] = LAYOU
     had_bridges = bool(bridge.registered_bridges())
     bridge.register_bridges()
     kmem.classify_allocations(ALLOC_CLASSES)
+    kmem.classify_allocations(DMA_ALLOC_CLASSES)
     out = []
     try:
         todo = [(n, t, lay) for n, t in algorithms(patterns) for lay in layouts]
@@ -520,7 +523,8 @@ def render_text(records: list[dict], width: int = 80) -> str:
         con.print()
     for k, v in PATH_DESC.items():
         con.print(escape(f"{k:10} {v}  [kernel: {ROAD_KERNELS[k]}]"))
-    return buf.getvalue()
+    dma = render_dma_text(records)
+    return buf.getvalue() + ("\n" + dma if dma else "")
 
 
 def render_markdown(records: list[dict]) -> str:
@@ -532,7 +536,7 @@ def render_markdown(records: list[dict]) -> str:
         lines += [f"- ledger: {x}" for x in r["ledger"]]
         lines.append("")
     lines += [f"- `{k}`: {v} (kernel: {ROAD_KERNELS[k]})" for k, v in PATH_DESC.items()]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + render_dma_markdown(records)
 
 
 def render_json(records: list[dict]) -> str:
