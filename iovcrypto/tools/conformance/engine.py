@@ -62,6 +62,8 @@ def engine_dd(target: object) -> object | None:
     """The probed engine behind a target (the driver's world is the
     target's, or the other one through a bridge), or None."""
     world = target.world
+    if world not in ENGINE_MODULES:
+        return None
     if target.api.startswith("bridge"):
         world = "iter" if world == "sg" else "sg"
     mod = importlib.import_module(ENGINE_MODULES[world])

@@ -32,7 +32,7 @@ run is ``ok N name # SKIP reason``.
       "totals": {"targets": int, "vectors": int, "checks": int, "failures": int},
       "results": [ {"algorithm": str, "driver": str, "type": "skcipher"|"aead",
                     "api": "sg"|"iter"|"bridge-sg"|"bridge-iter"|"lib" (a skip row: also
-                           "bridge" or "*"), "kind": "vectors"|"fuzz",
+                           "bridge" or "*"), "kind": "vectors"|"fuzz"|"engine",
                     "vectors": int, "configs": int, "realisations": [str], "checks": int,
                     "failures": int, "seconds": float, "status": "pass"|"fail"|"skip",
                     "notes": [str]} ... ],
@@ -163,7 +163,7 @@ def render_ktap(rep: Report) -> str:
     groups: dict[str, list[tuple[str, str, list[str], str]]] = {}
     for kind, r in rep.results:
         t = r.target
-        name = f"{t.driver} {t.api}" + (" fuzz" if kind == "fuzz" else "")
+        name = f"{t.driver} {t.api}" + (f" {kind}" if kind in ("fuzz", "engine") else "")
         groups.setdefault(t.alg.cra_name, []).append(
             (name, "fail" if r.failures else "pass", [f.message for f in r.failures], ""))
     for alg, driver, _typ, api, why in rep.skipped:
@@ -208,7 +208,7 @@ JSON_SCHEMA = {
                 "type": {"enum": ["skcipher", "aead"]},
                 "api": {"enum": ["sg", "iter", "bridge-sg", "bridge-iter", "lib", "bridge",
                                  "*"]},
-                "kind": {"enum": ["vectors", "fuzz"]},
+                "kind": {"enum": ["vectors", "fuzz", "engine"]},
                 "vectors": {"type": "integer"}, "configs": {"type": "integer"},
                 "realisations": {"type": "array", "items": {"type": "string"}},
                 "checks": {"type": "integer"}, "failures": {"type": "integer"},

@@ -181,7 +181,7 @@ def run(opts: Options, progress: Callable[[int, int, str], None] | None = None) 
             units.append((len(units), "vectors", t))
             if opts.fuzz > 0 and find_generic(t.world, t.alg) is not None:
                 units.append((len(units), "fuzz", t))
-            if engine_dd(t) is not None:
+            if opts.testmgr is None and engine_dd(t) is not None:
                 units.append((len(units), "engine", t))
         _UNIT_STATE["opts"] = opts
         _UNIT_STATE["plan"] = make_plan(opts)
