@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "migration_guide.md"
-BASELINE = (7, 2)
+BASELINE = (7, 3)
 OLD = "<5.0"
 
 # Kernel API by the release it arrived in (mainline).
@@ -35,7 +35,9 @@ KERNEL_API: dict[str, str] = {
         "scatterwalk_start", "scatterwalk_map_and_copy", "scatterwalk_ffwd",
         "skb_to_sgvec", "sg_dma_address", "sg_dma_len", "dma_map_sg", "dma_unmap_sg",
         "dma_mapping_error", "flush_dcache_page", "kernel_fpu_begin", "kmalloc_array",
-        "kfree", "memzero_explicit", "DIV_ROUND_UP", "WARN_ON_ONCE", "xdr_process_buf",
+        "kfree", "memzero_explicit", "DIV_ROUND_UP", "WARN_ON_ONCE", "PAGE_ALIGNED",
+        "dmaengine_prep_slave_sg",
+        "xdr_process_buf",
         "virt_to_page",
         # iov_iter
         "iov_iter_kvec", "iov_iter_bvec", "iov_iter_count", "iov_iter_npages",
@@ -58,7 +60,6 @@ KERNEL_API: dict[str, str] = {
     "iov_iter_restore": "5.15",
     "iov_iter_ubuf": "6.0",
     "iov_iter_get_pages2": "6.0",
-    "iov_iter_is_aligned": "6.0",
     "bvec_set_page": "6.3",
     "bvec_set_virt": "6.3",
     "bvec_set_folio": "6.3",
@@ -91,16 +92,23 @@ KERNEL_API: dict[str, str] = {
     "blk_rq_dma_map_iter_start": "6.17",
     "dma_map_phys": "6.18",
     "dma_unmap_phys": "6.18",
-}
-
-# Upstream in progress: name -> the series that carries it.
-IN_PROGRESS: dict[str, str] = {
+    # The AES-mode library (20260707053503.209874-1-ebiggers@kernel.org),
+    # in torvalds/linux at v7.3-rc1 (include/crypto/aes-gcm.h).
     **dict.fromkeys((
         "aes_gcm_preparekey", "aes_gcm_init", "aes_gcm_auth_update",
         "aes_gcm_encrypt_update", "aes_gcm_decrypt_update", "aes_gcm_encrypt_final",
         "aes_gcm_decrypt_final", "aes_gcm_encrypt", "aes_gcm_decrypt",
-    ), "20260707053503.209874-1-ebiggers@kernel.org (AES-mode library APIs), "
-       "in mainline at v7.3-rc1 (include/crypto/aes-gcm.h)"),
+    ), "7.3"),
+}
+
+# Upstream in progress: name -> the series that carries it.
+IN_PROGRESS: dict[str, str] = {}
+
+# Removed from the kernel before the baseline: name -> the release that
+# removed it.  The guide may mention them, never tag them as current API
+# nor call them in its C.
+REMOVED: dict[str, str] = {
+    "iov_iter_is_aligned": "6.18",
 }
 
 # This project's proposal: name -> where the model implements it (None: a
@@ -133,6 +141,8 @@ def _version(v: str) -> tuple[int, ...]:
 
 def check_tag(name: str, tag: str) -> str | None:
     """Why ``name`` tagged ``tag`` disagrees with the lists, or None."""
+    if name in REMOVED:
+        return f"{name} [{tag}] was removed in {REMOVED[name]}, before the baseline"
     if tag == "U":
         return None if name in IN_PROGRESS else f"{name} [U] is not a known series' name"
     if tag == "P":
@@ -204,7 +214,9 @@ def c_problems(text: str) -> list[str]:
     for block in blocks:
         code = re.sub(r"/\*.*?\*/", "", block, flags=re.S)
         for name in sorted(set(re.findall(r"\b([A-Za-z_]\w*)\s*\(", code))):
-            if name not in known and name not in C_KEYWORDS:
+            if name in REMOVED:
+                problems.append(f"C block calls {name}(), removed in {REMOVED[name]}")
+            elif name not in known and name not in C_KEYWORDS:
                 problems.append(f"C block calls {name}(), which no list knows")
     return problems
 
@@ -272,7 +284,7 @@ def test_cited_project_names_exist(guide: str) -> None:
 
 def test_lists_are_consistent() -> None:
     # A name is in exactly one list; proposed names the model implements exist.
-    lists = [set(KERNEL_API), set(IN_PROGRESS), set(PROPOSED), set(MODEL_ONLY)]
+    lists = [set(KERNEL_API), set(IN_PROGRESS), set(PROPOSED), set(MODEL_ONLY), set(REMOVED)]
     for i, a in enumerate(lists):
         for b in lists[i + 1:]:
             assert not a & b
@@ -300,3 +312,5 @@ def test_checks_catch_planted_mistakes() -> None:
     assert project_problems("`sgl/no_such_file.py`")
     assert not project_problems("`iovcrypto.aead_request_set_iter` `sgl/gcm.py`")
     assert project_problems("```python\nfrom iovcrypto import no_such_name\n```\n")
+    assert tag_problems("`iov_iter_is_aligned()` `[6.0]`")          # gone before the baseline
+    assert c_problems("```c\nint f(void)\n{\n\treturn iov_iter_is_aligned(i, 3, 3);\n}\n```\n")
