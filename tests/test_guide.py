@@ -102,7 +102,9 @@ KERNEL_API: dict[str, str] = {
 }
 
 # Upstream in progress: name -> the series that carries it.
-IN_PROGRESS: dict[str, str] = {}
+IN_PROGRESS: dict[str, str] = {
+    "iov_iter_bvec_queue": "20260304140328.112636-1-dhowells@redhat.com (bvecq; next-20261007)",
+}
 
 # Removed from the kernel before the baseline: name -> the release that
 # removed it.  The guide may mention them, never tag them as current API
