@@ -20,6 +20,7 @@ import numpy as np
 
 import kmem
 from kmem import PAGE_SIZE, KernelBug
+from kmem import stats as _stats
 from kmem.access import Buffer, buffer_views, copy_views, page_views
 from sgl.scatterlist import (
     Scatterlist,
@@ -235,6 +236,8 @@ def memcpy_sglist(dst: ScatterlistPtr | None, src: ScatterlistPtr | None, nbytes
             sv = page_views(sp, s_off, n)
             dv = page_views(dp, d_off, n, write=True)
             if len(sv) == 1 and len(dv) == 1:
+                if _stats.ON:
+                    _stats.note_copy(n)
                 np.copyto(dv[0], sv[0])      # numpy resolves overlap like memmove
             else:
                 copy_views(dv, [kmem.gather(sv)])

@@ -132,6 +132,18 @@ def test_memcpy_sglist_between_lists_and_same_memory():
     b.free()
 
 
+def test_memcpy_sglist_counts_every_byte_it_copies():
+    # compare's counters: a one-view step is a copy like any other.
+    a = build([("page", 300), ("page", 200)], seed=5)
+    b = build([("page", 300), ("page", 200)], seed=6)
+    with kmem.cost_counters() as c:
+        memcpy_sglist(b.sgl, a.sgl, 500)
+    assert c.as_dict()["bytes_copied"] == 500
+    with kmem.cost_counters() as c:
+        memcpy_sglist(a.sgl, a.sgl, 500)       # in place: nothing copied
+    assert c.as_dict()["bytes_copied"] == 0
+
+
 def test_memcpy_sglist_overlap_is_memmove_within_a_step():
     folio = kmem.alloc_pages(kmem.GFP_KERNEL, 1)
     kmem.copy_views(kmem.page_views(folio, 0, 8192, write=True), [flat_buffer(8192, 2)])
