@@ -32,6 +32,7 @@ from ciphers.aead_algs import AeadDriverBase, aead_impls
 from iovcrypto.aead import AeadRequest, crypto_register_aead
 from iovcrypto.skcipher_walk import (
     SkcipherWalk,
+    _same_bytes,
     iter_pcopy,
     iter_pcopy_from,
     iter_pcopy_to,
@@ -54,7 +55,12 @@ class AeadTemplateDriver(AeadDriverBase):
     """An AEAD template driver over iov_iters (one ``AeadImpl``)."""
 
     def same_buffers(self, req: AeadRequest) -> bool:
-        return req.src is req.dst
+        # Two iterators that describe the same memory from the same place
+        # (judged from the descriptors, as the walk does) are in place too:
+        # nothing to copy from src to dst.
+        src, dst = req.src, req.dst
+        return src is dst or (src is not None and dst is not None and _same_bytes(
+            src, dst, req.assoclen + req.cryptlen))
 
     def copy_prefix(self, req: AeadRequest, nbytes: int) -> int:
         return _all_or_efault(iter_pcopy(req.dst, 0, req.src, 0, nbytes), nbytes)
