@@ -28,6 +28,7 @@ from iovcrypto.iterate_bulk import bulk_copy
 from iovcrypto.uio import (
     INT_MAX,
     ITER_BVEC,
+    ITER_BVECQ,
     ITER_DISCARD,
     ITER_FOLIOQ,
     ITER_IOVEC,
@@ -140,7 +141,9 @@ def iov_iter_ubuf(i: iov_iter, direction: int, buf: int, count: int) -> None:
 def iov_iter_folio_queue(i: iov_iter, direction: int, folioq: FolioQueue, first_slot: int,
                          offset: int, count: int) -> None:
     """``iov_iter_folio_queue()``: ITER_FOLIOQ from ``offset`` into the folio
-    in ``first_slot``; BUG on a bad direction."""
+    in ``first_slot``; BUG on a bad direction.  Leaving: in v6.12..v7.3,
+    removed in linux-next (next-20261007) in favour of ITER_BVECQ
+    (:func:`iovcrypto.bvecq.iov_iter_bvec_queue`)."""
     direction = _direction(direction)
     if direction & ~1:
         raise KernelBug(f"iov_iter_folio_queue: bad direction {direction:#x}")
@@ -154,7 +157,8 @@ def iov_iter_folio_queue(i: iov_iter, direction: int, folioq: FolioQueue, first_
 def iov_iter_xarray(i: iov_iter, direction: int, xarray: XArray, start: int,
                     count: int) -> None:
     """``iov_iter_xarray()``: ITER_XARRAY from file position ``start``; BUG on
-    a bad direction."""
+    a bad direction.  Legacy: upstream says it "should be removed" (its
+    users move to ITER_BVECQ)."""
     direction = _direction(direction)
     if direction & ~1:
         raise KernelBug(f"iov_iter_xarray: bad direction {direction:#x}")
@@ -481,6 +485,59 @@ def _folioq_advance(i: iov_iter, size: int) -> None:
     i._ptr = folioq
 
 
+def _bvecq_seek(bq: Any, slot: int, by: int) -> tuple[Any, int, int]:
+    """From (bq, slot, offset 0) + ``by`` bytes: the position (bq, slot,
+    offset), skipping ended segments as iov_iter_bvecq_advance() does."""
+    while True:
+        if slot >= bq.nr_slots:
+            if bq.next is None:
+                break
+            bq, slot = bq.next, 0
+            continue
+        n = bq.bv[slot].bv_len
+        if by < n:
+            break
+        by -= n
+        slot += 1
+        if not by:
+            break
+    return bq, slot, by
+
+
+def _bvecq_advance(i: iov_iter, size: int) -> None:
+    if not i.count:
+        return
+    i.count -= size
+    bq, slot, off = _bvecq_seek(i._ptr, i._u & 0xFFFF, size + i.iov_offset)
+    i._ptr, i.iov_offset = bq, off
+    i._u = slot
+
+
+def _bvecq_position(i: iov_iter) -> int:
+    """Bytes from the stored starting point to the current position."""
+    bq, slot, off, _count = i._start
+    pos = -off
+    while not (bq is i._ptr and slot == (i._u & 0xFFFF)):
+        if slot >= bq.nr_slots:
+            if bq.next is None:
+                raise KernelBug("ITER_BVECQ position not reachable from its start")
+            bq, slot = bq.next, 0
+            continue
+        pos += bq.bv[slot].bv_len
+        slot += 1
+    return pos + i.iov_offset
+
+
+def _bvecq_revert(i: iov_iter, unroll: int) -> None:
+    """Reset to the stored start and advance to ``unroll`` before here."""
+    pos = _bvecq_position(i) - unroll
+    if pos < 0:
+        raise KernelBug("iov_iter_revert() before the start of the bvecq iterator")
+    bq, slot, off, _count = i._start
+    bq, slot, off = _bvecq_seek(bq, slot, off + pos)
+    i._ptr, i._u, i.iov_offset = bq, slot, off
+
+
 def iov_iter_advance(i: iov_iter, size: int) -> None:
     """``iov_iter_advance()``: skip ``size`` bytes (at most ``count``).
     Vector types skip every segment the new position reaches the end of,
@@ -497,6 +554,8 @@ def iov_iter_advance(i: iov_iter, size: int) -> None:
         _vec_advance(i, size, False)
     elif t == ITER_BVEC:
         _vec_advance(i, size, True)
+    elif t == ITER_BVECQ:
+        _bvecq_advance(i, size)
     elif t == ITER_FOLIOQ:
         _folioq_advance(i, size)
     elif t == ITER_DISCARD:
@@ -514,8 +573,12 @@ def iov_iter_revert(i: iov_iter, unroll: int) -> None:
         return
     if WARN(unroll > MAX_RW_COUNT, f"iov_iter_revert({unroll}) beyond MAX_RW_COUNT"):
         return
-    i.count += unroll
     t = i.iter_type
+    if t == ITER_BVECQ:
+        _bvecq_revert(i, unroll)
+        i.count += unroll
+        return
+    i.count += unroll
     if t == ITER_DISCARD:
         return
     if unroll <= i.iov_offset:

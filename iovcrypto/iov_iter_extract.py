@@ -28,6 +28,7 @@ from iovcrypto.iov_iter import check_iter, iov_iter_advance
 from iovcrypto.uio import (
     ITER_ALLOW_P2PDMA,
     ITER_BVEC,
+    ITER_BVECQ,
     ITER_FOLIOQ,
     ITER_IOVEC,
     ITER_KVEC,
@@ -273,6 +274,82 @@ def _folioq_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int, 
     return extracted, pages, offset0
 
 
+def _bvecq_count_pages(i: iov_iter, maxsize: int, maxpages: int) -> int:
+    """``iter_count_bvecq_pages()``: pages of the next virtually contiguous
+    run (a bio_vec not starting on a page boundary, or not ending on one,
+    ends it)."""
+    bq, slot, offset = i._ptr, i._u & 0xFFFF, i.iov_offset
+    remain, count = min(maxsize, i.count), 0
+    while remain > 0 and count < maxpages:
+        if slot >= bq.nr_slots:
+            if bq.next is None:
+                WARN(remain > 0, "ITER_BVECQ: chain shorter than count")
+                break
+            bq, slot, offset = bq.next, 0, 0
+            continue
+        bv = bq.bv[slot]
+        slot += 1
+        boff, blen = bv.bv_offset, bv.bv_len
+        if bv.bv_page is None:
+            if blen and count > 0:
+                break
+            continue
+        if boff & _OFF and count > 0:
+            break
+        boff += offset
+        blen -= offset
+        offset = 0
+        if not blen:
+            continue
+        blen = min(blen, remain)
+        remain -= blen
+        blen += boff & _OFF
+        count += -(-blen // PAGE_SIZE)
+        if blen & _OFF:
+            break
+    return min(count, maxpages)
+
+
+def _bvecq_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int
+                 ) -> tuple[int, list | None, int]:
+    """``iov_iter_extract_bvecq_pages()``: no references, no pins."""
+    n = _bvecq_count_pages(i, maxsize, maxpages)
+    if not n:
+        return 0, pages, 0
+    if pages is None:
+        if should_fail_alloc():
+            return -ENOMEM, None, 0
+        pages = [None] * n
+    out = _Out(pages)
+    bq, slot, offset = i._ptr, i._u & 0xFFFF, i.iov_offset
+    extracted, offset0 = 0, 0
+    while out.n < n and extracted < maxsize:
+        if slot >= bq.nr_slots:
+            if bq.next is None:
+                WARN(extracted < i.count, "ITER_BVECQ: chain shorter than count")
+                break
+            bq, slot, offset = bq.next, 0, 0
+            continue
+        bv = bq.bv[slot]
+        blen = bv.bv_len if bv.bv_page is not None else 0
+        if offset < blen:
+            part = min(maxsize - extracted, blen - offset)
+            poff = (bv.bv_offset + offset) & _OFF
+            if poff + part > PAGE_SIZE:
+                part = PAGE_SIZE - poff
+            if not extracted:
+                offset0 = poff
+            out.add(_nth_page(bv.bv_page, (bv.bv_offset + offset) // PAGE_SIZE))
+            offset += part
+            extracted += part
+        if offset >= blen:
+            offset = 0
+            slot += 1
+    i._ptr, i._u, i.iov_offset = bq, slot, offset
+    i.count -= extracted
+    return extracted, pages, offset0
+
+
 def _xarray_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int, ref: bool
                   ) -> tuple[int, list | None, int]:
     """Pages of the folios at consecutive indices from the position; a hole
@@ -341,6 +418,8 @@ def iov_iter_extract_pages(i: iov_iter, pages: list | None, maxsize: int, maxpag
         return _kvec_pages(i, pages, maxsize, maxpages)
     if t == ITER_BVEC:
         return _bvec_pages(i, pages, maxsize, maxpages)
+    if t == ITER_BVECQ:
+        return _bvecq_pages(i, pages, maxsize, maxpages)
     if t == ITER_FOLIOQ:
         return _folioq_pages(i, pages, maxsize, maxpages, False)
     if t == ITER_XARRAY:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from iovcrypto.iov_iter import check_iter
 from iovcrypto.uio import (
     ITER_BVEC,
+    ITER_BVECQ,
     ITER_FOLIOQ,
     ITER_IOVEC,
     ITER_KVEC,
@@ -42,6 +43,22 @@ def _seg(i: iov_iter, k: int, exhausted_ok: bool = False):
     raise KernelBug(f"iov_iter query read past its segment array (element {idx} of {len(vec)})")
 
 
+def _bvecq_pieces(i: iov_iter):
+    """(offset within the bio_vec's block, length) of each bio_vec piece
+    the next ``count`` bytes of an ITER_BVECQ iterator cover."""
+    bq, slot, skip, size = i._ptr, i._u & 0xFFFF, i.iov_offset, i.count
+    while bq is not None and size:
+        if slot >= bq.nr_slots:
+            bq, slot, skip = bq.next, 0, 0
+            continue
+        bv = bq.bv[slot]
+        part = min(bv.bv_len - skip, size)
+        yield bv.bv_offset + skip, part
+        size -= part
+        skip = 0
+        slot += 1
+
+
 def iov_iter_single_seg_count(i: iov_iter) -> int:
     """``iov_iter_single_seg_count()``: bytes left in the current segment
     (capped at ``count``); FOLIOQ: the current folio's size; else ``count``."""
@@ -52,6 +69,16 @@ def iov_iter_single_seg_count(i: iov_iter) -> int:
             return min(i.count, _seg(i, 0).iov_len - i.iov_offset)
         if t == ITER_BVEC:
             return min(i.count, _seg(i, 0).bv_len - i.iov_offset)
+    if t == ITER_BVECQ:
+        if not i.count:
+            return 0
+        bq, slot, off = i._ptr, i._u & 0xFFFF, i.iov_offset
+        while slot >= bq.nr_slots:
+            bq = bq.next
+            if bq is None:
+                return 0
+            slot, off = 0, 0
+        return min(i.count, bq.bv[slot].bv_len - off)
     if t == ITER_FOLIOQ:
         if not i.count:
             return 0
@@ -95,6 +122,13 @@ def iov_iter_npages(i: iov_iter, maxpages: int) -> int:
                     return maxpages
             skip = 0
             k += 1
+        return npages
+    if t == ITER_BVECQ:
+        npages = 0
+        for off, part in _bvecq_pieces(i):
+            npages += _div_round_up(off % PAGE_SIZE + part, PAGE_SIZE)
+            if npages >= maxpages:
+                return maxpages
         return npages
     if t == ITER_FOLIOQ:
         return min(_div_round_up(i.iov_offset % PAGE_SIZE + i.count, PAGE_SIZE), maxpages)
@@ -157,6 +191,11 @@ def iov_iter_alignment(i: iov_iter) -> int:
             skip = 0
             if not size:
                 return res
+    if t == ITER_BVECQ:
+        res = 0
+        for off, part in _bvecq_pieces(i):
+            res |= off | part
+        return res & _U32
     if t == ITER_FOLIOQ:
         return i.iov_offset | i.count
     if t == ITER_XARRAY:
@@ -217,6 +256,8 @@ def iov_iter_is_aligned(i: iov_iter, addr_mask: int, len_mask: int) -> bool:
             skip = 0
             if not size:
                 return True
+    if t == ITER_BVECQ:
+        return not any(part & len_mask or off & addr_mask for off, part in _bvecq_pieces(i))
     if t == ITER_XARRAY:
         return not (i.count & len_mask or (i._u + i.iov_offset) & addr_mask)
     if t == ITER_FOLIOQ:

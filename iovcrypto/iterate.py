@@ -55,6 +55,7 @@ import numpy as np
 
 from iovcrypto.uio import (
     ITER_BVEC,
+    ITER_BVECQ,
     ITER_FOLIOQ,
     ITER_IOVEC,
     ITER_KVEC,
@@ -246,6 +247,51 @@ def _iterate_bvec(it: iov_iter, length: int, priv: Any, priv2: Any, step: Step, 
     return progress
 
 
+def _iterate_bvecq(it: iov_iter, length: int, priv: Any, priv2: Any, step: Step, write: bool,
+                   page_steps: bool) -> int:
+    """ITER_BVECQ (Howells' ``iterate_bvecq()``): one piece per page of each
+    bio_vec, moving to the next segment when a slot index passes
+    ``nr_slots``; a chain that ends before ``len`` stops the walk."""
+    bq = it._ptr
+    slot = it._u & 0xFFFF
+    skip = it.iov_offset
+    progress = 0
+    while length:
+        if slot >= bq.nr_slots:
+            if bq.next is None:
+                break
+            bq, slot = bq.next, 0
+            continue
+        bv = bq.bv[slot]
+        offset = bv.bv_offset + skip
+        plen = min(bv.bv_len - skip, length)
+        stop = False
+        while plen > 0:
+            part = plen
+            if page_steps and part > PAGE_SIZE - (offset & _OFF):
+                part = PAGE_SIZE - (offset & _OFF)
+            remain = _run(step, page_views(bv.bv_page, offset, part, write=write), progress,
+                          part, priv, priv2)
+            done = part - remain
+            progress += done
+            skip += done
+            length -= done
+            offset += done
+            plen -= done
+            if not length or remain:
+                stop = True
+                break
+        if stop:
+            break
+        skip = 0
+        slot += 1
+    it._ptr = bq
+    it._u = slot
+    it.iov_offset = skip
+    it.count -= progress
+    return progress
+
+
 def _iterate_folioq(it: iov_iter, length: int, priv: Any, priv2: Any, step: Step, write: bool,
                     page_steps: bool) -> int:
     folioq = it._ptr
@@ -358,6 +404,8 @@ def _iterate_kernel(it: iov_iter, length: int, priv: Any, priv2: Any, step: Step
         return _iterate_bvec(it, length, priv, priv2, step, wr, page_steps)
     if t == ITER_KVEC:
         return _iterate_vec(it, length, priv, priv2, step, wr, False)
+    if t == ITER_BVECQ:
+        return _iterate_bvecq(it, length, priv, priv2, step, wr, page_steps)
     if t == ITER_FOLIOQ:
         return _iterate_folioq(it, length, priv, priv2, step, wr, page_steps)
     if t == ITER_XARRAY:

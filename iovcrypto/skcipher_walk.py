@@ -78,6 +78,7 @@ from iovcrypto.iterate_bulk import bulk_spans
 from iovcrypto.skcipher import SkcipherRequest
 from iovcrypto.uio import (
     ITER_BVEC,
+    ITER_BVECQ,
     ITER_DISCARD,
     ITER_FOLIOQ,
     ITER_UBUF,
@@ -265,7 +266,7 @@ def _same_bytes(a: iov_iter, b: iov_iter, n: int) -> bool:
         return False
     if t == ITER_UBUF:
         return a._ptr == b._ptr
-    if t in (ITER_FOLIOQ, ITER_XARRAY):
+    if t in (ITER_BVECQ, ITER_FOLIOQ, ITER_XARRAY):
         return a._ptr is b._ptr and a._u == b._u
     va, vb, ia, ib = a._ptr, b._ptr, a.vec_idx, b.vec_idx
     if va is vb:

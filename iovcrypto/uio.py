@@ -28,16 +28,23 @@ from typing import Any
 
 from kmem import PAGE_MASK, Folio, Page, offset_in_page, virt_to_page
 
-# enum iter_type (v6.12+ numbering).
+# enum iter_type.  The numbering of David Howells' bvecq series v4
+# ("iov_iter: Add a segmented queue of bio_vec[]", 2026-06-16), where
+# ITER_BVECQ sits before ITER_FOLIOQ and both exist: v7.3 numbers FOLIOQ 4,
+# XARRAY 5, DISCARD 6; next-20261007 removes FOLIOQ (BVECQ 4, XARRAY 5,
+# DISCARD 6).  The model keeps FOLIOQ (leaving: released kernels v6.12..v7.3
+# have it) and XARRAY (legacy: "should be removed" upstream), so it takes
+# the one numbering that has all of them.
 ITER_UBUF = 0
 ITER_IOVEC = 1
 ITER_BVEC = 2
 ITER_KVEC = 3
-ITER_FOLIOQ = 4
-ITER_XARRAY = 5
-ITER_DISCARD = 6
-ITER_TYPE_NAMES = ("ITER_UBUF", "ITER_IOVEC", "ITER_BVEC", "ITER_KVEC", "ITER_FOLIOQ",
-                   "ITER_XARRAY", "ITER_DISCARD")
+ITER_BVECQ = 4
+ITER_FOLIOQ = 5
+ITER_XARRAY = 6
+ITER_DISCARD = 7
+ITER_TYPE_NAMES = ("ITER_UBUF", "ITER_IOVEC", "ITER_BVEC", "ITER_KVEC", "ITER_BVECQ",
+                   "ITER_FOLIOQ", "ITER_XARRAY", "ITER_DISCARD")
 
 READ = 0
 WRITE = 1
@@ -125,8 +132,8 @@ class iov_iter:
     stack variable.  ``copy()`` is the C struct assignment ``*new = *old``
     (the segment array is shared, not copied)."""
 
-    __slots__ = ("_ptr", "_u", "count", "data_source", "iov_offset", "iter_type", "nofault",
-                 "vec_idx")
+    __slots__ = ("_ptr", "_start", "_u", "count", "data_source", "iov_offset", "iter_type",
+                 "nofault", "vec_idx")
 
     def __init__(self) -> None:
         self.iter_type = ITER_UBUF
@@ -137,9 +144,13 @@ class iov_iter:
         self._ptr: Any = None      # the pointer union: array, ubuf, folioq or xarray
         self.vec_idx = 0           # index of the current element in the array
         self._u = 0                # the nr_segs / folioq_slot / xarray_start union
+        # ITER_BVECQ's stored starting point (bvecq, slot, offset, count):
+        # iov_iter_revert() resets to it and advances (Howells' series).
+        self._start: Any = None
 
     def copy(self) -> iov_iter:
         new = iov_iter.__new__(iov_iter)
+        new._start = self._start
         new.iter_type, new.nofault, new.data_source = self.iter_type, self.nofault, self.data_source
         new.iov_offset, new.count, new._ptr = self.iov_offset, self.count, self._ptr
         new.vec_idx, new._u = self.vec_idx, self._u
@@ -161,6 +172,14 @@ class iov_iter:
     @folioq_slot.setter
     def folioq_slot(self, v: int) -> None:
         self._u = (self._u & ~0xFF) | (v & 0xFF)
+
+    @property
+    def bvecq_slot(self) -> int:
+        return self._u & 0xFFFF
+
+    @bvecq_slot.setter
+    def bvecq_slot(self, v: int) -> None:
+        self._u = (self._u & ~0xFFFF) | (v & 0xFFFF)
 
     @property
     def xarray_start(self) -> int:
@@ -199,6 +218,10 @@ class iov_iter:
         return self._ptr if isinstance(self._ptr, int) else 0
 
     @property
+    def bvecq(self) -> Any:
+        return self._ptr if self.iter_type == ITER_BVECQ else None
+
+    @property
     def folioq(self) -> Any:
         return self._ptr if self.iter_type == ITER_FOLIOQ else None
 
@@ -207,8 +230,9 @@ class iov_iter:
         return self._ptr if self.iter_type == ITER_XARRAY else None
 
     def __repr__(self) -> str:
-        name = ITER_TYPE_NAMES[self.iter_type] if 0 <= self.iter_type < 7 else self.iter_type
-        where = {ITER_FOLIOQ: f"slot={self.folioq_slot}",
+        name = (ITER_TYPE_NAMES[self.iter_type] if 0 <= self.iter_type < len(ITER_TYPE_NAMES)
+                else self.iter_type)
+        where = {ITER_FOLIOQ: f"slot={self.folioq_slot}", ITER_BVECQ: f"slot={self.bvecq_slot}",
                  ITER_XARRAY: f"xarray_start={self.xarray_start}"}.get(
                      self.iter_type, f"seg={self.vec_idx} nr_segs={self.nr_segs}")
         dirn = "SOURCE" if self.data_source else "DEST"
@@ -245,6 +269,10 @@ def iov_iter_is_bvec(i: iov_iter) -> bool:
 
 def iov_iter_is_discard(i: iov_iter) -> bool:
     return _it(i).iter_type == ITER_DISCARD
+
+
+def iov_iter_is_bvecq(i: iov_iter) -> bool:
+    return _it(i).iter_type == ITER_BVECQ
 
 
 def iov_iter_is_folioq(i: iov_iter) -> bool:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import kmem
 from iovcrypto import (
     ITER_BVEC,
+    ITER_BVECQ,
     ITER_FOLIOQ,
     ITER_IOVEC,
     ITER_KVEC,
@@ -138,6 +139,33 @@ def _bvec_to_sg(it: iov_iter, maxsize: int, out: _Appender, sg_max: int) -> int:
         start = 0
     if ret > 0:
         iov_iter_advance(it, ret)
+    return ret
+
+
+def _bvecq_to_sg(it: iov_iter, maxsize: int, out: _Appender, sg_max: int) -> int:
+    """``extract_bvecq_to_sg()`` (Howells' bvecq series v4): one entry per
+    bio_vec piece, no page references; a chain shorter than ``count`` WARNs."""
+    bq, slot, offset = it._ptr, it.bvecq_slot, it.iov_offset
+    maxsize = min(maxsize, it.count)
+    ret = 0
+    while sg_max > 0 and ret < maxsize:
+        if slot >= bq.nr_slots:
+            if bq.next is None:
+                kmem.WARN_ON_ONCE(ret < it.count, "ITER_BVECQ: chain ended before count")
+                break
+            bq, slot, offset = bq.next, 0, 0
+            continue
+        bv = bq.bv[slot]
+        if offset >= bv.bv_len:
+            offset, slot = 0, slot + 1
+            continue
+        part = min(maxsize - ret, bv.bv_len - offset)
+        out.append(bv.bv_page, part, bv.bv_offset + offset)
+        sg_max -= 1
+        offset += part
+        ret += part
+    it._ptr, it.bvecq_slot, it.iov_offset = bq, slot, offset
+    it.count -= ret
     return ret
 
 
@@ -282,6 +310,8 @@ def extract_iter_to_sg(iter: iov_iter, maxsize: int, sgtable: SgTable, sg_max: i
         return _bvec_to_sg(iter, maxsize, out, sg_max)
     if t == ITER_KVEC:
         return _kvec_to_sg(iter, maxsize, out, sg_max)
+    if t == ITER_BVECQ:
+        return _bvecq_to_sg(iter, maxsize, out, sg_max)
     if t == ITER_FOLIOQ:
         return _folioq_to_sg(iter, maxsize, out, sg_max)
     if t == ITER_XARRAY:

@@ -11,7 +11,7 @@ from iovcrypto import ITER_DEST, ITER_SOURCE, iov_iter
 from tests.test_iov_iter.layouts import Layout, make
 
 PAGE = kmem.PAGE_SIZE
-KINDS = ("ubuf", "iovec", "kvec", "bvec", "folioq", "xarray")
+KINDS = ("ubuf", "iovec", "kvec", "bvec", "bvecq", "folioq", "xarray")
 
 
 def build(kind: str, count: int, seg_lens: list[int] | None = None, *, source: bool = True,

@@ -9,8 +9,11 @@ import kmem
 from iovcrypto import (
     ITER_DEST,
     bio_vec,
+    bvecq_alloc_one,
+    bvecq_append,
     iov_iter,
     iov_iter_bvec,
+    iov_iter_bvec_queue,
     iov_iter_discard,
     iov_iter_folio_queue,
     iov_iter_init,
@@ -22,7 +25,8 @@ from iovcrypto import (
 )
 
 PAGE = kmem.PAGE_SIZE
-TYPES = ("ubuf", "iovec", "kvec", "bvec", "folioq", "xarray", "discard")
+TYPES = ("ubuf", "iovec", "kvec", "bvec", "bvecq", "folioq", "xarray", "discard")
+BVECQ_SLOTS = 3          # small segments, so that walks cross bvecq boundaries
 
 
 class Layout:
@@ -117,7 +121,7 @@ def make(kind: str, seg_lens: list[int], direction: int = ITER_DEST, *, seed: in
             if n:
                 lay.regions.append(lambda a=addr, n=n: kmem.virt_views(a, n, write=True))
         iov_iter_kvec(lay.it, direction, segs, len(segs), sum(seg_lens) - slack)
-    elif kind == "bvec":
+    elif kind in ("bvec", "bvecq"):
         segs = []
         for n in seg_lens:
             off = int(rng.integers(0, 2 * PAGE))
@@ -128,7 +132,21 @@ def make(kind: str, seg_lens: list[int], direction: int = ITER_DEST, *, seed: in
             segs.append(bio_vec(page, n, off))
             if n:
                 lay.regions.append(lambda p=page, o=off, n=n: kmem.page_views(p, o, n, write=True))
-        iov_iter_bvec(lay.it, direction, segs, len(segs), sum(seg_lens) - slack)
+        if kind == "bvec":
+            iov_iter_bvec(lay.it, direction, segs, len(segs), sum(seg_lens) - slack)
+        else:
+            head = tail = None
+            for k in range(0, max(len(segs), 1), BVECQ_SLOTS):
+                bq = bvecq_alloc_one(BVECQ_SLOTS, kmem.GFP_KERNEL)
+                for b in segs[k:k + BVECQ_SLOTS]:
+                    bq.add(b.bv_page, b.bv_len, b.bv_offset)
+                if tail is None:
+                    head = bq
+                else:
+                    bvecq_append(tail, bq)
+                tail = bq
+            iov_iter_bvec_queue(lay.it, direction, head, 0, 0, sum(seg_lens) - slack)
+            lay.extra["bvecq"] = head
     elif kind == "folioq":
         folios = [kmem.folio_alloc(kmem.GFP_KERNEL, o) for o in orders]
         for f in folios:

@@ -39,7 +39,7 @@ OPS = st.lists(st.tuples(st.sampled_from(["advance", "revert", "copy", "copy_ful
                          st.integers(0, 20000)), max_size=12)
 
 
-KINDS = ["ubuf", "iovec", "kvec", "bvec", "folioq", "xarray", "discard"]
+KINDS = ["ubuf", "iovec", "kvec", "bvec", "bvecq", "folioq", "xarray", "discard"]
 
 
 @st.composite

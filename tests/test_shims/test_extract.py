@@ -25,7 +25,7 @@ from shims.extract import extract_iter_to_sg, iov_iter_extract_will_pin
 from tests.test_iov_iter.layouts import make
 
 PAGE = kmem.PAGE_SIZE
-KINDS = ("ubuf", "iovec", "kvec", "bvec", "folioq", "xarray")
+KINDS = ("ubuf", "iovec", "kvec", "bvec", "bvecq", "folioq", "xarray")
 
 
 def table(n: int) -> tuple[sgl.SgTable, list]:
