@@ -47,6 +47,7 @@ from ciphers.accel import (
     AccelEssivCbc,
     AccelXChaCha20,
 )
+from ciphers.adiantum import ADIANTUM_TWEAK_SIZE, Adiantum, adiantum_setkey
 from ciphers.aes import (
     AES_BLOCK_SIZE,
     AesBlockCipher,
@@ -345,6 +346,18 @@ def _hctr2_core(s: KeySched, iv: bytes, enc: bool) -> Core:
     return Hctr2(s, iv, enc)
 
 
+def _adiantum12_setkey(key: bytes, flags: int) -> tuple[int, KeySched]:
+    return adiantum_setkey(key, 12)
+
+
+def _adiantum20_setkey(key: bytes, flags: int) -> tuple[int, KeySched]:
+    return adiantum_setkey(key, 20)
+
+
+def _adiantum_core(s: KeySched, iv: bytes, enc: bool) -> Core:
+    return Adiantum(s, iv, enc)
+
+
 def _essiv_core(s: KeySched, iv: bytes, enc: bool) -> Core:
     (key, cipher), gen = s
     return EssivCbc(key, iv, enc, essiv=gen, cipher=cipher)
@@ -444,7 +457,7 @@ def _aes_impls(template: str, name: str, gen_drv: str, acc_drv: str, *, bs: int,
 def _generic_only(template: str, name: str, drv: str, *, bs: int, ivsize: int, chunk: int,
                   minkey: int, maxkey: int, len_rule: str, setkey: Callable,
                   core: Callable) -> list[SkcipherImpl]:
-    """An algorithm no library offers (xctr, hctr2, xchacha12): only the
+    """An algorithm no library offers (xctr, hctr2, xchacha12, adiantum): only the
     generic driver, built from our own mode logic."""
     return [SkcipherImpl(cra_name=name, cra_driver_name=drv, template=template,
                          cra_priority=GENERIC_PRIORITY, cra_blocksize=bs, ivsize=ivsize,
@@ -499,6 +512,15 @@ def _build() -> dict[str, list[SkcipherImpl]]:
                                ivsize=HCTR2_TWEAK_SIZE, chunk=BS, minkey=16, maxkey=32,
                                len_rule=LEN_MIN_BLOCK, setkey=_hctr2_setkey,
                                core=_hctr2_core),
+        # crypto/adiantum.c: priority (4 stream + 2 hash + 1 cipher) / 7.
+        "adiantum": [
+            impl for n in (12, 20) for impl in _generic_only(
+                "adiantum", f"adiantum(xchacha{n},aes)",
+                f"adiantum(xchacha{n}-generic,aes-generic,nhpoly1305-generic)", bs=BS,
+                ivsize=ADIANTUM_TWEAK_SIZE, chunk=CHACHA_BLOCK_SIZE, minkey=32, maxkey=32,
+                len_rule=LEN_MIN_BLOCK,
+                setkey=_adiantum12_setkey if n == 12 else _adiantum20_setkey,
+                core=_adiantum_core)],
         "essiv": _aes_impls("essiv", "essiv(cbc(aes),sha256)",
                             "essiv(cbc(aes-generic),sha256-generic)",
                             "essiv(cbc-aes-openssl,sha256-generic)", bs=BS, ivsize=BS,
@@ -515,7 +537,7 @@ GENERIC_DRIVERS = {i.cra_name: i.cra_driver_name
 
 def impls(template: str | None = None) -> list[SkcipherImpl]:
     """The implementations of one kernel template file ("ecb", "cbc",
-    "ctr", "xts", "cts", "chacha", "essiv", "xctr", "hctr2"), or of all
+    "ctr", "xts", "cts", "chacha", "essiv", "xctr", "hctr2", "adiantum"), or of all
     of them."""
     if template is None:
         return [i for lst in _IMPLS.values() for i in lst]

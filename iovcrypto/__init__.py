@@ -269,7 +269,18 @@ __all__ += ["__version__"]
 
 # isort: split
 # The skcipher drivers register themselves on import (after the API above).
-from iovcrypto import cbc, chacha, ctr, cts, ecb, essiv, hctr2, xctr, xts  # noqa: E402
+from iovcrypto import (  # noqa: E402
+    adiantum,
+    cbc,
+    chacha,
+    ctr,
+    cts,
+    ecb,
+    essiv,
+    hctr2,
+    xctr,
+    xts,
+)
 
 # isort: split
 # The hardware driver comes after the CPU drivers it outranks.

@@ -289,6 +289,7 @@ from sgl.skcipher_walk import (
 # The skcipher and AEAD template drivers register themselves on import
 # (after the API above).
 from sgl import (
+    adiantum,
     authenc,
     cbc,
     ccm,

@@ -83,8 +83,10 @@ def test_driver_names_are_the_kernels() -> None:
         "chacha20": "chacha20-generic", "xchacha20": "xchacha20-generic",
         "essiv(cbc(aes),sha256)": "essiv(cbc(aes-generic),sha256-generic)",
         "xchacha12": "xchacha12-generic", "xctr(aes)": "xctr(aes-generic)",
-        "hctr2(aes)": "hctr2_base(xctr(aes-generic),polyval-generic)"}
-    assert len(impls()) == 21
+        "hctr2(aes)": "hctr2_base(xctr(aes-generic),polyval-generic)",
+        "adiantum(xchacha12,aes)": "adiantum(xchacha12-generic,aes-generic,nhpoly1305-generic)",
+        "adiantum(xchacha20,aes)": "adiantum(xchacha20-generic,aes-generic,nhpoly1305-generic)"}
+    assert len(impls()) == 23
     assert crypto_alloc_skcipher("xts(aes-generic)") == -E.ENOENT
 
 

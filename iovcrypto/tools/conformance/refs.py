@@ -189,6 +189,53 @@ def xchacha12_encrypt(key: bytes, iv: bytes, pt: bytes, nrounds: int = 12) -> by
     return bytes(out)
 
 
+def _poly1305_core(r: bytes, data: bytes) -> int:
+    """Poly1305 without the s key: whole 16-byte blocks, h mod p mod 2^128."""
+    rr = int.from_bytes(r, "little") & 0x0FFFFFFC0FFFFFFC0FFFFFFC0FFFFFFF
+    p, h = (1 << 130) - 5, 0
+    for i in range(0, len(data), 16):
+        h = (h + int.from_bytes(data[i:i + 16], "little") + (1 << 128)) * rr % p
+    return h & ((1 << 128) - 1)
+
+
+def _nhpoly1305(key: bytes, msg: bytes) -> int:
+    k = [int.from_bytes(key[16 + 4 * i:20 + 4 * i], "little") for i in range(268)]
+    msg += bytes(-len(msg) % 16)
+    out = b""
+    for c in range(0, len(msg), 1024):
+        chunk = msg[c:c + 1024]
+        sums = [0, 0, 0, 0]
+        for u in range(len(chunk) // 16):
+            m = [int.from_bytes(chunk[16 * u + 4 * j:16 * u + 4 * j + 4], "little")
+                 for j in range(4)]
+            for p in range(4):
+                kk = k[4 * u + 4 * p:4 * u + 4 * p + 4]
+                sums[p] += ((m[0] + kk[0]) % 2**32) * ((m[2] + kk[2]) % 2**32) \
+                    + ((m[1] + kk[1]) % 2**32) * ((m[3] + kk[3]) % 2**32)
+        out += b"".join((x % 2**64).to_bytes(8, "little") for x in sums)
+    return _poly1305_core(key[:16], out)
+
+
+def _adiantum(nrounds: int) -> Callable[[bytes, bytes, bytes], bytes]:
+    def stream(key: bytes, iv: bytes, data: bytes) -> bytes:
+        if nrounds == 20:
+            return xchacha20_encrypt(key, iv, data)
+        return xchacha12_encrypt(key, iv, data)
+
+    def encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
+        d = stream(key, b"\x01" + bytes(31), bytes(32 + 16 + 1088))
+        ke, kt, kh = d[:32], d[32:48], d[48:]
+        left, right = pt[:-16], int.from_bytes(pt[-16:], "little")
+        header = _poly1305_core(kt, (8 * len(left)).to_bytes(16, "little") + iv)
+        m = (right + header + _nhpoly1305(kh, left)) % 2**128
+        cm = ecb_encrypt(ke, None, m.to_bytes(16, "little"))
+        cl = stream(key, cm + b"\x01" + bytes(15), left)
+        cr = (int.from_bytes(cm, "little") - header - _nhpoly1305(kh, cl)) % 2**128
+        return cl + cr.to_bytes(16, "little")
+
+    return encrypt
+
+
 # AEADs: encrypt(key, iv, assoc, pt, authsize) -> ct ‖ tag
 
 def gcm_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
@@ -300,6 +347,8 @@ SPECS: dict[str, AlgSpec] = {s.name: s for s in (
     AlgSpec("xchacha12", "skcipher", (32,), 32, xchacha12_encrypt),
     AlgSpec("xctr(aes)", "skcipher", AES_KEYS, 16, xctr_encrypt),
     AlgSpec("hctr2(aes)", "skcipher", AES_KEYS, 32, hctr2_encrypt, minlen=16),
+    AlgSpec("adiantum(xchacha12,aes)", "skcipher", (32,), 32, _adiantum(12), minlen=16),
+    AlgSpec("adiantum(xchacha20,aes)", "skcipher", (32,), 32, _adiantum(20), minlen=16),
     AlgSpec("gcm(aes)", "aead", AES_KEYS, 12, gcm_encrypt, authsizes=(4, 8, 12, 13, 14, 15, 16)),
     AlgSpec("rfc4106(gcm(aes))", "aead", AES_KEYS, 8, rfc4106_encrypt, authsizes=(8, 12, 16),
             esp=True, esp_assoclens=(16, 20), salt=4),
