@@ -29,7 +29,9 @@ one KVEC segment / one multi-page sg entry), ``pages`` (separate pages:
 BVEC / one entry per page), ``fragmented`` (odd-sized kmalloc pieces:
 KVEC / sg_set_buf), ``user`` (user memory at an odd offset: UBUF; the
 scatterlist caller pinned the pages beforehand), ``folioq`` (folios of
-mixed orders: FOLIOQ / one entry per folio).
+mixed orders: FOLIOQ / one entry per folio), ``bvecq`` (separate pages:
+ITER_BVECQ over a chain of 4-slot bvecq segments, newer than v7.3 /
+one entry per page).
 """
 
 from __future__ import annotations
@@ -52,8 +54,11 @@ from iovcrypto import (
     ITER_DEST,
     ITER_SOURCE,
     bio_vec,
+    bvecq_alloc_one,
+    bvecq_append,
     iov_iter,
     iov_iter_bvec,
+    iov_iter_bvec_queue,
     iov_iter_folio_queue,
     iov_iter_kvec,
     iov_iter_ubuf,
@@ -69,7 +74,7 @@ from sgl import sg_array, sg_init_table, sg_mark_end, sg_set_buf, sg_set_page
 from shims import bridge
 from shims.bridge import bridge_driver_name, iter_to_sg_table, release_sg_table, world_module
 
-LAYOUTS = ("contiguous", "pages", "fragmented", "user", "folioq")
+LAYOUTS = ("contiguous", "pages", "fragmented", "user", "folioq", "bvecq")
 PATHS = ("a:extract", "b:sg", "c:iter", "d:sg>it", "e:it>sg", "f:lib")
 PATH_DESC = {
     "a:extract": "iov_iter caller: extract_iter_to_sg + scatterlist API",
@@ -137,6 +142,11 @@ class Layout:
         self._free.append(lambda: mm.munmap(base, length))
         self.uaddr = base + 100
 
+    def _bvecq(self) -> None:
+        # Separate pages, described by a bvecq chain of 4-slot segments
+        # (ITER_BVECQ; newer than v7.3) and, for the sg roads, one entry a page.
+        self._pages()
+
     def _folioq(self) -> None:
         folios, left, k = [], self.total, 0
         while left > 0:
@@ -167,6 +177,18 @@ class Layout:
         it = iov_iter()
         if self.kind == "user":
             iov_iter_ubuf(it, direction, self.uaddr, self.total)
+        elif self.kind == "bvecq":
+            head = tail = None
+            for k in range(0, len(self.pieces), 4):
+                bq = bvecq_alloc_one(4, kmem.GFP_KERNEL)
+                for p, o, n in self.pieces[k:k + 4]:
+                    bq.add(p, n, o)
+                if tail is None:
+                    head = bq
+                else:
+                    bvecq_append(tail, bq)
+                tail = bq
+            iov_iter_bvec_queue(it, direction, head, 0, 0, self.total)
         elif self.kind == "folioq":
             iov_iter_folio_queue(it, direction, self.folioq, 0, 0, self.total)
         elif self.kvecs:
@@ -322,7 +344,10 @@ def _iter_segments(it: iov_iter) -> int:
         return it.nr_segs
     if it.folioq is not None:
         return sum(1 for f in it.folioq.folios if f is not None)
-    return 1
+    n, bq = 0, it.bvecq
+    while bq is not None:
+        n, bq = n + bq.nr_slots, bq.next
+    return n or 1
 
 
 def _run_path(op: _Op, path: str, src: Layout, dst: Layout, repeat: int) -> PathResult:
