@@ -4,6 +4,6 @@ __version__ = "0.1.0"
 #: the linux-next state for what is newer (module docstrings say which
 #: features come from there).
 KERNEL_RELEASE = "Linux v7.3"
-KERNEL_NEXT = ("linux-next 2026-08-18 for the lib/crypto AES-mode library "
-               "(merged for v7.3-rc1)")
+KERNEL_NEXT = ("linux-next next-20261007 for bvecq/ITER_BVECQ "
+               "(Howells' series v4 numbering)")
 KERNEL_STATEMENT = f"models {KERNEL_RELEASE}; {KERNEL_NEXT}"
