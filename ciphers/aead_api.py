@@ -41,6 +41,10 @@ from ciphers.crypto_api import (
 )
 from kmem import errno as E
 
+# No AEAD of the model takes a longer key (authenc's, the longest, is an
+# rtattr, a cipher key and an HMAC key): longer is -EINVAL, unread.
+AEAD_MAX_KEYLEN = 4096
+
 
 class CryptoAeadBase(CryptoTfm):
     """``struct crypto_aead``: a tfm with its current ``authsize``."""
@@ -48,6 +52,9 @@ class CryptoAeadBase(CryptoTfm):
     __slots__ = ("authsize",)
 
     def __init__(self, alg: CryptoAlg, impl: object, addr: int) -> None:
+        if not isinstance(alg, CryptoAlg):
+            raise TypeError(f"{type(self).__name__}(): alg must be CryptoAlg, "
+                            f"got {type(alg).__name__}")
         super().__init__(alg, impl, addr)
         self.authsize = alg.maxauthsize
 
@@ -175,6 +182,10 @@ def crypto_aead_setkey(tfm: CryptoAeadBase, key: object, keylen: int) -> int:
     validates); error -> NEED_KEY set, success -> cleared."""
     tfm = _tfm(tfm, "crypto_aead_setkey")
     _check_live(tfm, "crypto_aead_setkey")
+    if isinstance(keylen, int) and keylen > AEAD_MAX_KEYLEN:
+        # The algorithms check the length before they read the key.
+        tfm.crt_flags |= CRYPTO_TFM_NEED_KEY
+        return -E.EINVAL
     kb = _key_bytes(key, keylen, tfm.alg.cra_alignmask)
     err = kb if isinstance(kb, int) else _errno(tfm.impl.setkey(tfm.ctx, kb), "setkey")
     if err:

@@ -39,6 +39,9 @@ class SegmentArray(int):
     segs: list
 
     def __new__(cls, addr: int, segs: list) -> SegmentArray:
+        if not isinstance(addr, int) or not isinstance(segs, list):
+            raise TypeError(f"SegmentArray(): addr must be int and segs a list, got "
+                            f"{type(addr).__name__} and {type(segs).__name__}")
         obj = super().__new__(cls, addr)
         obj.segs = segs
         return obj

@@ -19,9 +19,11 @@ from kmem.mm_types import PAGE_SHIFT, PAGE_SIZE, Kind, Page
 from kmem.page_alloc import (
     BANK_PAGES,
     BANK_SHIFT,
+    DEVICE_PFN_BASE,
     PAGE_OFFSET,
     PFN_BASE,
     _banks,
+    _heads,
     head_pfn_of,
     is_direct_map,
     mem_map,
@@ -83,8 +85,11 @@ def _frames(out: RunBuilder, pfn: int, off: int, length: int, write: bool) -> No
         head = head_pfn_of(pfn)
         folio = mem_map.get(head) if head >= 0 else None
         if folio is None:
-            # No allocation here: the range runs into free memory.
-            n = min(length, PAGE_SIZE - off)
+            # No allocation here: the range runs into free memory, up to
+            # the next allocated frame, recorded once for the whole run.
+            if not pfn_valid(pfn):
+                raise KernelBug(f"unable to handle page fault for frame {pfn:#x}")
+            n = min(length, (_free_run(pfn) << PAGE_SHIFT) - off)
             report(USE_AFTER_FREE, f"access to free page frame {pfn:#x}")
             out.add_view(_scratch(n))
         else:
@@ -103,6 +108,17 @@ def _frames(out: RunBuilder, pfn: int, off: int, length: int, write: bool) -> No
         length -= n
         pfn += (off + n) >> PAGE_SHIFT
         off = (off + n) & (PAGE_SIZE - 1)
+
+
+def _free_run(pfn: int) -> int:
+    """How many free frames from ``pfn`` on, to the next allocated one or
+    the end of its bank."""
+    if pfn >= DEVICE_PFN_BASE:
+        return 1
+    rel = pfn - PFN_BASE
+    heads = _heads[rel >> BANK_SHIFT][rel & (BANK_PAGES - 1):]
+    used = np.flatnonzero(heads >= 0)
+    return int(used[0]) if len(used) else len(heads)
 
 
 def _slab_ok(folio, offset: int, n: int) -> bool:
@@ -140,6 +156,9 @@ def page_views(page: Page, offset: int, length: int, *, write: bool = False) -> 
         rel = fpfn - PFN_BASE
         start = ((rel & (BANK_PAGES - 1)) << PAGE_SHIFT) + (page.pfn - fpfn << PAGE_SHIFT) + offset
         return [_banks[rel >> BANK_SHIFT][start:start + length]]
+    if not pfn_valid(page.pfn + ((offset + length - 1) >> PAGE_SHIFT)):
+        raise KernelBug(f"unable to handle page fault: {length:#x} bytes at offset "
+                        f"{offset:#x} from {page!r} run past the end of memory")
     out = RunBuilder()
     _frames(out, page.pfn + (offset >> PAGE_SHIFT), offset & (PAGE_SIZE - 1), length, write)
     return out.done()
@@ -170,8 +189,10 @@ def virt_views(addr: int, length: int, *, write: bool = False) -> list[np.ndarra
                     rel = head - PFN_BASE
                     start = ((rel & (BANK_PAGES - 1)) << PAGE_SHIFT) + at
                     return [_banks[rel >> BANK_SHIFT][start:start + length]]
-        if not pfn_valid(pfn):
-            raise KernelBug(f"unable to handle kernel paging request at {addr:#x}")
+        if not pfn_valid(pfn) or not pfn_valid((addr + length - 1 - PAGE_OFFSET) >> PAGE_SHIFT):
+            # The range starts or ends where the direct map has no RAM.
+            raise KernelBug(f"unable to handle kernel paging request at {addr:#x} "
+                            f"(+{length:#x})")
         out = RunBuilder()
         _frames(out, pfn, addr & (PAGE_SIZE - 1), length, write)
         return out.done()
@@ -290,7 +311,8 @@ def write_virt(addr: int, data: bytes | np.ndarray) -> None:
 
 
 def memset(addr: int, value: int, length: int) -> None:
-    fill_views(virt_views(addr, length, write=True), value)
+    """``memset()``: as in C, only the low byte of ``value`` is stored."""
+    fill_views(virt_views(addr, length, write=True), value & 0xFF)
 
 
 def memcpy(dst: Buffer, src: Buffer, length: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kmem import stats as _stats
 from kmem.access import Buffer, buffer_views, copy_views, page_views
+from kmem.errno import KernelBug
 from kmem.mm_types import PAGE_SIZE, Folio, Kind, Page
 from kmem.page_alloc import page_address
 from kmem.preempt import pagefault_disable, pagefault_enable, preempt_disable, preempt_enable
@@ -87,20 +88,34 @@ def kunmap(page: Page) -> None:
     _unmap(page_address(page), "kunmap")
 
 
+def _in_page(what: str, offset: int, length: int, limit: int) -> None:
+    """The helpers map one page: a range past it is the kernel's
+    ``VM_BUG_ON(offset + len > PAGE_SIZE)`` (``BUG_ON`` in zero_user_segments)."""
+    if offset < 0 or length < 0:
+        raise ValueError(f"{what}(): offset and length must be >= 0, got {offset}, {length}")
+    if offset + length > limit:
+        raise KernelBug(f"{what}(): {length} bytes at offset {offset} run past the "
+                        f"{limit}-byte page")
+
+
 def memcpy_to_page(page: Page, offset: int, from_: Buffer, length: int) -> None:
     """Copy ``length`` bytes of a kernel buffer into ``page`` at ``offset``."""
+    _in_page("memcpy_to_page", offset, length, PAGE_SIZE)
     vaddr = kmap_local_page(page)
     copy_views(page_views(page, offset, length, write=True), buffer_views(from_, length))
     kunmap_local(vaddr)
 
 
 def memcpy_from_page(to: Buffer, page: Page, offset: int, length: int) -> None:
+    _in_page("memcpy_from_page", offset, length, PAGE_SIZE)
     vaddr = kmap_local_page(page)
     copy_views(buffer_views(to, length, write=True), page_views(page, offset, length))
     kunmap_local(vaddr)
 
 
 def memzero_page(page: Page, offset: int, length: int) -> None:
+    _in_page("memzero_page", offset, length,
+             PAGE_SIZE << page.head.order if page is page.head else PAGE_SIZE)
     vaddr = kmap_local_page(page)
     for v in page_views(page, offset, length, write=True):
         v.fill(0)

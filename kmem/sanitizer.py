@@ -91,10 +91,19 @@ def report(kind: str, message: str) -> Record:
 def WARN(condition: object, message: str = "WARN") -> bool:
     """The kernel's ``WARN(cond, ...)``: record and warn when ``condition``
     holds; return it so that callers can write ``if WARN(...): return 0``."""
-    if condition:
+    if _truth("WARN", condition):
         rec = ledger.record(WARNING, message)
         warnings.warn(str(rec), KernelWarning, stacklevel=3)
-    return bool(condition)
+        return True
+    return False
+
+
+def _truth(what: str, condition: object) -> bool:
+    try:
+        return bool(condition)
+    except ValueError as e:     # a numpy array of several elements, say
+        raise TypeError(f"{what}(): condition must be true or false, "
+                        f"got {type(condition).__name__}") from e
 
 
 WARN_ON = WARN
@@ -103,7 +112,7 @@ WARN_ON_ONCE = WARN
 
 def BUG_ON(condition: object, message: str = "BUG") -> None:
     """The kernel's ``BUG_ON(cond)``: raise :class:`KernelBug`."""
-    if condition:
+    if _truth("BUG_ON", condition):
         raise KernelBug(message)
 
 

@@ -7,6 +7,11 @@ when the package is imported) so that an argument of the wrong type raises
 a ``TypeError`` that names the function and the argument, taken from the
 function's own type hints.  Only parameters whose hint is a concrete class (or a union
 of them, or a list of one) are checked, with plain isinstance calls.
+
+An ``int`` argument is what C would pass: a numpy integer is taken as the
+Python int of the same value (numpy's fixed-width arithmetic would
+otherwise overflow inside the model), and a value no C integer type holds
+(outside ``[-2**63, 2**64)``) is a ``ValueError`` naming the argument.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ from typing import Any
 import numpy as np
 
 _SEQUENCES = (list, tuple, dict, set, frozenset)
-# The byte-access helpers sit on every hot path (other modules call them by
-# their package name) and check their own arguments instead.
-UNWRAPPED_MODULES = frozenset({"kmem.access"})
+# Modules whose functions are not wrapped even when re-exported.  The model
+# itself calls the byte-access helpers through ``kmem.access``, never
+# through the package root, so wrapping the root names costs it nothing.
+UNWRAPPED_MODULES: frozenset[str] = frozenset()
+# The widest C integers: s64 and u64.
+C_INT_MIN, C_INT_MAX = -(1 << 63), (1 << 64) - 1
 # How a wrong argument type shows up when nothing checks it.
 _WRONG_TYPE_SYMPTOMS = (AttributeError, IndexError, KeyError, OverflowError, TypeError)
 
@@ -60,9 +68,25 @@ def _runtime_types(ann: Any) -> tuple[type, ...] | None:
     return (ann,) if isinstance(ann, type) else None
 
 
-def _describe(types_: tuple[type, ...]) -> str:
-    names = ["None" if t is type(None) else t.__name__ for t in types_]
+def _describe(types_: tuple[type, ...], qualified: bool = False) -> str:
+    names = [_name(t, qualified) for t in types_ if t not in (np.integer, np.floating)]
     return names[0] if len(names) == 1 else " or ".join(names)
+
+
+def _name(t: type, qualified: bool) -> str:
+    if t is type(None):
+        return "None"
+    if qualified and t.__module__ != "builtins":
+        return f"{t.__module__}.{t.__qualname__}"
+    return t.__name__
+
+
+def _wrong_type(fn: str, pname: str, types_: tuple[type, ...], got: type,
+                verb: str = "be", article: str = "") -> TypeError:
+    # Both worlds have a SkcipherRequest: say which one when the names clash.
+    clash = any(t is not got and t.__name__ == got.__name__ for t in types_)
+    return TypeError(f"{fn}(): {pname} must {verb} {_describe(types_, clash)}, "
+                     f"got {article}{_name(got, clash)}")
 
 
 def checked(fn: Callable) -> Callable:
@@ -80,27 +104,41 @@ def checked(fn: Callable) -> Callable:
         t = _runtime_types(hint)
         if t is not None:
             pos = i if p.kind is not p.KEYWORD_ONLY else -1
-            checks.append((pos, p.name, t, _element_types(hint), p.default is not p.empty))
+            checks.append((pos, p.name, t, _element_types(hint), p.default is None,
+                           int in t))
     if not checks:
         return fn
     name = fn.__name__
 
-    def check(args: tuple, kwargs: dict, elements: bool) -> None:
-        for pos, pname, t, elems, has_default in checks:
+    def check(args: tuple, kwargs: dict, elements: bool) -> tuple | None:
+        """None if the arguments pass as they are, or the (args, kwargs)
+        to call with (numpy integers made Python ints)."""
+        fixed = None
+        for pos, pname, t, elems, none_default, is_int in checks:
             if 0 <= pos < len(args):
                 a = args[pos]
             elif pname in kwargs:
                 a = kwargs[pname]
             else:
                 continue           # missing: Python's own TypeError follows
-            if not isinstance(a, t) and not (has_default and a is None):
-                raise TypeError(f"{name}(): {pname} must be {_describe(t)}, "
-                                f"got {type(a).__name__}")
+            if not isinstance(a, t) and not (none_default and a is None):
+                raise _wrong_type(name, pname, t, type(a))
+            if is_int and isinstance(a, (int, np.integer)):
+                if type(a) is not int and not isinstance(a, bool):
+                    a = int(a)
+                    if fixed is None:
+                        fixed = (list(args), dict(kwargs))
+                    if 0 <= pos < len(args):
+                        fixed[0][pos] = a
+                    else:
+                        fixed[1][pname] = a
+                if not C_INT_MIN <= a <= C_INT_MAX:
+                    raise ValueError(f"{name}(): {pname} = {a} fits no C integer type")
             if elements and elems is not None and isinstance(a, list):
                 for x in a:
                     if not isinstance(x, elems):
-                        raise TypeError(f"{name}(): {pname} must hold {_describe(elems)}, "
-                                        f"got a {type(x).__name__}")
+                        raise _wrong_type(name, pname, elems, type(x), "hold", "a ")
+        return fixed
 
     # The arguments themselves are checked on every call (a few isinstance
     # calls against concrete classes: a wrong one must not be stored or
@@ -109,7 +147,9 @@ def checked(fn: Callable) -> Callable:
     # list of views costs nothing on a correct call.
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        check(args, kwargs, False)
+        fixed = check(args, kwargs, False)
+        if fixed is not None:
+            args, kwargs = tuple(fixed[0]), fixed[1]
         try:
             return fn(*args, **kwargs)
         except _WRONG_TYPE_SYMPTOMS:
@@ -123,9 +163,13 @@ def checked(fn: Callable) -> Callable:
 def check_exports(namespace: dict[str, Any], *packages: str) -> None:
     """Wrap, in a package's namespace, every public function defined in
     one of ``packages`` (names re-exported from elsewhere, kmem's in sgl
-    say, are checked where they are defined, not again)."""
+    say, are checked where they are defined, not again).  The kernel's own
+    ``__``-prefixed names (``__free_pages``, ``__sg_alloc_table``) are
+    public too."""
     for attr, obj in list(namespace.items()):
-        if (inspect.isfunction(obj) and not attr.startswith("_")
+        private = attr.startswith("_") and not (attr.startswith("__")
+                                                and not attr.endswith("__"))
+        if (inspect.isfunction(obj) and not private
                 and (obj.__module__ or "").split(".")[0] in packages
                 and obj.__module__ not in UNWRAPPED_MODULES
                 and not hasattr(obj, "__wrapped_unchecked__")):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from kmem.access import Buffer, memcpy
 from kmem.errno import KernelBug
-from kmem.mm_types import __GFP_ZERO, PAGE_SIZE, Page
+from kmem.mm_types import __GFP_NOWARN, __GFP_ZERO, PAGE_SIZE, Page
 from kmem.page_alloc import is_direct_map, virt_to_page_linear
-from kmem.sanitizer import VIRT_TO_PAGE, report
+from kmem.sanitizer import VIRT_TO_PAGE, WARN, report
 from kmem.slab import kfree, kmalloc
 from kmem.vmalloc import __vmalloc, is_vmalloc_addr, vfree, vmalloc_to_page
 
@@ -29,8 +29,17 @@ def virt_to_page(addr: int) -> Page:
     raise KernelBug(f"virt_to_page({addr:#x}): not a direct-map address")
 
 
+INT_MAX = (1 << 31) - 1
+
+
 def kvmalloc(size: int, gfp: int) -> int:
-    """kmalloc, falling back to vmalloc for sizes above a page."""
+    """kmalloc, falling back to vmalloc for sizes above a page.  As in the
+    kernel, more than INT_MAX bytes is refused: NULL, with a WARN unless
+    ``__GFP_NOWARN``."""
+    if isinstance(size, int) and size > INT_MAX:
+        if not gfp & __GFP_NOWARN:
+            WARN(True, f"kvmalloc: {size} bytes is more than INT_MAX")
+        return 0
     addr = kmalloc(size, gfp) if size <= PAGE_SIZE else 0
     return addr or __vmalloc(size, gfp)
 

@@ -47,6 +47,12 @@ class VmArea:
     object_size: int = 0
 
 
+# A model limit: one vmalloc area takes at most 1 GiB (a page at a time,
+# each a Python object, beyond that the model would take seconds and
+# gigabytes of the host to say what the kernel says at once for more than
+# all of RAM).  Larger requests fail with NULL.
+VMALLOC_MODEL_MAX = min(MODEL_RAM_BYTES, 1 << 30)
+
 _areas: list[VmArea] = []     # live and freed areas, sorted by address
 _starts: list[int] = []
 _next = [VMALLOC_START]
@@ -85,8 +91,9 @@ def _alloc_area(size: int, gfp: int, kind: Kind) -> VmArea | None:
         raise TypeError(f"size must be an int, got {type(size).__name__}")
     if size < 0:
         raise ValueError(f"size must be >= 0, got {size}")
-    if size == 0 or size > MODEL_RAM_BYTES or should_fail_alloc():
-        # More than all of RAM fails at once, as __vmalloc_node_range does.
+    if size == 0 or size > VMALLOC_MODEL_MAX or should_fail_alloc():
+        # More than all of RAM fails at once, as __vmalloc_node_range does;
+        # the model's RAM for one area is VMALLOC_MODEL_MAX.
         return None
     pages = []
     for _ in range((size + PAGE_SIZE - 1) >> PAGE_SHIFT):

@@ -13,9 +13,11 @@ import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from kmem.errno import EINVAL
+from kmem.errno import EEXIST, EINVAL, KernelBug
 from kmem.mm_types import GFP_KERNEL, Folio, gfpflags_allow_blocking
 from kmem.preempt import might_sleep
+
+ULONG_MAX = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,19 @@ def xa_store(xa: XArray, index: int, entry: object, gfp: int = GFP_KERNEL) -> ob
     return old
 
 
+XA_MODEL_MAX_RANGE = 1 << 20
+
+
 def xa_store_range(xa: XArray, first: int, last: int, entry: object, gfp: int = GFP_KERNEL) -> None:
-    """Store ``entry`` at every index in [first, last] (a multi-index entry)."""
+    """Store ``entry`` at every index in [first, last] (a multi-index entry).
+
+    The model stores the range index by index, so it takes at most
+    ``XA_MODEL_MAX_RANGE`` indices (ValueError beyond)."""
     if last < first:
         raise ValueError("last must be >= first")
+    if last - first >= XA_MODEL_MAX_RANGE:
+        raise ValueError(f"xa_store_range(): the model stores at most {XA_MODEL_MAX_RANGE} "
+                         f"indices in one range, got [{first}, {last}]")
     for index in range(first, last + 1):
         xa_store(xa, index, entry, gfp)
 
@@ -122,10 +133,24 @@ class AddressSpace:
 
 def filemap_add_folio(mapping: AddressSpace, folio: Folio, index: int,
                       gfp: int = GFP_KERNEL) -> int:
-    """Insert ``folio`` at page ``index`` (aligned to its size); 0 or -EINVAL."""
+    """Insert ``folio`` at page ``index``: 0, -EINVAL if the folio is in a
+    mapping already, -EEXIST if a page is cached in its range.  An index
+    not aligned to the folio's size is a BUG in the kernel
+    (``VM_BUG_ON_FOLIO`` in __filemap_add_folio), as is a freed folio."""
     n = 1 << folio.order
-    if index % n or folio.mapping is not None:
+    if index < 0 or index + n - 1 > ULONG_MAX:
+        raise ValueError(f"filemap_add_folio(): index must be in 0..ULONG_MAX - {n - 1}, "
+                         f"got {index}")
+    if index & (n - 1):
+        raise KernelBug(f"filemap_add_folio(): index {index} is not a multiple of the "
+                        f"order-{folio.order} folio's {n} pages")
+    if folio.freed:
+        raise KernelBug(f"filemap_add_folio(): {folio!r} has been freed")
+    if folio.mapping is not None:
         return -EINVAL
+    for i in range(index, index + n):
+        if isinstance(xa_load(mapping.i_pages, i), Folio):
+            return -EEXIST
     folio.mapping = mapping
     folio.index = index
     xa_store_range(mapping.i_pages, index, index + n - 1, folio, gfp)

@@ -55,7 +55,13 @@ class SgArray(list):
     __slots__ = ("addr",)
 
     def __init__(self, entries=(), addr: int = 0) -> None:
-        super().__init__(entries)
+        if not isinstance(addr, int):
+            raise TypeError(f"SgArray(): addr must be int, got {type(addr).__name__}")
+        try:
+            super().__init__(entries)
+        except TypeError as e:
+            raise TypeError(f"SgArray(): entries must be iterable, got "
+                            f"{type(entries).__name__}") from e
         self.addr = addr
 
 
@@ -342,6 +348,9 @@ def sg_unmark_end(sg: ScatterlistPtr) -> None:
 
 
 def sg_init_marker(sgl: ScatterlistPtr, nents: int) -> None:
+    if isinstance(nents, int) and nents == 0:
+        # sgl[nents - 1] would be the slot before the array.
+        raise ValueError("sg_init_marker(): nents must be >= 1, got 0")
     sg_mark_end(_entries(sgl, nents)[-1])
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import kmem
 from kmem import PAGE_SHIFT, PAGE_SIZE, Page
 from kmem.access import Buffer, buffer_views, page_views
+from kmem.errno import KernelBug
 from sgl.scatterlist import (
     Scatterlist,
     ScatterlistPtr,
@@ -111,6 +112,9 @@ def sg_page_iter_page(piter: SgPageIter) -> Page:
 
 def sg_page_iter_dma_address(dma_iter: SgDmaPageIter) -> int:
     piter = dma_iter.base
+    if piter.sg is None:
+        # The kernel would dereference a NULL sg: the iterator was not started.
+        raise KernelBug("sg_page_iter_dma_address() on an iterator that was never started")
     return piter.sg.dma_address + (piter.sg_pgoffset << PAGE_SHIFT)
 
 

