@@ -113,21 +113,20 @@ def test_text_table_and_summary() -> None:
     res = CliRunner().invoke(conformance, [*SMALL, "--alg", "ecb(aes)", "--api", "sg"])
     assert res.exit_code == 0
     lines = res.output.splitlines()
-    assert lines[0].split()[:5] == ["algorithm", "driver", "api", "kind", "vectors"]
-    assert any(line.startswith("ecb(aes)") and "ecb-aes-openssl" in line for line in lines)
+    assert lines[0].split()[:4] == ["driver", "api", "kind", "vecs"]
+    # Rows grouped under their algorithm, an 80-column terminal's width.
+    at = lines.index("ecb(aes)")
+    assert lines[at + 1].split()[:2] in (["ecb(aes-generic)", "sg"], ["ecb-aes-openssl", "sg"])
+    assert max(len(line) for line in lines[:-1]) <= 80, res.output
+    assert all(line == line.rstrip() for line in lines)
     assert lines[-1].startswith("PASSED:") and "(seed 1)" in lines[-1]
-
-
-def test_nothing_selected_is_exit_2() -> None:
-    res = CliRunner().invoke(conformance, [*SMALL, "--driver", "no-such-driver"])
-    assert res.exit_code == 2
-    assert "nothing matched" in res.output
 
 
 def test_missing_bridges_are_a_notice_not_a_failure(monkeypatch) -> None:
     monkeypatch.setattr(R, "bridge_module", lambda: None)
     res = CliRunner().invoke(conformance, [*SMALL, "--api", "bridge"])
-    assert res.exit_code == 0
+    assert res.exit_code == 3          # nothing was checked: not a pass either
+    assert "NOTHING CHECKED" in res.output
     assert "notice: shims.bridge is not available yet: the bridge API is skipped" in res.output
 
 
