@@ -16,6 +16,7 @@ otherwise overflow inside the model), and a value no C integer type holds
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import inspect
 import types
@@ -57,6 +58,8 @@ def _runtime_types(ann: Any) -> tuple[type, ...] | None:
                 return None
             out.extend(t)
         return tuple(out)
+    if origin is collections.abc.Callable:
+        return (collections.abc.Callable,)
     if origin is not None:
         return (origin,) if origin in _SEQUENCES else None
     if ann is int:

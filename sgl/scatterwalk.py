@@ -152,6 +152,7 @@ def scatterwalk_done_dst(walk: ScatterWalk, nbytes: int) -> None:
 
 
 def _walk_copy(walk: ScatterWalk, cur: _Cursor, nbytes: int, to_sg: bool) -> None:
+    _cur(walk)
     while True:
         sg = walk.sg
         if walk.offset >= sg.offset + sg.length:
@@ -283,7 +284,7 @@ def scatterwalk_ffwd(dst: list[Scatterlist], src: ScatterlistPtr,
 def scatterwalk_get_sglist(walk: ScatterWalk, sg_out: list[Scatterlist]) -> None:
     """A two-entry list (chained to the original) for the rest of the walk;
     ``sg_out`` must already be sg_init_table'd."""
-    sg = walk.sg
+    sg = _cur(walk)
     if walk.offset >= sg.offset + sg.length:
         sg = walk.sg = _next_entry(sg)
         walk.offset = sg.offset

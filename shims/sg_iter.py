@@ -53,7 +53,13 @@ class BvecArray(list):
     __slots__ = ("addr",)
 
     def __init__(self, entries=(), addr: int = 0) -> None:
-        super().__init__(entries)
+        if not isinstance(addr, int):
+            raise TypeError(f"BvecArray(): addr must be int, got {type(addr).__name__}")
+        try:
+            super().__init__(entries)
+        except TypeError as e:
+            raise TypeError(f"BvecArray(): entries must be iterable, got "
+                            f"{type(entries).__name__}") from e
         self.addr = addr
 
 
