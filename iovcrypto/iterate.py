@@ -56,6 +56,7 @@ import numpy as np
 from iovcrypto.uio import (
     ITER_BVEC,
     ITER_BVECQ,
+    ITER_DISCARD,
     ITER_FOLIOQ,
     ITER_IOVEC,
     ITER_KVEC,
@@ -390,6 +391,8 @@ def iterate_and_advance2(iter: iov_iter, len: int, priv: Any, priv2: Any,
         return 0
     wr = not iter.data_source if write is None else bool(write)
     t = iter.iter_type
+    if (ustep if t in (ITER_UBUF, ITER_IOVEC) else step) is None and t != ITER_DISCARD:
+        raise KernelBug("iterate_and_advance2(): call through a NULL step function")
     if t == ITER_UBUF:
         return _iterate_ubuf(iter, length, priv, priv2, ustep, wr)
     if t == ITER_IOVEC:
@@ -438,6 +441,8 @@ def iterate_and_advance_kernel(iter: iov_iter, len: int, priv: Any, priv2: Any,
     if iter.iter_type in (ITER_UBUF, ITER_IOVEC):
         iter.count -= length
         return length
+    if step is None and iter.iter_type != ITER_DISCARD:
+        raise KernelBug("iterate_and_advance_kernel(): call through a NULL step function")
     return _iterate_kernel(iter, length, priv, priv2, step, wr, page_steps)
 
 

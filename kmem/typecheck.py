@@ -59,7 +59,8 @@ def _runtime_types(ann: Any) -> tuple[type, ...] | None:
             out.extend(t)
         return tuple(out)
     if origin is collections.abc.Callable:
-        return (collections.abc.Callable,)
+        # A NULL function pointer is a value C passes; calling it is the bug.
+        return (collections.abc.Callable, type(None))
     if origin is not None:
         return (origin,) if origin in _SEQUENCES else None
     if ann is int:
