@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import statistics
 import sys
 import time
@@ -289,20 +290,43 @@ class _Op:
         mod = world_module(world, alg_type)
         tfm = getattr(mod, f"crypto_alloc_{alg_type}")(ref)
         alg = tfm.alg
-        bs = max(1, alg.cra_blocksize)
-        self.n = max(size - size % bs, 16 if bs > 1 else 0)
+        self.requested = size
         self.ivsize = alg.ivsize
         self.assoclen = 16 if alg_type == "aead" else 0
         self.authsize = tfm.authsize if alg_type == "aead" else 0
         self.key = self._key(mod, tfm, alg)
-        getattr(mod, f"crypto_free_{alg_type}")(tfm)
         iv = rng.integers(0, 256, self.ivsize, dtype=np.uint8)
         if name.startswith("ccm("):
             iv[0] = 3                        # L' = 3: a 4-byte length field
         self.iv = iv.tobytes()
+        # The requested length if the algorithm takes it (ciphertext
+        # stealing takes any length of a block or more), else rounded down
+        # to whole blocks, one block at least.
+        bs = max(1, alg.cra_blocksize)
+        self.n = size
+        if size % bs and not (size > bs and self._accepts(world, tfm)):
+            self.n = max(size - size % bs, bs)
+        getattr(mod, f"crypto_free_{alg_type}")(tfm)
         self.total = self.assoclen + self.n + self.authsize
         self.plain = rng.integers(0, 256, self.total, dtype=np.uint8)
         self.plain[self.assoclen + self.n:] = 0
+
+    def _accepts(self, world: str, tfm) -> bool:
+        """Whether one encryption of ``self.n`` bytes succeeds."""
+        mod = world_module(world, self.type)
+        self.total = self.assoclen + self.n + self.authsize
+        req = getattr(mod, f"{self.type}_request_alloc")(tfm, kmem.GFP_KERNEL)
+        src, dst = Layout("contiguous", self.total), Layout("contiguous", self.total)
+        try:
+            if world == "sg":
+                (s, _, _), (d, _, _) = src.sg(False), dst.sg(True)
+            else:
+                s, d = src.iter(ITER_SOURCE), dst.iter(ITER_DEST)
+            return self.call(world, req, s, d, bytearray(self.iv)) == 0
+        finally:
+            src.free()
+            dst.free()
+            getattr(mod, f"{self.type}_request_free")(req)
 
     def _key(self, mod, tfm, alg) -> bytes:
         rnd = self.rng.bytes
@@ -465,6 +489,7 @@ def compare_one(name: str, alg_type: str, layout: str, size: int, repeat: int,
             r.status = "mismatch"
             mismatch.append(r.path)
     return {"alg": name, "type": alg_type, "layout": layout, "size": op.n,
+            "size_requested": op.requested,
             "assoclen": op.assoclen, "authsize": op.authsize,
             "drivers": {"sg": op.sg_driver, "iter": op.it_driver},
             "reference": ref.path if ref else None, "mismatch": mismatch,
@@ -474,10 +499,11 @@ def compare_one(name: str, alg_type: str, layout: str, size: int, repeat: int,
 
 def run_compare(patterns: tuple[str, ...] = (), layouts: tuple[str, ...] = LAYOUTS,
                 size: int = 16384, repeat: int = 5, seed: int = 0,
-                progress: bool = False) -> list[dict]:
+                progress=None) -> list[dict]:
     """Register the bridges, then compare every matching algorithm on every
     layout.  The ledger must stay clean: a record made by any path is an
-    error of this run (KernelBug is raised as is)."""
+    error of this run (KernelBug is raised as is).  ``progress(done,
+    total, label)`` is called before each comparison."""
     had_bridges = bool(bridge.registered_bridges())
     bridge.register_bridges()
     kmem.classify_allocations(ALLOC_CLASSES)
@@ -487,7 +513,7 @@ def run_compare(patterns: tuple[str, ...] = (), layouts: tuple[str, ...] = LAYOU
         todo = [(n, t, lay) for n, t in algorithms(patterns) for lay in layouts]
         for k, (name, alg_type, lay) in enumerate(todo):
             if progress:
-                click.echo(f"[{k + 1}/{len(todo)}] {name} {lay}", err=True)
+                progress(k, len(todo), f"{name} {lay}")
             start = len(kmem.ledger.records)
             rec = compare_one(name, alg_type, lay, size, repeat, seed)
             kmem.check_leaks()
@@ -502,10 +528,24 @@ def run_compare(patterns: tuple[str, ...] = (), layouts: tuple[str, ...] = LAYOU
 
 # Rendering.
 
-_COLS = (("path", None), ("µs/op", "time_us"), ("copies", "copies"),
-         ("copied", "bytes_copied"), ("kmap", "kmaps"), ("refs", "refs"), ("pins", "pins"),
-         ("descB", "descriptor_bytes"), ("alloc", "allocations"), ("bnc", "bounce_buffers"),
-         ("segs", "segments"), ("result", None))
+# The table's columns: (heading, key in a path's record or its counters,
+# meaning).  A module that measures more appends its own column here.
+COLUMNS: list[tuple[str, str | None, str]] = [
+    ("path", None, "the route the operation took (legend below)"),
+    ("µs/op", "time_us", "median time of one operation, in microseconds"),
+    ("copies", "copies", "memory copies made (how many copy calls)"),
+    ("copied", "bytes_copied", "bytes those copies moved, in total"),
+    ("kmap", "kmaps", "pages mapped with kmap_local/kmap_atomic"),
+    ("refs", "refs", "page references taken (get_page)"),
+    ("pins", "pins", "pages pinned (FOLL_PIN)"),
+    ("descB", "descriptor_bytes",
+     "bytes allocated for descriptors: scatterlists, bio_vec arrays"),
+    ("alloc", "allocations", "allocations made (kmalloc, pages, vmalloc)"),
+    ("bnc", "bounce_buffers", "bounce buffers allocated by a walk"),
+    ("segs", "segments", "descriptor entries handed to the driver, src + dst"),
+    ("result", None, "ok, DIFF (output differs from the reference path) or err -ERRNO"),
+]
+_COLS = [(head, key) for head, key, _ in COLUMNS]
 
 
 def _cells(p: dict) -> list[str]:
@@ -514,15 +554,17 @@ def _cells(p: dict) -> list[str]:
     c = p["counters"]
     vals = [p["path"], f"{p['time_us']:.0f}"]
     for _, key in _COLS[2:-1]:
-        vals.append(str(p[key] if key == "segments" else c.get(key, 0)))
+        vals.append(str(p[key] if key in p else c.get(key, 0)))
     vals.append({"ok": "ok", "mismatch": "DIFF", "error": f"err {p['err']}"}[p["status"]])
     return vals
 
 
 def _title(r: dict) -> str:
     d = r["drivers"]
-    return (f"{r['alg']} [{r['layout']}] {r['size']} B  sg={d['sg'] or '-'}  "
-            f"iter={d['iter'] or '-'}")
+    size = f"{r['size']} B"
+    if r.get("size_requested", r["size"]) != r["size"]:
+        size += f" (asked {r['size_requested']}: whole blocks)"
+    return f"{r['alg']} [{r['layout']}] {size}  sg={d['sg'] or '-'}  iter={d['iter'] or '-'}"
 
 
 def render_text(records: list[dict], width: int = 80) -> str:
@@ -548,8 +590,12 @@ def render_text(records: list[dict], width: int = 80) -> str:
         con.print()
     for k, v in PATH_DESC.items():
         con.print(escape(f"{k:10} {v}  [kernel: {ROAD_KERNELS[k]}]"))
+    con.print()
+    for head, _, meaning in COLUMNS[1:]:
+        con.print(escape(f"{head:10} {meaning}"))
+    text = "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
     dma = render_dma_text(records)
-    return buf.getvalue() + ("\n" + dma if dma else "")
+    return text + ("\n" + dma if dma else "")
 
 
 def render_markdown(records: list[dict]) -> str:
@@ -561,75 +607,162 @@ def render_markdown(records: list[dict]) -> str:
         lines += [f"- ledger: {x}" for x in r["ledger"]]
         lines.append("")
     lines += [f"- `{k}`: {v} (kernel: {ROAD_KERNELS[k]})" for k, v in PATH_DESC.items()]
+    lines += [f"- `{head}`: {meaning}" for head, _, meaning in COLUMNS[1:]]
     return "\n".join(lines) + "\n" + render_dma_markdown(records)
 
 
+SCHEMA_ID = "iovcrypto-compare/1"
+
+
 def render_json(records: list[dict]) -> str:
-    return json.dumps({"ok": not failed(records), "paths": PATH_DESC, "results": records},
-                      indent=2) + "\n"
+    return json.dumps({"schema": SCHEMA_ID, "ok": not failed(records), "paths": PATH_DESC,
+                       "columns": {key or head: meaning for head, key, meaning in COLUMNS},
+                       "results": records}, indent=2) + "\n"
 
 
 def failed(records: list[dict]) -> bool:
     return any(r["mismatch"] or r["ledger"] for r in records)
 
 
+# Families for the plot: the template an algorithm is built on, with the
+# RFC wrappers under the mode they wrap.
+_FAMILY_OF = {"rfc4106": "gcm", "rfc4543": "gcm", "rfc4309": "ccm", "rfc3686": "ctr",
+              "rfc7539": "chacha20poly1305", "rfc7539esp": "chacha20poly1305",
+              "xchacha20": "chacha20"}
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def family(alg: str) -> str:
+    base = alg.split("(", 1)[0]
+    return _FAMILY_OF.get(base, base)
+
+
 def plot(records: list[dict], path: str) -> None:
-    """Time and bytes copied per path and layout (one figure, two rows)."""
+    """Small multiples: per algorithm (grouped by family), time and bytes
+    copied per operation for each path, over the layouts."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = [f"{r['alg']}\n{r['layout']}" for r in records]
-    fig, axes = plt.subplots(2, 1, figsize=(max(6, 1.2 * len(groups)), 7), sharex=True)
-    x = np.arange(len(groups))
+    algs = sorted({r["alg"] for r in records}, key=lambda a: (family(a), a))
+    layouts = [lay for lay in LAYOUTS if any(r["layout"] == lay for r in records)]
+    ncols = min(3, len(algs))
+    nrows = -(-len(algs) // ncols)
+    fig, axes = plt.subplots(2 * nrows, ncols, figsize=(5.2 * ncols, 4.6 * nrows + 1.2),
+                             squeeze=False)
+    colors = plt.get_cmap("tab10").colors
+    x = np.arange(len(layouts))
     w = 0.8 / len(PATHS)
-    for k, path_name in enumerate(PATHS):
-        ps = [next(p for p in r["paths"] if p["path"] == path_name) for r in records]
-        axes[0].bar(x + k * w, [p["time_us"] for p in ps], w, label=path_name)
-        axes[1].bar(x + k * w, [p["counters"].get("bytes_copied", 0) for p in ps], w)
-    axes[0].set_ylabel("µs per operation")
-    axes[1].set_ylabel("bytes copied")
-    axes[1].set_xticks(x + 0.4 - w / 2, groups, fontsize=7)
-    axes[0].legend(fontsize=7, ncols=len(PATHS))
-    fig.tight_layout()
-    fig.savefig(path)
+    for k, alg in enumerate(algs):
+        top, bottom = axes[2 * (k // ncols)][k % ncols], axes[2 * (k // ncols) + 1][k % ncols]
+        by_layout = {r["layout"]: r for r in records if r["alg"] == alg}
+        for j, path_name in enumerate(PATHS):
+            ps = [next((p for p in by_layout[lay]["paths"] if p["path"] == path_name), None)
+                  if lay in by_layout else None for lay in layouts]
+            ok = [p is not None and p["status"] != "n/a" for p in ps]
+            t = [p["time_us"] if o else 0 for p, o in zip(ps, ok)]
+            b = [p["counters"].get("bytes_copied", 0) if o else 0 for p, o in zip(ps, ok)]
+            top.bar(x + j * w, t, w, color=colors[j], label=f"{path_name}: {PATH_DESC[path_name]}")
+            bottom.bar(x + j * w, b, w, color=colors[j])
+        size = next(iter(by_layout.values()))["size"]
+        top.set_title(f"{family(alg)} · {alg} · {size} B", fontsize=10)
+        top.set_ylabel("µs per operation (median)")
+        bottom.set_ylabel("bytes copied per operation")
+        for ax in (top, bottom):
+            ax.set_xticks(x + 0.4 - w / 2, layouts, fontsize=8)
+            ax.grid(axis="y", alpha=0.3)
+            ax.set_axisbelow(True)
+    for k in range(len(algs), nrows * ncols):
+        axes[2 * (k // ncols)][k % ncols].set_visible(False)
+        axes[2 * (k // ncols) + 1][k % ncols].set_visible(False)
+    h = fig.get_figheight()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.suptitle("iovcrypto compare: one encryption per path and buffer layout "
+                 "(n/a paths have no bar)", y=1 - 0.15 / h, fontsize=12)
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.45 / h),
+               ncols=min(3, len(PATHS)), fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 1.2 / h))
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
-@click.command()
+def _check_plot_path(path: str) -> None:
+    """Refuse a plot file that cannot be written, before the run."""
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if ext not in PLOT_FORMATS:
+        raise click.BadParameter(f"{path!r}: the plot is written as "
+                                 f"{', '.join('.' + f for f in PLOT_FORMATS)}",
+                                 param_hint="--plot")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise click.BadParameter(f"{path!r}: directory {parent!r} does not exist or is not "
+                                 "writable", param_hint="--plot")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "--plot needs matplotlib, which is not installed "
+            "(pip install matplotlib, or the project's 'plot' extra)") from None
+
+
+@click.command(epilog="Exit status: 0 every path agreed and the ledger stayed clean, "
+                      "1 a difference or a ledger record, 2 usage error.")
 @click.option("--alg", "algs", multiple=True, metavar="PATTERN",
               help="Algorithm name or glob (repeatable); default: every algorithm.")
 @click.option("--layout", "layout", type=click.Choice((*LAYOUTS, "all")), default="all",
               show_default=True)
 @click.option("--size", type=click.IntRange(1, 1 << 24), default=16384, show_default=True,
-              help="Text bytes per operation (rounded down to the block size).")
+              help="Text bytes per operation; an algorithm that takes only whole blocks "
+                   "gets it rounded down to them (one block at least), and the table says so.")
 @click.option("--repeat", type=click.IntRange(1, 1000), default=5, show_default=True,
               help="Operations timed per path (the median is shown).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(("text", "json", "markdown")),
               default="text", show_default=True)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8", lazy=False),
+              help="Write the report here instead of standard output (opened before the run).")
 @click.option("--plot", "plot_file", metavar="FILE.png", default=None,
-              help="Also plot time and bytes copied per path (needs matplotlib).")
+              help="Also plot time and bytes copied per path, one panel per algorithm "
+                   "grouped by family (.png, .pdf or .svg; needs matplotlib: the 'plot' extra).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on standard error (default: when it is a terminal).")
 def compare(algs: tuple[str, ...], layout: str, size: int, repeat: int, seed: int, fmt: str,
-            plot_file: str | None) -> None:
+            output, plot_file: str | None, progress: bool | None) -> None:
     """The same operation through both APIs, the extraction path and both
     bridges: equal results, and what each path costs."""
     if plot_file is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise click.ClickException(
-                "--plot needs matplotlib, which is not installed "
-                "(pip install matplotlib, or the project's 'plot' extra)") from None
+        _check_plot_path(plot_file)
     layouts = LAYOUTS if layout == "all" else (layout,)
-    records = run_compare(algs, layouts, size, repeat, seed, progress=sys.stderr.isatty())
-    if not records:
+    if not algorithms(algs):
         raise click.ClickException("no algorithm matches" if algs else "no algorithm registered")
+    show = sys.stderr.isatty() if progress is None else progress
+    if show:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        with Progress(TextColumn("compare"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), transient=True,
+                      console=Console(stderr=True, force_terminal=progress)) as bar:
+            task = bar.add_task("", total=None)
+
+            def tick(done: int, total: int, label: str) -> None:
+                bar.update(task, completed=done, total=total, description=label[:40])
+
+            records = run_compare(algs, layouts, size, repeat, seed, progress=tick)
+    else:
+        records = run_compare(algs, layouts, size, repeat, seed)
     text = {"text": render_text, "json": render_json, "markdown": render_markdown}[fmt](records)
-    click.echo(text, nl=False)
+    if output is not None:
+        output.write(text)
+        output.close()
+    else:
+        click.echo(text, nl=False)
     if plot_file is not None:
-        plot(records, plot_file)
+        try:
+            plot(records, plot_file)
+        except (OSError, ValueError) as e:
+            raise click.ClickException(f"--plot {plot_file}: {e}") from None
     bad = [f"{r['alg']} [{r['layout']}]: {', '.join(r['mismatch'])} differ from "
            f"{r['reference']}" for r in records if r["mismatch"]]
     bad += [f"{r['alg']} [{r['layout']}]: sanitizer ledger not clean" for r in records
