@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kmem import stats as _stats
-from kmem.mm_types import __GFP_ZERO, PAGE_SHIFT, PAGE_SIZE, Folio, Kind
+from kmem.mm_types import __GFP_ZERO, PAGE_SHIFT, PAGE_SIZE, Folio, Kind, gfpflags_allow_blocking
 from kmem.page_alloc import (
     POISON_FREE,
     _alloc_folio,
@@ -25,6 +25,7 @@ from kmem.page_alloc import (
     set_slab_limit,
     virt_to_page_linear,
 )
+from kmem.preempt import might_sleep
 from kmem.sanitizer import DOUBLE_FREE, INVALID_FREE, report
 
 KMALLOC_MIN_SIZE = 8
@@ -78,6 +79,10 @@ def kmalloc(size: int, gfp: int) -> int:
         return ZERO_SIZE_PTR
     if size > KMALLOC_MAX_SIZE:
         return 0
+    if gfpflags_allow_blocking(gfp):
+        # might_alloc() on every call, as slab_pre_alloc_hook does: whether
+        # this one would have needed a new slab page depends on the history.
+        might_sleep("a blocking kmalloc")
     if size > KMALLOC_MAX_CACHE_SIZE:
         order = max(0, (size - 1).bit_length() - PAGE_SHIFT)
         folio = _alloc_folio(gfp, order, Kind.SLAB)

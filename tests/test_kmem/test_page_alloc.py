@@ -121,7 +121,13 @@ def test_page_kind_allows_refs_and_cpu_access():
     kmem.__free_page(page)
 
 
-def test_page_views_merge_physically_contiguous_ranges():
+def test_page_views_merge_physically_contiguous_ranges(monkeypatch):
+    # A freshly carved block, so that the frames after it are free whatever
+    # earlier tests left allocated.
+    from kmem import page_alloc
+
+    monkeypatch.setattr(page_alloc, "_free_lists",
+                        [[] for _ in range(kmem.MAX_PAGE_ORDER + 1)])
     folio = kmem.folio_alloc(kmem.GFP_KERNEL, 2)
     views = kmem.page_views(folio, 100, 3 * 4096)
     assert len(views) == 1 and len(views[0]) == 3 * 4096

@@ -274,7 +274,11 @@ def _nist_chacha(cv: str) -> Iterator[Vector]:
     path = os.path.join(cv, "ciphers", "ChaCha20", "rfc7539.txt")
     if os.path.exists(path):
         for r in parse_nist(path):
-            iv = int(r["INITIAL_BLOCK_COUNTER"]).to_bytes(4, "little") + _hex(r["NONCE"])
+            # The kernel's 16-byte IV is the block counter then the nonce.
+            # Older releases of the corpus split them 64/64, newer ones 32/96
+            # (as RFC 7539 does): the nonce's length says which.
+            nonce = _hex(r["NONCE"])
+            iv = int(r["INITIAL_BLOCK_COUNTER"]).to_bytes(16 - len(nonce), "little") + nonce
             yield CipherVec(_hex(r["KEY"]), iv, _hex(r["PLAINTEXT"]), _hex(r["CIPHERTEXT"]),
                             source=f"cryptography_vectors ChaCha20/rfc7539.txt #{r['COUNT']}")
 
