@@ -75,6 +75,9 @@ class bvecq:
                  "prev", "priv", "ref")
 
     def __init__(self, max_slots: int) -> None:
+        check_size("max_slots", max_slots)
+        if max_slots > 0xFFFF:
+            raise ValueError(f"max_slots: {max_slots} does not fit its u16")
         self.next: bvecq | None = None
         self.prev: bvecq | None = None
         self.ref = 1
@@ -112,10 +115,17 @@ def bvecq_alloc_one(nr_slots: int, gfp: int, for_writeback: bool = False) -> bve
     return bvecq(nr_slots)
 
 
+BVECQ_MODEL_MAX_SLOTS = 1 << 20
+
+
 def bvecq_alloc_chain(nr_slots: int, gfp: int, for_writeback: bool = False) -> bvecq | None:
     """``bvecq_alloc_chain()``: enough pool-sized segments, linked, for
     ``nr_slots`` slots in all; returns the head."""
     check_size("nr_slots", nr_slots)
+    if nr_slots > BVECQ_MODEL_MAX_SLOTS:
+        # The segments would be allocated one by one until memory ran out;
+        # the model fails the allocation at once (each slot is an object here).
+        return None
     head: bvecq | None = None
     tail: bvecq | None = None
     left = max(nr_slots, 1)
