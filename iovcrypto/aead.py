@@ -136,7 +136,7 @@ def _crypt(req: AeadRequest, op: str) -> int:
                             lambda: _api.call_driver(req, op))
     return run_on_iters(req.base, req.src, req.dst, consumed, consumed - authsize,
                         lambda: _api.call_driver(req, op),
-                        zero_on_ebadmsg=(ad, n - authsize))
+                        zero_on_error=(ad, n - authsize))
 
 
 def crypto_aead_encrypt(req: AeadRequest) -> int:

@@ -10,8 +10,10 @@ iov_iter API only (bridging the worlds is the shims' job).
 The one rule the iov_iter API adds to the kernel's (DESIGN §7) is enforced
 here, once, for skcipher and AEAD alike (:func:`run_on_iters`): on success
 ``src`` and ``dst`` are advanced by what the operation consumed and
-produced; on any error both are left exactly where they were; on -EBADMSG
-the plaintext area of ``dst`` is zeroed.  Drivers never move the caller's
+produced; on any error both are left exactly where they were; when an
+AEAD decryption fails in the driver (-EBADMSG, or a fault or allocation
+failure part way) the plaintext area of ``dst`` is zeroed, as far as it
+can be written.  Drivers never move the caller's
 iterators: the walk (iovcrypto.skcipher_walk) and the copy helpers work on
 private copies, as the kernel's skcipher_walk works on its own
 scatter_walk state.
@@ -73,7 +75,7 @@ def iter_assign(it: iov_iter, saved: iov_iter) -> None:
 
 def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter | None,
                  need_src: int, need_dst: int, call: Callable[[], int],
-                 zero_on_ebadmsg: tuple[int, int] | None = None) -> int:
+                 zero_on_error: tuple[int, int] | None = None) -> int:
     """Run ``call()`` (the driver) under the iov_iter API's contract.
 
     ``need_src``/``need_dst`` are the bytes the operation consumes from
@@ -83,8 +85,9 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
     After: both iterators are first put back where they were, whatever the
     driver did; then on success advanced by ``need_src``/``need_dst`` (the
     same iterator object as src and dst, in place, is advanced once, by
-    the larger); on -EBADMSG the ``(offset, length)`` area of dst named by
-    ``zero_on_ebadmsg`` is zeroed.  -EINPROGRESS/-EBUSY: the contract is
+    the larger); on an error from the driver the ``(offset, length)`` area
+    of dst named by ``zero_on_error`` is zeroed (up to the first byte that
+    cannot be written: a fault in dst stops it).  -EINPROGRESS/-EBUSY: the contract is
     applied when the completion is delivered (the caller's completion
     then sees the iterators already moved)."""
     for it, need in ((src, need_src), (dst, need_dst)):
@@ -107,8 +110,8 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
                 iov_iter_advance(src, need_src)
             if dst is not None:
                 iov_iter_advance(dst, need_dst)
-        elif err == -E.EBADMSG and zero_on_ebadmsg is not None and dst is not None:
-            off, n = zero_on_ebadmsg
+        elif err != -E.EINPROGRESS and zero_on_error is not None and dst is not None:
+            off, n = zero_on_error
             if n > 0:
                 z = dst.copy()
                 iov_iter_advance(z, off)

@@ -168,9 +168,12 @@ from kmem.sanitizer import (
     WARN_ON_ONCE,
     KernelWarning,
     Record,
+    allocation_mark,
     check_leaks,
     expect_violations,
+    leak_check,
     ledger,
+    live_allocations,
     report,
 )
 from kmem.slab import (

@@ -9,6 +9,7 @@ The kernel reaches user memory through ``current->mm``; the model has a
 from __future__ import annotations
 
 import bisect
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from kmem.errno import EINVAL, ENOMEM
 from kmem.mm_types import GFP_HIGHUSER, PAGE_SHIFT, PAGE_SIZE, Folio, Kind
 from kmem.page_alloc import _alloc_folio, folio_put, pfn_run_views, pfn_to_page, phys_frame_view
 from kmem.preempt import might_sleep, pagefault_disabled
+from kmem.sanitizer import next_seq, register_allocation_scanner
 
 TASK_SIZE = 0x00007FFFFFFFF000
 MMAP_BASE = 0x00007F0000000000
@@ -46,9 +48,10 @@ class Vma:
     end: int
     flags: int
     backing: list | None = None  # fixed pages of a driver/file mapping (None: anonymous)
+    seq: int = 0                 # allocation sequence number (sanitizer leak check)
 
 
-@dataclass
+@dataclass(eq=False)
 class MmStruct:
     """``struct mm_struct``: a user address space."""
 
@@ -69,7 +72,11 @@ class MmStruct:
             return self._last_vma
         return None
 
+    def __post_init__(self) -> None:
+        _all_mms.add(self)
+
     def _insert(self, vma: Vma) -> None:
+        vma.seq = next_seq()
         self._last_vma = None
         bisect.insort(self.vmas, vma, key=lambda v: v.start)
 
@@ -140,10 +147,10 @@ class MmStruct:
                 kept.append(v)
                 continue
             if v.start < addr:
-                kept.append(Vma(v.start, addr, v.flags, v.backing))
+                kept.append(Vma(v.start, addr, v.flags, v.backing, v.seq))
             if v.end > end:
                 tail = v.backing[(end - v.start) >> PAGE_SHIFT:] if v.backing else None
-                kept.append(Vma(end, v.end, v.flags, tail))
+                kept.append(Vma(end, v.end, v.flags, tail, v.seq))
         self.vmas = kept
         self._last_vma = None
         lo, hi = addr >> PAGE_SHIFT, end >> PAGE_SHIFT
@@ -151,6 +158,37 @@ class MmStruct:
             page = self.pages.pop(vpn, None)
             if page is not None:
                 folio_put(page)
+        return 0
+
+    def mprotect(self, addr: int, length: int, prot: int) -> int:
+        """``mprotect()``: change the protection of [addr, addr+length),
+        splitting mappings at its edges; present pages stay (and keep their
+        contents).  0, -EINVAL (unaligned) or -ENOMEM (a hole in the range)."""
+        if addr & (PAGE_SIZE - 1) or length <= 0 or addr + length > TASK_SIZE:
+            return -EINVAL
+        end = addr + ((length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+        covered = sum(min(v.end, end) - max(v.start, addr) for v in self.vmas
+                      if v.start < end and addr < v.end)
+        if covered != end - addr:
+            return -ENOMEM
+        vm = (VM_READ if prot & PROT_READ else 0) | (VM_WRITE if prot & PROT_WRITE else 0)
+        out = []
+        for v in self.vmas:
+            if v.end <= addr or v.start >= end:
+                out.append(v)
+                continue
+            def part(lo: int, hi: int, flags: int, v: Vma = v) -> Vma:
+                back = v.backing[(lo - v.start) >> PAGE_SHIFT:(hi - v.start) >> PAGE_SHIFT] \
+                    if v.backing else None
+                return Vma(lo, hi, flags, back, v.seq)
+            if v.start < addr:
+                out.append(part(v.start, addr, v.flags))
+            lo, hi = max(v.start, addr), min(v.end, end)
+            out.append(part(lo, hi, (v.flags & ~(VM_READ | VM_WRITE)) | vm))
+            if v.end > end:
+                out.append(part(end, v.end, v.flags))
+        self.vmas = out
+        self._last_vma = None
         return 0
 
     # Faults.
@@ -219,6 +257,26 @@ class MmStruct:
                 addr += n
                 done += n
         return out.done(), done
+
+
+_all_mms: weakref.WeakSet = weakref.WeakSet()
+
+
+def _scan_mappings(since: int) -> list[tuple]:
+    """User mappings made after ``since`` and still mapped (for the
+    sanitizer's leak check); forgetting one zeroes its stamp."""
+    out = []
+    for mm in list(_all_mms):
+        for v in mm.vmas:
+            if v.seq > since:
+                def forget(v: Vma = v) -> None:
+                    v.seq = 0
+                out.append(("mmap", (id(mm), v.start),
+                            f"user mapping [{v.start:#x}, {v.end:#x})", forget))
+    return out
+
+
+register_allocation_scanner(_scan_mappings)
 
 
 class Task:

@@ -31,7 +31,7 @@ from kmem.mm_types import (
     gfpflags_allow_blocking,
 )
 from kmem.preempt import might_sleep
-from kmem.sanitizer import DOUBLE_FREE, REFCOUNT, WARN, report
+from kmem.sanitizer import DOUBLE_FREE, REFCOUNT, WARN, note_alloc, note_free, report
 
 BANK_SHIFT = 14                      # pages per bank: 16384 (64 MiB)
 BANK_PAGES = 1 << BANK_SHIFT
@@ -123,7 +123,8 @@ class fail_allocations:
     """Make allocations fail, as CONFIG_FAIL_PAGE_ALLOC/FAILSLAB do.
 
     ``with fail_allocations(after=2, times=1):`` lets two allocations (pages,
-    slab or vmalloc) succeed and fails the third.
+    slab or vmalloc) succeed and fails the third.  Afterwards ``passed`` is
+    how many allocations were let through and ``failed`` how many failed.
     """
 
     def __init__(self, after: int = 0, times: int = 1) -> None:
@@ -137,6 +138,8 @@ class fail_allocations:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.passed = self.after - _fail["skip"]
+        self.failed = self.times - _fail["times"]
         _fail.update(self.saved)
 
 
@@ -177,6 +180,8 @@ def _alloc_folio(gfp: int, order: int, kind: Kind) -> Folio | None:
         # fails as the kernel's would, with NULL.
         return None
     folio = Folio(pfn, order, kind)
+    if kind is Kind.PAGE:
+        note_alloc("page", pfn, f"order-{order} page block at pfn {pfn:#x}")
     mem_map[pfn] = folio
     bank, i = _bank_of(pfn)
     _heads[bank][i:i + (1 << order)] = pfn
@@ -221,6 +226,7 @@ def __get_free_pages(gfp: int, order: int) -> int:
 def _release(folio: Folio) -> None:
     """Give the frames of ``folio`` back; later use of it is use-after-free."""
     n = 1 << folio.order
+    note_free("page", folio.pfn)
     bank, i = _bank_of(folio.pfn)
     if bank >= 0 and folio.pfn < DEVICE_PFN_BASE:
         _banks[bank][i << PAGE_SHIFT:(i + n) << PAGE_SHIFT] = POISON_FREE

@@ -8,7 +8,15 @@ carries on as the kernel would, so that a test sees both the record and the
 kernel's return value.
 
 Outstanding pins and kmaps are not records until someone asks: a test
-harness calls :func:`check_leaks` when a test ends.
+harness calls :func:`check_leaks` when a test ends.  Allocations (pages
+and folios from the page allocator, kmalloc objects, vmalloc and vmap
+areas, user mappings) are tracked too, stamped with a sequence number:
+``pos = allocation_mark()`` before a piece of work and
+``check_leaks(since=pos)`` after it turn whatever was allocated in
+between and is still live into leak records (:func:`leak_check` wraps the
+two around a block).  The kernel's kmemleak cannot say who should have
+freed an object; neither can this, but a bounded window around one call
+says exactly which call leaked.
 """
 
 from __future__ import annotations
@@ -36,6 +44,10 @@ UNPIN_UNPINNED = "unpin-unpinned"        # unpin of a page that was not pinned
 REFCOUNT = "refcount"                    # put_page() below zero
 VIRT_TO_PAGE = "virt_to_page-nonlinear"  # virt_to_page() on vmalloc/stack memory
 SLEEP_IN_ATOMIC = "sleep-in-atomic"      # might_sleep() under RCU or kmap_atomic
+PAGE_LEAK = "page-leak"                  # alloc_pages/folio_alloc never freed
+KMALLOC_LEAK = "kmalloc-leak"            # kmalloc object never kfreed
+VMALLOC_LEAK = "vmalloc-leak"            # vmalloc/vmap area never vfreed/vunmapped
+MMAP_LEAK = "mmap-leak"                  # user mapping never unmapped
 WARNING = "warn"                         # a kernel WARN()
 
 _KMEM_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -73,6 +85,10 @@ class Ledger:
     # Live state the leak check looks at; kmem's modules keep these current.
     pins: dict = field(default_factory=dict)     # folio -> pins held
     kmaps: list = field(default_factory=list)    # stack of (vaddr, page, atomic)
+    # Live allocations: (class, key) -> (sequence number, description), in
+    # allocation order; the allocators keep it current (note_alloc/note_free).
+    live: dict = field(default_factory=dict)
+    seq: int = 0
 
     def record(self, kind: str, message: str) -> Record:
         rec = Record(kind, message, _where())
@@ -116,8 +132,68 @@ def BUG_ON(condition: object, message: str = "BUG") -> None:
         raise KernelBug(message)
 
 
-def check_leaks() -> list[Record]:
-    """Turn outstanding pins and kmaps into records and forget them.
+_LEAK_KIND = {"page": PAGE_LEAK, "kmalloc": KMALLOC_LEAK, "vmalloc": VMALLOC_LEAK,
+              "mmap": MMAP_LEAK}
+
+
+def note_alloc(cls: str, key: object, what: str) -> None:
+    """An allocator hands out ``key`` (class ``cls``: "page", "kmalloc",
+    "vmalloc" or "mmap")."""
+    ledger.seq += 1
+    ledger.live[(cls, key)] = (ledger.seq, what)
+
+
+def note_free(cls: str, key: object) -> tuple[int, str] | None:
+    """``key`` went back to its allocator; what was noted for it, if any."""
+    return ledger.live.pop((cls, key), None)
+
+
+# Allocations that live in structures of their own (user mappings in their
+# mm) are found by scanners: f(since) -> [(class, key, what, forget)].
+_scanners: list = []
+
+
+def register_allocation_scanner(scan: object) -> None:
+    """Have ``scan(since)`` consulted by :func:`live_allocations`; it
+    returns ``(class, key, description, forget)`` for each live allocation
+    newer than ``since``, ``forget()`` dropping it from its tracking."""
+    _scanners.append(scan)
+
+
+def next_seq() -> int:
+    """A fresh allocation sequence number (for scanned allocations)."""
+    ledger.seq += 1
+    return ledger.seq
+
+
+def allocation_mark() -> int:
+    """A point in the allocation history, for ``check_leaks(since=...)``."""
+    return ledger.seq
+
+
+def live_allocations(since: int = 0) -> list[tuple[str, object, str]]:
+    """``(class, key, description)`` of every allocation made after
+    ``since`` that is still live, oldest first."""
+    return [(c, k, w) for c, k, w, _ in _live(since)]
+
+
+def _live(since: int) -> list[tuple]:
+    out = []
+    for (cls, key), (seq, what) in reversed(ledger.live.items()):
+        if seq <= since:
+            break
+        out.append((cls, key, what, lambda k=(cls, key): ledger.live.pop(k, None)))
+    out.reverse()
+    for scan in _scanners:
+        out += scan(since)
+    return out
+
+
+def check_leaks(since: int | None = None) -> list[Record]:
+    """Turn outstanding pins and kmaps into records and forget them; with
+    ``since`` (an :func:`allocation_mark`), also every page, folio,
+    kmalloc object, vmalloc area and user mapping allocated after it and
+    still live (each reported once: it is forgotten, not freed).
 
     Called when a test (or a conformance check) ends, so that one leak is
     reported once and does not poison what runs next."""
@@ -130,7 +206,22 @@ def check_leaks() -> list[Record]:
     for vaddr, page, _atomic in reversed(ledger.kmaps):
         found.append(ledger.record(KMAP_LEAK, f"kmap of {page!r} at {vaddr:#x} never unmapped"))
     ledger.kmaps.clear()
+    if since is not None:
+        for cls, _key, what, forget in _live(since):
+            found.append(ledger.record(_LEAK_KIND[cls], f"{what} never freed"))
+            forget()
     return found
+
+
+@contextmanager
+def leak_check() -> Iterator[list[Record]]:
+    """``with leak_check() as leaks:`` -- after the block, ``leaks`` holds
+    the records of every pin, kmap and allocation made inside it and not
+    released (they also stay in the ledger, so a test that leaks fails)."""
+    pos = allocation_mark()
+    found: list[Record] = []
+    yield found
+    found.extend(check_leaks(since=pos))
 
 
 def mark() -> int:

@@ -26,7 +26,7 @@ from kmem.page_alloc import (
     virt_to_page_linear,
 )
 from kmem.preempt import might_sleep
-from kmem.sanitizer import DOUBLE_FREE, INVALID_FREE, report
+from kmem.sanitizer import DOUBLE_FREE, INVALID_FREE, note_alloc, note_free, report
 
 KMALLOC_MIN_SIZE = 8
 KMALLOC_MAX_CACHE_SIZE = 2 * PAGE_SIZE
@@ -116,6 +116,7 @@ def kmalloc(size: int, gfp: int) -> int:
     _note_limit(folio, addr, size)
     if gfp & __GFP_ZERO:
         _object_view(addr, size)[:] = 0
+    note_alloc("kmalloc", addr, f"kmalloc({size}) at {addr:#x}")
     return addr
 
 
@@ -183,6 +184,7 @@ def kfree(addr: int) -> None:
     if found is None:
         return
     folio, slab, idx = found
+    note_free("kmalloc", addr)
     size = slab.object_size or slab.requested[0]
     _object_view(addr, size)[:] = POISON_FREE
     slab.requested[idx] = -1

@@ -26,7 +26,7 @@ from kmem.page_alloc import (
     pfn_run_views,
     should_fail_alloc,
 )
-from kmem.sanitizer import DOUBLE_FREE, INVALID_FREE, report
+from kmem.sanitizer import DOUBLE_FREE, INVALID_FREE, note_alloc, note_free, report
 
 VMALLOC_START = 0xFFFFC90000000000
 VMALLOC_END = 0xFFFFE8FFFFFFFFFF
@@ -112,7 +112,10 @@ def __vmalloc(size: int, gfp: int) -> int:
     if _stats.ON:
         _stats.note_alloc(size)
     area = _alloc_area(size, gfp, Kind.VMALLOC)
-    return 0 if area is None else area.addr
+    if area is None:
+        return 0
+    note_alloc("vmalloc", area.addr, f"vmalloc({size}) at {area.addr:#x}")
+    return area.addr
 
 
 def vmalloc(size: int) -> int:
@@ -133,6 +136,7 @@ def _unmap(addr: int, what: str) -> VmArea | None:
         report(DOUBLE_FREE, f"{what}({addr:#x}): already freed")
         return None
     area.freed = True
+    note_free("vmalloc", addr)
     return area
 
 
@@ -159,7 +163,9 @@ def vmap(pages: list[Page], count: int, flags: int = 0, prot: int = 0) -> int:
         return 0
     kinds = {p.kind for p in pages[:count]}
     kind = kinds.pop() if len(kinds) == 1 else Kind.PAGE
-    return _map_area(list(pages[:count]), kind, owns=False).addr
+    addr = _map_area(list(pages[:count]), kind, owns=False).addr
+    note_alloc("vmalloc", addr, f"vmap of {count} page(s) at {addr:#x}")
+    return addr
 
 
 def vunmap(addr: int) -> None:

@@ -57,15 +57,17 @@ class _Base:
     def new_ctx(self) -> object:
         return types.SimpleNamespace(key=b"")
 
-    def _gather(self, req: object, n: int) -> bytes:
+    def _gather(self, req: object, n: int) -> bytes | None:
+        """The first n bytes of src; None if user memory faulted."""
         buf = bytearray(n)
         if self.world == "sg":
             sgl.memcpy_from_sglist(buf, req.src, 0, n)
-        else:
-            iov.copy_from_iter(buf, n, req.src.copy())
+        elif iov.copy_from_iter(buf, n, req.src.copy()) != n:
+            return None
         return bytes(buf)
 
-    def _scatter(self, req: object, out: bytes) -> None:
+    def _scatter(self, req: object, out: bytes) -> int:
+        """Write out to dst: 0, or -EFAULT if user memory faulted."""
         out = bytearray(out)
         if self.fault == "flip" and len(out) > self.offset:
             out[self.offset] ^= 0x01
@@ -73,10 +75,11 @@ class _Base:
             sgl.memcpy_to_sglist(req.dst, 0, out, len(out))
             if self.fault == "overrun":
                 _overrun_sg(req.dst)
-        else:
-            iov.copy_to_iter(out, len(out), req.dst.copy())
+        elif iov.copy_to_iter(out, len(out), req.dst.copy()) != len(out):
+            return -E.EFAULT
         if self.fault == "pin":
             _leak_pin()
+        return 0
 
 
 class PlantedCbc(_Base):
@@ -101,8 +104,12 @@ class PlantedCbc(_Base):
         ctx = req.base.tfm.ctx
         iv = kmem.read_virt(req.iv, 16)
         data = self._gather(req, n)
+        if data is None:
+            return -E.EFAULT
         out = _cbc(ctx.key, iv, data, enc) if n else b""
-        self._scatter(req, out)
+        err = self._scatter(req, out)
+        if err:
+            return err
         next_iv = (out if enc else data)[-16:] if n else iv
         if self.fault == "iv":
             next_iv = bytes([next_iv[0] ^ 0x80]) + next_iv[1:]
@@ -138,17 +145,20 @@ class PlantedGcm(_Base):
         tfm = req.base.tfm
         alen, n = req.assoclen, req.cryptlen
         data = self._gather(req, alen + n)
+        if data is None:
+            return -E.EFAULT
         c = PAES.new(tfm.ctx.key, PAES.MODE_GCM, nonce=kmem.read_virt(req.iv, 12),
                      mac_len=tfm.authsize)
         c.update(data[:alen])
         ct, tag = c.encrypt_and_digest(data[alen:])
-        self._scatter(req, data[:alen] + ct + tag)
-        return 0
+        return self._scatter(req, data[:alen] + ct + tag)
 
     def decrypt(self, req: object) -> int:
         tfm = req.base.tfm
         alen, n, authsize = req.assoclen, req.cryptlen, tfm.authsize
         data = self._gather(req, alen + n)
+        if data is None:
+            return -E.EFAULT
         c = PAES.new(tfm.ctx.key, PAES.MODE_GCM, nonce=kmem.read_virt(req.iv, 12),
                      mac_len=authsize)
         c.update(data[:alen])
@@ -158,8 +168,7 @@ class PlantedGcm(_Base):
                 c.verify(data[alen + n - authsize:alen + n])
             except ValueError:
                 return -E.EBADMSG
-        self._scatter(req, data[:alen] + pt)
-        return 0
+        return self._scatter(req, data[:alen] + pt)
 
 
 @contextlib.contextmanager

@@ -42,7 +42,8 @@ from ciphers.algapi import (
     Registry,
 )
 from iovcrypto.tools.conformance import buffers as B
-from iovcrypto.tools.conformance.configs import TestvecConfig
+from iovcrypto.tools.conformance import faults as F
+from iovcrypto.tools.conformance.configs import InplaceMode, Prandom, TestSgDivision, TestvecConfig
 from iovcrypto.tools.conformance.engine import dma_safe_realisations
 from iovcrypto.tools.conformance.vectors import AeadVec, CipherVec, Vector
 from kmem import errno as E
@@ -116,6 +117,7 @@ class Stats:
     checks: int = 0
     configs: set = field(default_factory=set)
     realisations: set = field(default_factory=set)
+    faults: set = field(default_factory=set)
 
 
 class Ctx:
@@ -126,6 +128,7 @@ class Ctx:
         self.seed = seed
         self.stats = stats
         self.failures = failures
+        self.last_shot: F.Shot | None = None
 
     def fail(self, msg: str, vec_name: str, cfg: str, op: str, where: str = "",
              raw: bool = False) -> None:
@@ -222,27 +225,37 @@ class _Layout:
 
 def run_vec_cfg(ctx: Ctx, tfm: object, vec: Vector, vec_name: str, cfg: TestvecConfig,
                 enc: bool, realisation: tuple[str, str] | None = None,
-                sg_kind: str = "page") -> bool:
-    """One vector, one configuration, one direction: True if it passed."""
+                sg_kind: str = "page", fault: F.Fault | None = None) -> bool:
+    """One vector, one configuration, one direction (under ``fault``, if
+    given; what happened to it is left in ``ctx.last_shot``): True if it
+    passed."""
     t = ctx.target
     where = B.realisation_name(*realisation) if realisation else ""
-    ctx.stats.configs.add(cfg.name)
-    if realisation:
-        ctx.stats.realisations.add(where)
+    if fault is None:
+        ctx.stats.configs.add(cfg.name)
+        if realisation:
+            ctx.stats.realisations.add(where)
+    else:
+        ctx.stats.faults.add(fault.kind)
+        where = f"{where}; {fault.name}" if where else fault.name
     nfail = len(ctx.failures)
     pos = sanitizer.mark()
+    apos = sanitizer.allocation_mark()
+    ctx.last_shot = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", kmem.KernelWarning)
             if t.type == "skcipher":
-                _skcipher_vec_cfg(ctx, tfm, vec, vec_name, cfg, enc, realisation, sg_kind, where)
+                _skcipher_vec_cfg(ctx, tfm, vec, vec_name, cfg, enc, realisation, sg_kind, where,
+                                  fault)
             else:
-                _aead_vec_cfg(ctx, tfm, vec, vec_name, cfg, enc, realisation, sg_kind, where)
+                _aead_vec_cfg(ctx, tfm, vec, vec_name, cfg, enc, realisation, sg_kind, where,
+                              fault)
     except Exception as e:
         op = "encryption" if enc else "decryption"
         ctx.fail(f"{op} crashed ({type(e).__name__}: {e}) on test vector {vec_name}, "
                  f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
-    sanitizer.check_leaks()
+    sanitizer.check_leaks(since=apos)
     records = sanitizer.since(pos)
     if ctx.check(not records):
         pass
@@ -299,6 +312,33 @@ def _report_crypt(ctx: Ctx, err: int, expected: int, novrfy: bool, vec_name: str
     return False
 
 
+def _crypt_under(ctx: Ctx, fault: F.Fault | None, realisation: tuple[str, str] | None,
+                 lay: _Layout, call: object) -> int:
+    """``call()`` with ``fault`` armed around it; the shot in ctx.last_shot."""
+    if fault is None:
+        return call()
+    with F.kind_of(fault).inject(fault, F.Site(ctx.target, realisation, lay)) as shot:
+        err = call()
+    ctx.last_shot = shot
+    return err
+
+
+def _report_result(ctx: Ctx, err: int, expected: int, novrfy: bool, vec_name: str, op: str,
+                   cfg: TestvecConfig, where: str, fault: F.Fault | None) -> bool:
+    """_report_crypt, or under a fault that fired: 0 or the fault kind's
+    documented errnos."""
+    shot = ctx.last_shot
+    if fault is None or shot is None or not shot.fired:
+        return _report_crypt(ctx, err, expected, novrfy, vec_name, op, cfg, where)
+    allowed = F.kind_of(fault).errnos
+    if ctx.check(err in allowed or err == expected):
+        return True
+    ctx.fail(f"{op} returned {err} under {fault.name} on test vector {vec_name}; "
+             f"expected {expected} or one of {list(allowed)}, "
+             f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
+    return False
+
+
 def _common_after(ctx: Ctx, lay: _Layout, req: object, want: dict, ok: bool,
                   consumed: int, produced: int, vec_name: str, op: str, cfg: TestvecConfig,
                   where: str) -> bool:
@@ -345,7 +385,7 @@ def _request_fields(req: object, tfm: object, wait: object, flags: int, cryptlen
 
 def _skcipher_vec_cfg(ctx: Ctx, tfm: object, vec: CipherVec, vec_name: str,
                       cfg: TestvecConfig, enc: bool, realisation: tuple[str, str] | None,
-                      sg_kind: str, where: str) -> None:
+                      sg_kind: str, where: str, fault: F.Fault | None = None) -> None:
     world = ctx.target.world
     api = world_module(world)
     alignmask = api.crypto_skcipher_alignmask(tfm)
@@ -374,8 +414,10 @@ def _skcipher_vec_cfg(ctx: Ctx, tfm: object, vec: CipherVec, vec_name: str,
             api.skcipher_request_set_iter(req, lay.src, lay.dst, len(data), iv)
         want = _request_fields(req, tfm, wait, flags, len(data), iv, False)
         fn = api.crypto_skcipher_encrypt if enc else api.crypto_skcipher_decrypt
-        err = api.crypto_wait_req(fn(req), wait)
-        if not _report_crypt(ctx, err, vec.crypt_error, False, vec_name, op, cfg, where):
+        err = _crypt_under(ctx, fault, realisation, lay,
+                           lambda: api.crypto_wait_req(fn(req), wait))
+        if not _report_result(ctx, err, vec.crypt_error, False, vec_name, op, cfg, where,
+                              fault):
             return
         if not _common_after(ctx, lay, req, want, err == 0, len(data), len(data), vec_name, op,
                              cfg, where):
@@ -405,7 +447,7 @@ def _skcipher_vec_cfg(ctx: Ctx, tfm: object, vec: CipherVec, vec_name: str,
 
 def _aead_vec_cfg(ctx: Ctx, tfm: object, vec: AeadVec, vec_name: str, cfg: TestvecConfig,
                   enc: bool, realisation: tuple[str, str] | None, sg_kind: str,
-                  where: str) -> None:
+                  where: str, fault: F.Fault | None = None) -> None:
     world = ctx.target.world
     api = world_module(world)
     alignmask = api.crypto_aead_alignmask(tfm)
@@ -439,18 +481,25 @@ def _aead_vec_cfg(ctx: Ctx, tfm: object, vec: AeadVec, vec_name: str, cfg: Testv
         api.aead_request_set_ad(req, alen)
         want = _request_fields(req, tfm, wait, flags, cryptlen, ivb.addr, True)
         fn = api.crypto_aead_encrypt if enc else api.crypto_aead_decrypt
-        err = api.crypto_wait_req(fn(req), wait)
-        if not _report_crypt(ctx, err, vec.crypt_error, vec.novrfy, vec_name, op, cfg, where):
+        err = _crypt_under(ctx, fault, realisation, lay,
+                           lambda: api.crypto_wait_req(fn(req), wait))
+        if not _report_result(ctx, err, vec.crypt_error, vec.novrfy, vec_name, op, cfg, where,
+                              fault):
             return
         if not _common_after(ctx, lay, req, want, err == 0, src_total, dst_total, vec_name,
                              op, cfg, where):
             return
         if err:
-            if err == -E.EBADMSG and world != "sg" and plen and not ctx.check(
-                    B.read_pieces(lay.dst_pieces, alen, plen) == bytes(plen)):
-                ctx.fail(f"{op} leaked unauthenticated plaintext (dst not zeroed on -EBADMSG) "
+            # (-EBADMSG: every iov_iter road zeroes; other errors: the
+            # iov_iter request API does.)
+            if world != "sg" and not enc and plen and (err == -E.EBADMSG or world == "iter") \
+                    and _holds_plaintext(B.read_pieces(lay.dst_pieces, alen, plen), vec.ptext, err):
+                ctx.check(False)
+                ctx.fail(f"{op} leaked unauthenticated plaintext (dst not zeroed on {err}) "
                          f'on test vector {vec_name}, cfg="{cfg.name}"', vec_name, cfg.name, op,
                          where)
+            else:
+                ctx.check(True)
             return
         expected = vec.ctext if enc else vec.ptext
         r = B.verify_correct_output(lay.dst_pieces, expected, alen, enc or not cfg.inplace)
@@ -465,6 +514,16 @@ def _aead_vec_cfg(ctx: Ctx, tfm: object, vec: AeadVec, vec_name: str, cfg: Testv
         api.aead_request_free(req)
         lay.free()
         ivb.free()
+
+
+def _holds_plaintext(got: bytes, ptext: bytes, err: int) -> bool:
+    """After a failed iov_iter AEAD decryption: -EBADMSG must leave the
+    plaintext area zeroed; any other error must leave no block of the
+    plaintext in it (a fault may have stopped the zeroing short)."""
+    if err == -E.EBADMSG:
+        return got != bytes(len(got))
+    return any(got[i:i + 16] == ptext[i:i + 16] and any(ptext[i:i + 16])
+               for i in range(0, min(len(got), len(ptext)), 16))
 
 
 # A whole suite against one target.
@@ -498,6 +557,7 @@ class Plan:
     realisations: tuple[tuple[str, str], ...] = B.ITER_REALISATIONS
     all_realisations_vectors: int = 1     # vectors run over every realisation per config
     sg_kinds: tuple[str, ...] = ("page",)
+    faults: bool = True                   # the fault configurations (faults.py)
 
 
 def realisations_for(plan: Plan, vi: int, ci: int, cfg: TestvecConfig,
@@ -535,6 +595,8 @@ def run_target(target: Target, vectors: list[Vector], plan: Plan, seed: int,
                     name = vec_names[vi] if vec_names else str(vi)
                     stats.vectors = max(stats.vectors, vi + 1)
                     _run_vec(ctx, tfm, vec, name, vi, enc, plan)
+            if plan.faults and not failures:
+                run_faults(ctx, tfm, vectors, vec_names, plan, seed)
     finally:
         free_tfm(target, tfm)
     return TargetResult(target, stats, failures, time.perf_counter() - t0)
@@ -552,4 +614,68 @@ def _run_vec(ctx: Ctx, tfm: object, vec: Vector, name: str, vi: int, enc: bool,
         else:
             for real in realisations_for(plan, vi, ci, cfg, ctx.target.alg):
                 if not run_vec_cfg(ctx, tfm, vec, name, cfg, enc, real):
+                    return
+
+
+# Fault configurations (faults.py): layouts that cross pages, so that a
+# fault in the middle of a side hits after the request made progress.
+
+_D = TestSgDivision
+FAULT_CONFIGS: tuple[TestvecConfig, ...] = (
+    TestvecConfig("fault: out-of-place across pages", src_divs=(_D(10000, kmem.PAGE_SIZE - 40),),
+                  dst_divs=(_D(6000, kmem.PAGE_SIZE - 24), _D(4000, 100))),
+    TestvecConfig("fault: in place across pages", InplaceMode.INPLACE_ONE_SGLIST,
+                  src_divs=(_D(10000, kmem.PAGE_SIZE - 40),)),
+)
+_USER_REALISATIONS = (("UBUF", "user"), ("IOVEC", "user"))
+
+
+def _fault_vector(vectors: list[Vector]) -> int | None:
+    """The longest vector that succeeds (faults want bytes to fault in)."""
+    best, best_len = None, -1
+    for i, v in enumerate(vectors):
+        if v.setkey_error or v.crypt_error:
+            continue
+        if isinstance(v, AeadVec):
+            if v.novrfy or v.setauthsize_error:
+                continue
+            n = len(v.assoc) + len(v.ptext)
+        else:
+            n = len(v.ptext)
+        if n > best_len:
+            best, best_len = i, n
+    return best
+
+
+def run_faults(ctx: Ctx, tfm: object, vectors: list[Vector], vec_names: list[str] | None,
+               plan: Plan, seed: int) -> None:
+    """Every registered fault kind that applies to the target, on one
+    vector, encryption and decryption, over sampled configurations and
+    realisations."""
+    vi = _fault_vector(vectors)
+    if vi is None:
+        return
+    vec = vectors[vi]
+    name = vec_names[vi] if vec_names else str(vi)
+    rng = Prandom(seed ^ 0xFA17)
+    iter_world = ctx.target.world == "iter"
+    for enc in (True, False):
+        for kind in F.FAULT_KINDS.values():
+            cfg = FAULT_CONFIGS[rng.below(len(FAULT_CONFIGS))]
+            real = None
+            if iter_world:
+                reals = [r for r in _USER_REALISATIONS + plan.realisations
+                         if kind.applies(ctx.target, r)]
+                if not reals:
+                    continue
+                real = reals[rng.below(len(reals))]
+            elif not kind.applies(ctx.target, None):
+                continue
+            count = 0
+            if kind.needs_probe:
+                if not run_vec_cfg(ctx, tfm, vec, name, cfg, enc, real, fault=F.Fault(kind.name)):
+                    return
+                count = ctx.last_shot.count if ctx.last_shot else 0
+            for fault in kind.plan(count, rng):
+                if not run_vec_cfg(ctx, tfm, vec, name, cfg, enc, real, fault=fault):
                     return
