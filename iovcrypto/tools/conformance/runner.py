@@ -526,7 +526,7 @@ def _holds_plaintext(got: bytes, ptext: bytes, ctext: bytes, err: int) -> bool:
         return got != bytes(len(got))
     for i in range(0, min(len(got), len(ptext)), 16):
         p = ptext[i:i + 16]
-        if got[i:i + 16] == p and any(p) and ctext[i:i + 16] != p:
+        if got[i:i + 16] == p and any(p) and ctext[i:i + len(p)] != p:
             return True
     return False
 
