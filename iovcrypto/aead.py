@@ -11,12 +11,16 @@ driver (iovcrypto.api.run_on_iters):
 
 - on success src has advanced by ``assoclen + cryptlen`` and dst by
   ``assoclen + cryptlen + authsize`` (encrypt) or ``assoclen + cryptlen -
-  authsize`` (decrypt); one iterator passed as both advances once, by the
-  dst amount;
+  authsize`` (decrypt); one iterator passed as both (it must be ITER_DEST)
+  advances once, by the larger of the two (so past the tag it read on
+  decrypt, past the tag it wrote on encrypt);
 - on any error both are exactly where they were;
-- on -EBADMSG the plaintext area of dst (``cryptlen - authsize`` bytes
-  after the AD) is zeroed, so no unauthenticated plaintext reaches the
-  caller;
+- when decryption fails in the driver (-EBADMSG, a fault, an allocation
+  failure) the plaintext area of dst (``cryptlen - authsize`` bytes after
+  the AD) is zeroed as far as it can be written, so no unauthenticated
+  plaintext reaches the caller;
+- src must be ITER_SOURCE and dst ITER_DEST: otherwise a WARN and -EINVAL
+  before anything is touched;
 - an iterator holding fewer bytes than the operation needs is -EINVAL
   before the driver runs.
 

@@ -7,6 +7,14 @@ The registry (:data:`crypto_registry`) is a separate
 ``ciphers.algapi.Registry`` instance: a driver registered here serves the
 iov_iter API only (bridging the worlds is the shims' job).
 
+Directions: ``src`` must be ITER_SOURCE and ``dst`` ITER_DEST, as
+copy_from_iter()/copy_to_iter() demand of what they read and write.  In
+place with one iterator object as both src and dst, that iterator is
+ITER_DEST: the memory is written, and the direction is what tells page
+extraction to pin user pages for writing (FOLL_WRITE); the driver reads
+it through views, never with copy_from_iter().  A wrong direction WARNs
+and fails with -EINVAL before anything is touched (:func:`check_directions`).
+
 The one rule the iov_iter API adds to the kernel's (DESIGN §7) is enforced
 here, once, for skcipher and AEAD alike (:func:`run_on_iters`): on success
 ``src`` and ``dst`` are advanced by what the operation consumed and
@@ -50,6 +58,7 @@ from ciphers.crypto_api import (  # noqa: F401  (re-exported)
 )
 from iovcrypto.iov_iter import iov_iter_advance, iov_iter_zero
 from iovcrypto.uio import iov_iter
+from kmem import WARN
 from kmem import errno as E
 
 crypto_registry = Registry("iov")
@@ -73,14 +82,29 @@ def iter_assign(it: iov_iter, saved: iov_iter) -> None:
         setattr(it, name, getattr(saved, name))
 
 
+def check_directions(src: iov_iter | None, dst: iov_iter | None) -> int:
+    """0, or WARN and -EINVAL for a src that is not ITER_SOURCE, a dst that
+    is not ITER_DEST, or one iterator as both that is not ITER_DEST."""
+    if src is not None and src is dst:
+        if WARN(src.data_source, "in place with one iov_iter: it must be ITER_DEST"):
+            return -E.EINVAL
+        return 0
+    if src is not None and WARN(not src.data_source, "crypto src iov_iter is not ITER_SOURCE"):
+        return -E.EINVAL
+    if dst is not None and WARN(dst.data_source, "crypto dst iov_iter is not ITER_DEST"):
+        return -E.EINVAL
+    return 0
+
+
 def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter | None,
                  need_src: int, need_dst: int, call: Callable[[], int],
                  zero_on_error: tuple[int, int] | None = None) -> int:
     """Run ``call()`` (the driver) under the iov_iter API's contract.
 
     ``need_src``/``need_dst`` are the bytes the operation consumes from
-    ``src`` and produces into ``dst``.  Before the driver runs: -EINVAL if
-    either iterator holds fewer bytes (a model choice: the kernel has no
+    ``src`` and produces into ``dst``.  Before the driver runs: -EINVAL
+    (with a WARN) for a wrong direction (:func:`check_directions`); -EINVAL
+    if either iterator holds fewer bytes (a model choice: the kernel has no
     length to check a scatterlist against and would walk off its end).
     After: both iterators are first put back where they were, whatever the
     driver did; then on success advanced by ``need_src``/``need_dst`` (the
@@ -90,6 +114,9 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
     cannot be written: a fault in dst stops it).  -EINPROGRESS/-EBUSY: the contract is
     applied when the completion is delivered (the caller's completion
     then sees the iterators already moved)."""
+    err = check_directions(src, dst)
+    if err:
+        return err
     for it, need in ((src, need_src), (dst, need_dst)):
         if need and (it is None or it.count < need):
             return -E.EINVAL

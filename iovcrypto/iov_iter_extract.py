@@ -64,6 +64,7 @@ from kmem import (
 from kmem.errno import EFAULT, EIO, ENOMEM
 from kmem.folio_queue import PAGEVEC_SIZE
 from kmem.page_alloc import should_fail_alloc
+from kmem.quirks import quirk
 
 _OFF = PAGE_SIZE - 1
 _U32 = 0xFFFFFFFF
@@ -374,10 +375,15 @@ def _xarray_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int, 
     nr = out.n
     if ref and nr == 0:
         return 0, pages, offset
-    # nr * PAGE_SIZE - offset is computed in 32-bit unsigned arithmetic by
-    # the kernel: with no page found at a non-zero offset it wraps, and the
-    # whole of maxsize is reported (and skipped) with no page listed.
-    maxsize = min((nr * PAGE_SIZE - offset) & _U32, maxsize)
+    if nr:
+        maxsize = min(nr * PAGE_SIZE - offset, maxsize)
+    elif quirk("iov_iter_extract_xarray_pages_underflow_v6_3_to_v7_1"):
+        # Before the 2026 fix, nr * PAGE_SIZE - offset wrapped (unsigned)
+        # when no page was found at a non-zero offset: the whole of maxsize
+        # was reported, and skipped, with no page listed.
+        maxsize = min((nr * PAGE_SIZE - offset) & _U32, maxsize)
+    else:
+        maxsize = 0
     if ref:
         i.iov_offset += maxsize
         i.count -= maxsize

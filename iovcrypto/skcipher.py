@@ -7,7 +7,10 @@ replaces ``skcipher_request_set_crypt``.  Deliberate differences, enforced
 here for every driver (iovcrypto.api.run_on_iters):
 
 - on success ``src`` and ``dst`` have advanced by ``cryptlen`` each (one
-  iterator passed as both, for in place, advances once);
+  iterator passed as both, for in place, advances once; it must be
+  ITER_DEST);
+- src must be ITER_SOURCE and dst ITER_DEST: otherwise a WARN and -EINVAL
+  before anything is touched;
 - on any error both are exactly where they were;
 - either iterator holding fewer than ``cryptlen`` bytes is -EINVAL before
   the driver runs.

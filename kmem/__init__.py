@@ -161,6 +161,7 @@ from kmem.preempt import (
     rcu_read_section,
     rcu_read_unlock,
 )
+from kmem.quirks import QUIRKS, kernel_quirks, quirk, set_kernel_quirk
 from kmem.sanitizer import (
     BUG_ON,
     WARN,

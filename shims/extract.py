@@ -17,7 +17,8 @@ sets an end mark.  Per type (spec §1.9):
   may exceed PAGE_SIZE).
 - KVEC: one entry per page (vmalloc_to_page for vmalloc and stack
   addresses, virt_to_page otherwise).
-- FOLIOQ / XARRAY: one entry per folio (offset within the folio).
+- FOLIOQ / XARRAY: one entry per folio (offset within the folio; the
+  XARRAY offset bug of v6.3..v7.1 is reachable as a kernel quirk).
 - DISCARD (anything else): WARN, -EIO.
 Kernel-backed types take neither references nor pins.
 
@@ -50,6 +51,7 @@ from iovcrypto import (
 from kmem import PAGE_SIZE, Folio, KernelBug
 from kmem import errno as E
 from kmem.folio_queue import folioq_folio, folioq_folio_size, folioq_nr_slots
+from kmem.quirks import quirk
 from sgl import Scatterlist, SgTable, sg_page, sg_set_page
 
 __all__ = ["extract_iter_to_sg", "iov_iter_extract_will_pin"]
@@ -259,10 +261,17 @@ def _folioq_to_sg(it: iov_iter, maxsize: int, out: _Appender, sg_max: int) -> in
     return ret
 
 
+_XARRAY_QUIRK = "extract_xarray_to_sg_offset_v6_3_to_v7_1"
+
+
 def _xarray_to_sg(it: iov_iter, maxsize: int, out: _Appender, sg_max: int) -> int:
-    """``extract_xarray_to_sg()``, with its quirk: every folio's offset is
-    computed from the *starting* position."""
+    """``extract_xarray_to_sg()``: one entry per folio from the position.
+    Fixed upstream in 2026 (132e70406412): the position moves on with each
+    entry.  Under the kernel quirk named for the releases before the fix,
+    every folio's offset is taken from the *starting* position, as those
+    kernels do (kmem.quirks)."""
     start = it.xarray_start + it.iov_offset
+    stale_start = quirk(_XARRAY_QUIRK)
     ret = 0
     with kmem.rcu_read_section():
         for _index, folio in kmem.xa_for_each(it.xarray, start // PAGE_SIZE):
@@ -275,6 +284,8 @@ def _xarray_to_sg(it: iov_iter, maxsize: int, out: _Appender, sg_max: int) -> in
             out.append(folio, length, offset)
             sg_max -= 1
             maxsize -= length
+            if not stale_start:
+                start += length
             ret += length
             if maxsize <= 0 or sg_max == 0:
                 break

@@ -319,7 +319,8 @@ def iov_run(driver: str | object, key: bytes | None, authsize: int, iv: bytes,
         dst_len = assoclen + cryptlen + (0 if decrypt else authsize)
     shared = dst_kind in ("same", "copy")
     n = max(len(src_bytes), dst_len) if shared else len(src_bytes)
-    src = iov_layout(src_kind, n, extra, ITER_DEST if shared else ITER_SOURCE, rng)
+    # One iterator as both is ITER_DEST; two iterators are SOURCE and DEST.
+    src = iov_layout(src_kind, n, extra, ITER_DEST if dst_kind == "same" else ITER_SOURCE, rng)
     flat = src.flat()
     flat[:len(src_bytes)] = np.frombuffer(src_bytes, np.uint8)
     kmem.copy_views(src.views(), [flat])
@@ -328,6 +329,7 @@ def iov_run(driver: str | object, key: bytes | None, authsize: int, iv: bytes,
         dst_it = src.it
     elif dst_kind == "copy":
         dst_it = src.it.copy()
+        dst_it.data_source = False          # the ITER_DEST twin
     else:
         dst = iov_layout(dst_kind, dst_len, extra, ITER_DEST, rng)
         if dst_kind != "discard":

@@ -24,6 +24,7 @@ import iovcrypto as iov
 import kmem
 import sgl
 from ciphers.algapi import CryptoAlg
+from iovcrypto.skcipher_walk import iter_pcopy_from
 from kmem import errno as E
 
 
@@ -62,7 +63,8 @@ class _Base:
         buf = bytearray(n)
         if self.world == "sg":
             sgl.memcpy_from_sglist(buf, req.src, 0, n)
-        elif iov.copy_from_iter(buf, n, req.src.copy()) != n:
+        elif iter_pcopy_from(buf, req.src, 0, n) != n:
+            # (positional: src may be the one ITER_DEST iterator of in place)
             return None
         return bytes(buf)
 

@@ -106,7 +106,7 @@ def test_json_output_matches_its_schema(tmp_path) -> None:
     iter_rows = [r for r in doc["results"] if r["api"] == "iter" and r["kind"] == "vectors"]
     # Every iov_iter type and memory kind is exercised by default.
     assert len(iter_rows[0]["realisations"]) == 9
-    assert iter_rows[0]["configs"] == 10          # nine defaults + one random
+    assert iter_rows[0]["configs"] == 11          # nine defaults, one random, the large one
 
 
 def test_text_table_and_summary() -> None:

@@ -113,7 +113,9 @@ def _check_walk(mode, skind, dkind, place, slens, dlens, blocks, tail, start, se
         def result():
             return kmem.gather(kmem.virt_views(addr, n + 5))
     else:
-        src = build(skind, n + 5, slens, seed=seed, start=start)
+        # One iterator as both src and dst is ITER_DEST (the API's rule).
+        src = build(skind, n + 5, slens, seed=seed, start=start,
+                    source=place != "same-iter")
         frees.append(src.free)
         data = fill(src, rng)
         src_it = src.it

@@ -29,6 +29,7 @@ longer than two pages are not in testmgr's world at all).
 from __future__ import annotations
 
 import abc
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -156,30 +157,50 @@ class UserArea(Area):
         self.mm.munmap(self.uaddr, self.size)
 
 
-class FolioRunArea(Area):
-    """Consecutive folios seen as one run (FOLIOQ / XARRAY memory); the
-    first folio has two pages so that offsets up to 2 pages work."""
+# Folio orders a FOLIOQ/XARRAY run cycles through: mixed orders 0..4, so
+# that requests start inside a folio and cross boundaries between folios of
+# different sizes (the page-cache index of each stays aligned to its size).
+FOLIO_ORDERS = (0, 2, 0, 1, 4, 0, 3, 1)
 
-    def __init__(self, size: int, kind: str) -> None:
+
+class FolioRunArea(Area):
+    """Consecutive folios of mixed orders seen as one run (FOLIOQ / XARRAY
+    memory).  ``rotate`` picks where in :data:`FOLIO_ORDERS` the run
+    starts, so that different runs cross different boundaries."""
+
+    def __init__(self, size: int, kind: str, rotate: int = 0) -> None:
         self.kind = kind
-        orders = [1] + [0] * max(0, -(-(size - 2 * PAGE_SIZE) // PAGE_SIZE))
         self.folios = []
-        for o in orders:
+        self.mapping: kmem.AddressSpace | None = None
+        self.first_index = 15    # odd: an order-0 folio first, then larger ones
+        index, have, k = self.first_index, 0, rotate
+        while have < max(size, 1):
+            o = FOLIO_ORDERS[k % len(FOLIO_ORDERS)]
+            if index & ((1 << o) - 1):
+                o = 0               # an order-0 filler up to the alignment
+            else:
+                k += 1
             f = kmem.folio_alloc(kmem.GFP_KERNEL, o)
             if f is None:
+                self._put()
                 raise MemoryError("folio_alloc failed")
             self.folios.append(f)
-        super().__init__(sum(PAGE_SIZE << f.order for f in self.folios))
-        self.mapping: kmem.AddressSpace | None = None
-        self.first_index = 0
+            have += PAGE_SIZE << o
+            index += 1 << o
+        super().__init__(have)
         if kind == "pagecache":
-            # Page-cache folios sit at indices aligned to their size.
             self.mapping = kmem.AddressSpace()
-            self.first_index = 6
             index = self.first_index
             for f in self.folios:
                 kmem.filemap_add_folio(self.mapping, f, index, kmem.GFP_KERNEL)
                 index += 1 << f.order
+
+    def _put(self) -> None:
+        for f in self.folios:
+            if self.mapping is not None:
+                kmem.filemap_remove_folio(f)
+            kmem.folio_put(f)
+        self.folios = []
 
     def views(self, off: int, n: int, write: bool = False) -> list[np.ndarray]:
         out: list[np.ndarray] = []
@@ -196,13 +217,11 @@ class FolioRunArea(Area):
         return out
 
     def free(self) -> None:
-        for f in self.folios:
-            if self.mapping is not None:
-                kmem.filemap_remove_folio(f)
-            kmem.folio_put(f)
+        self._put()
 
 
-def alloc_area(kind: str, size: int, mm: kmem.MmStruct | None = None) -> Area:
+def alloc_area(kind: str, size: int, mm: kmem.MmStruct | None = None,
+               rotate: int = 0) -> Area:
     if kind == "page":
         return PageArea(size)
     if kind == "slab":
@@ -214,7 +233,7 @@ def alloc_area(kind: str, size: int, mm: kmem.MmStruct | None = None) -> Area:
     if kind == "user":
         return UserArea(size, mm or kmem.current_mm())
     if kind in ("folio", "pagecache"):
-        return FolioRunArea(size, kind)
+        return FolioRunArea(size, kind, rotate)
     raise ValueError(f"unknown memory kind {kind!r}")
 
 
@@ -308,42 +327,80 @@ class _Owner:
 # The scatterlist world.
 
 class TestSglist(_Owner):
-    """``struct test_sglist``: the entries, their saved copy and the
-    pieces of memory they describe."""
+    """``struct test_sglist``: the entries (in one array, or chained
+    arrays), their saved copy and the pieces of memory they describe."""
 
     def __init__(self) -> None:
         super().__init__()
         self.pieces: list[Piece] = []
         self.sgl: sgl.SgArray = sgl.sg_array(0)
+        self.arrays: list = []
         self.saved: list[tuple[int, int, int]] = []
+        self.shape = ""
 
     @property
     def nents(self) -> int:
         return len(self.pieces)
 
+    def _entries(self) -> list[tuple[int, int, int]]:
+        return [(sg.page_link, sg.offset, sg.length) for a in self.arrays for sg in a]
+
     def save(self) -> None:
-        self.saved = [(sg.page_link, sg.offset, sg.length) for sg in self.sgl[:self.nents]]
+        self.saved = self._entries()
 
     def is_corrupted(self) -> bool:
-        """``is_test_sglist_corrupted()``."""
-        return [(sg.page_link, sg.offset, sg.length)
-                for sg in self.sgl[:self.nents]] != self.saved
+        """``is_test_sglist_corrupted()`` (every array of a chain)."""
+        return self._entries() != self.saved
 
 
-def _sg_describe(tsgl: TestSglist) -> None:
-    tsgl.sgl = sgl.sg_array(max(1, tsgl.nents))
-    sgl.sg_init_table(tsgl.sgl, max(1, tsgl.nents))
-    for sg, p in zip(tsgl.sgl, tsgl.pieces):
-        sgl.sg_set_buf(sg, p.area.addr + p.offset, p.length)
-    sgl.sg_mark_end(tsgl.sgl[tsgl.nents - 1])
+def _sg_shape(pieces: list[Piece], shape: str) -> list[list[int]]:
+    """The entries as arrays: piece indices, -1 for a zero-length entry.
+    "" is testmgr's one flat array; "chain" links one-entry arrays and a
+    zero-length entry right after each link ("chain" is what
+    build_test_sglist draws for every other layout, see there)."""
+    n = len(pieces)
+    if shape != "chain":
+        return [list(range(n))]
+    arrays: list[list[int]] = [[0]]
+    for i in range(1, n):
+        arrays.append([-1, i])
+    if n == 1:
+        arrays.append([-1])
+    return arrays
+
+
+def _sg_describe(tsgl: TestSglist, shape: str = "") -> None:
+    tsgl.shape = shape
+    plan = _sg_shape(tsgl.pieces, shape)
+    arrays = []
+    for k, idxs in enumerate(plan):
+        link = k + 1 < len(plan)
+        arr = sgl.sg_array(len(idxs) + link)
+        sgl.sg_init_table(arr, len(idxs) + link)
+        for sg, i in zip(arr, idxs):
+            if i < 0:
+                p = tsgl.pieces[0]
+                sgl.sg_set_buf(sg, p.area.addr + p.offset, 0)
+            else:
+                p = tsgl.pieces[i]
+                sgl.sg_set_buf(sg, p.area.addr + p.offset, p.length)
+        arrays.append(arr)
+    for a, b in itertools.pairwise(arrays):
+        sgl.sg_chain(a, len(a), b)
+    sgl.sg_mark_end(arrays[-1][len(plan[-1]) - 1])
+    tsgl.arrays = arrays
+    tsgl.sgl = arrays[0]
     tsgl.save()
 
 
 def build_test_sglist(divs: tuple[TestSgDivision, ...], alignmask: int, total: int,
                       data: bytes | None, kind: str = "page") -> TestSglist:
     """``build_test_sglist()`` over two-page buffers of memory ``kind``
-    ("page" as testmgr, or "slab"): pieces per division, poisoned, the
-    input copied in, SG_END on the last entry and a saved copy."""
+    ("page" as testmgr, or "slab"; "+chain" for chained one-entry arrays
+    with zero-length entries after each link): pieces per division,
+    poisoned, the input copied in, SG_END on the last entry and a saved
+    copy."""
+    kind, _, shape = kind.partition("+")
     tsgl = TestSglist()
     for i, n in division_lengths(divs, total):
         off, size = _place(divs[i], n, alignmask)
@@ -351,7 +408,7 @@ def build_test_sglist(divs: tuple[TestSgDivision, ...], alignmask: int, total: i
         tsgl.areas.append(area)
         tsgl.pieces.append(Piece(area, off, n))
     _fill(tsgl.pieces, data or b"")
-    _sg_describe(tsgl)
+    _sg_describe(tsgl, shape)
     return tsgl
 
 
@@ -380,9 +437,10 @@ def build_cipher_test_sglists(cfg: TestvecConfig, alignmask: int, src_total: int
     if cfg.inplace_mode == InplaceMode.INPLACE_ONE_SGLIST:
         return CipherTestSglists(src, src, src.sgl, src.sgl, own_dst=False)
     if cfg.inplace_mode == InplaceMode.INPLACE_TWO_SGLISTS:
+        # The same memory, split differently: the other list shape.
         dst = TestSglist()
         dst.pieces = list(src.pieces)
-        _sg_describe(dst)
+        _sg_describe(dst, "" if src.shape else "chain")
         return CipherTestSglists(src, dst, src.sgl, dst.sgl, own_dst=False)
     dst = build_test_sglist(cfg.dst_divisions(), alignmask, dst_total, None, kind)
     return CipherTestSglists(src, dst, src.sgl, dst.sgl)
@@ -418,6 +476,7 @@ class TestIter(_Owner):
         self.it = iov.iov_iter()
         self.saved_segs: list[tuple] = []
         self.extra: object = None
+        self.zeros = False
 
     def save(self) -> None:
         self.saved_segs = [_seg_key(s) for s in (self.segs or [])]
@@ -426,14 +485,27 @@ class TestIter(_Owner):
         return [_seg_key(s) for s in (self.segs or [])] != self.saved_segs
 
 
-def _seg_array(itype: str, pieces: list[Piece]) -> list:
+def _seg(itype: str, p: Piece, n: int) -> object:
     if itype == "KVEC":
-        return [iov.kvec(p.area.addr + p.offset, p.length) for p in pieces]
+        return iov.kvec(p.area.addr + p.offset, n)
     if itype == "IOVEC":
-        return [iov.iovec(p.area.uaddr + p.offset, p.length) for p in pieces]
+        return iov.iovec(p.area.uaddr + p.offset, n)
     if itype == "BVEC":
-        return [iov.bio_vec(p.area.page, p.length, p.offset) for p in pieces]
+        return iov.bio_vec(p.area.page, n, p.offset)
     raise ValueError(itype)
+
+
+def _seg_array(itype: str, pieces: list[Piece], zeros: bool = False) -> list:
+    """One segment per piece; with ``zeros``, a zero-length segment before
+    the first and after every piece (inside a non-empty array)."""
+    out = []
+    for p in pieces:
+        if zeros and not out:
+            out.append(_seg(itype, p, 0))
+        out.append(_seg(itype, p, p.length))
+        if zeros:
+            out.append(_seg(itype, p, 0))
+    return out
 
 
 def _iter_init(t: TestIter, direction: int, count: int, segs: list | None) -> None:
@@ -471,12 +543,14 @@ def build_test_iter(itype: str, kind: str, divs: tuple[TestSgDivision, ...], ali
         parts = [(parts[0][0], total)]
     for i, n in parts:
         off, size = _place(divs[i], n, alignmask)
-        area = alloc_area(kind, size)
+        area = alloc_area(kind, size, rotate=off + total)
         t.areas.append(area)
         t.pieces.append(Piece(area, off, n))
     _fill(t.pieces, data or b"")
     if itype not in _CONTIGUOUS:
-        t.segs = _seg_array(itype, t.pieces)
+        # Zero-length segments in every other layout (by size and offset).
+        t.zeros = (total + t.pieces[0].offset) % 2 == 0
+        t.segs = _seg_array(itype, t.pieces, t.zeros)
     _iter_init(t, direction, count, t.segs)
     t.save()
     return t
@@ -489,7 +563,9 @@ def twin_iter(t: TestIter, direction: int, count: int, share_segs: bool) -> Test
     twin.pieces = list(t.pieces)
     twin.extra = t.extra
     if t.segs is not None:
-        twin.segs = t.segs if share_segs else _seg_array(t.itype, t.pieces)
+        # Two lists: the same memory, with the other segment split.
+        twin.zeros = t.zeros if share_segs else not t.zeros
+        twin.segs = t.segs if share_segs else _seg_array(t.itype, t.pieces, twin.zeros)
     _iter_init(twin, direction, count, twin.segs)
     twin.save()
     return twin
@@ -508,19 +584,66 @@ class CipherTestIters:
 
 
 def build_cipher_test_iters(cfg: TestvecConfig, alignmask: int, src_total: int, dst_total: int,
-                            data: bytes, itype: str, kind: str) -> CipherTestIters:
-    """The iov_iter counterpart of ``build_cipher_test_sglists()``."""
+                            data: bytes, itype: str, kind: str,
+                            one_object: bool | None = None) -> CipherTestIters:
+    """The iov_iter counterpart of ``build_cipher_test_sglists()``.  In
+    place: INPLACE_ONE_SGLIST is one iterator object as both src and dst
+    (ITER_DEST, the API's rule), or, with ``one_object=False``, two
+    iterators sharing one segment array; INPLACE_TWO_SGLISTS is two
+    iterators over copies of the segment array."""
     if cfg.inplace:
         total = max(src_total, dst_total)
+        one = cfg.inplace_mode == InplaceMode.INPLACE_ONE_SGLIST
+        if one and (one_object if one_object is not None else True):
+            t = build_test_iter(itype, kind, cfg.src_divs, alignmask, total, total, data,
+                                iov.ITER_DEST)
+            return CipherTestIters(t, t, False)
         src = build_test_iter(itype, kind, cfg.src_divs, alignmask, total, src_total, data,
                               iov.ITER_SOURCE)
-        one = cfg.inplace_mode == InplaceMode.INPLACE_ONE_SGLIST
         return CipherTestIters(src, twin_iter(src, iov.ITER_DEST, dst_total, one), False)
     src = build_test_iter(itype, kind, cfg.src_divs, alignmask, src_total, src_total, data,
                           iov.ITER_SOURCE)
     dst = build_test_iter(itype, kind, cfg.dst_divisions(), alignmask, dst_total, dst_total,
                           None, iov.ITER_DEST)
     return CipherTestIters(src, dst)
+
+
+# The independent oracle: where an iterator must be after n bytes, from
+# the layout alone (the segment lengths, the folio sizes), never through
+# the iov_iter code under test.
+
+def expected_snapshot(t: TestIter, before: tuple, n: int) -> tuple:
+    """:func:`iter_snapshot` of the iterator whose snapshot was ``before``
+    once it has advanced by ``n`` bytes, as lib/iov_iter.c's advance
+    functions define it: vector types stop at the first segment with bytes
+    left beyond the position (empty and used-up segments are stepped
+    over), FOLIOQ steps over used-up folios, UBUF and XARRAY only move the
+    offset."""
+    itype_, src_, nofault, off, count, ptr_id, ptr_int, idx, u = before
+    if n == 0:
+        return before
+    if t.itype in ("KVEC", "IOVEC", "BVEC"):
+        lens = [(s.bv_len if t.itype == "BVEC" else s.iov_len) for s in t.segs]
+        size, k, end = off + n, idx, idx + u
+        while k < end and size >= lens[k]:
+            size -= lens[k]
+            k += 1
+        return (itype_, src_, nofault, size, count - n, ptr_id, ptr_int, k, u - (k - idx))
+    if t.itype == "FOLIOQ":
+        q = t.extra
+        while q is not None and id(q) != ptr_id:
+            q = q.next
+        size, slot = off + n, u
+        while q is not None and size > 0:
+            fsize = kmem.folioq_folio_size(q, slot)
+            if size < fsize:
+                break
+            size -= fsize
+            slot += 1
+            if slot >= kmem.folioq_nr_slots(q) and q.next is not None:
+                q, slot = q.next, 0
+        return (itype_, src_, nofault, size, count - n, id(q), ptr_int, idx, slot)
+    return (itype_, src_, nofault, off + n, count - n, ptr_id, ptr_int, idx, u)
 
 
 def realisation_name(itype: str, kind: str) -> str:
