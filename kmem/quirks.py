@@ -10,7 +10,6 @@ what their kernel does::
     with kernel_quirks("extract_xarray_to_sg_offset_v6_3_to_v7_1"):
         ...                      # extract_iter_to_sg() as those kernels have it
 
-``iovcrypto conformance --kernel-quirk NAME`` runs the whole harness so.
 Every switch is off unless turned on; :data:`QUIRKS` says, for each, the
 function, the kernels, the fix and what goes wrong.
 """

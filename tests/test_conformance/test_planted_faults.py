@@ -397,6 +397,20 @@ def short_copy_is_the_end(mp: MP) -> None:
     mp.setattr(walk._Side, "_refill", refill)
 
 
+def key_through_direct_map(mp: MP) -> None:
+    """setkey reads the caller's key through the direct map (virt_to_page,
+    as sg_init_one() on the key would), wrong for vmalloc and stack keys."""
+    import ciphers.crypto_api as capi
+
+    def views(addr, n, write=False):
+        if isinstance(addr, int) and not isinstance(addr, bool):
+            page = kmem.virt_to_page(addr)
+            return kmem.page_views(page, addr & (PAGE_SIZE - 1), n, write=write)
+        return real(addr, n, write=write) if write else real(addr, n)
+    real = capi.buffer_views
+    mp.setattr(capi, "buffer_views", views)
+
+
 BUGS: dict[str, tuple[Callable[[MP], None], dict]] = {
     # iov_iter arithmetic (checked against the layout oracle)
     "vec-advance-exact-end": (vec_advance_exact_end, dict(driver="cbc(aes-generic)", api="iter")),
@@ -450,6 +464,8 @@ BUGS: dict[str, tuple[Callable[[MP], None], dict]] = {
     "length-check-off-by-one": (length_check_off_by_one,
                                 dict(driver="cbc(aes-generic)", api="iter")),
     "short-copy-is-the-end": (short_copy_is_the_end, dict(driver="cbc(aes-generic)", api="iter")),
+    # key and IV in vmalloc and stack memory (the scatterlist world)
+    "key-through-direct-map": (key_through_direct_map, dict(driver="cbc(aes-generic)", api="sg")),
 }
 
 

@@ -98,3 +98,4 @@ def test_extract_xarray_pages_hole_is_nothing_by_default() -> None:
 def test_extract_xarray_pages_old_kernels_claim_bytes_over_a_hole() -> None:
     with kmem.kernel_quirks(XARRAY_PAGES):
         assert _xarray_hole_extract() == (1000, 0)
+

@@ -130,6 +130,8 @@ class Ctx:
         self.stats = stats
         self.failures = failures
         self.last_shot: F.Shot | None = None
+        # One request reused for every run of a suite (None: one each).
+        self.req: object = None
 
     def fail(self, msg: str, vec_name: str, cfg: str, op: str, where: str = "",
              raw: bool = False) -> None:
@@ -147,27 +149,51 @@ class Ctx:
 
 # Key and IV buffers (testmgr keeps both at configurable offsets).
 
+def _memory_for(offset: int) -> str:
+    """Where a key or IV at ``offset`` lives: kmalloc, vmalloc (offset 1
+    and every third after it) or the (vmapped) stack (offset 2, 5, ...)."""
+    return ("slab", "vmalloc", "stack")[offset % 3]
+
+
+def _buf_alloc(kind: str, size: int) -> int:
+    if kind == "vmalloc":
+        return kmem.vmalloc(size)
+    if kind == "stack":
+        return kmem.stack_alloc(size)
+    return kmem.kmalloc(size, kmem.GFP_KERNEL)
+
+
+def _buf_free(kind: str, addr: int) -> None:
+    {"vmalloc": kmem.vfree, "stack": kmem.stack_free}.get(kind, kmem.kfree)(addr)
+
+
 class _KeyBuf:
+    """The key at ``offset`` into kmalloc, vmalloc or stack memory (a
+    Python bytes object when the offset is 0)."""
+
     def __init__(self, key: bytes, offset: int) -> None:
         self.addr = 0
         self.key: object = key
+        self.kind = _memory_for(offset)
         if offset:
-            self.addr = kmem.kmalloc(len(key) + offset, kmem.GFP_KERNEL)
+            self.addr = _buf_alloc(self.kind, len(key) + offset)
             if key:
                 kmem.write_virt(self.addr + offset, key)
             self.key = self.addr + offset
 
     def free(self) -> None:
         if self.addr:
-            kmem.kfree(self.addr)
+            _buf_free(self.kind, self.addr)
 
 
 class _IvBuf:
     """``u8 _iv[3 * (MAX_ALGAPI_ALIGNMASK + 1) + MAX_IVLEN]``, 256-aligned
-    plus the configuration's IV offset; the request gets its address."""
+    plus the configuration's IV offset, in kmalloc, vmalloc or stack
+    memory by the offset; the request gets its address."""
 
     def __init__(self, iv: bytes | None, ivsize: int, offset: int) -> None:
-        self.buf = kmem.kmalloc(3 * 128 + MAX_IVLEN + 256, kmem.GFP_KERNEL)
+        self.kind = _memory_for(offset)
+        self.buf = _buf_alloc(self.kind, 3 * 128 + MAX_IVLEN + 256)
         self.addr = ((self.buf + 255) & ~255) + offset
         self.ivsize = ivsize
         kmem.write_virt(self.addr, (iv or b"")[:ivsize].ljust(ivsize, b"\0"))
@@ -176,7 +202,7 @@ class _IvBuf:
         return kmem.read_virt(self.addr, self.ivsize)
 
     def free(self) -> None:
-        kmem.kfree(self.buf)
+        _buf_free(self.kind, self.buf)
 
 
 # Realisation of a configuration in one world.
@@ -407,7 +433,7 @@ def _skcipher_vec_cfg(ctx: Ctx, tfm: object, vec: CipherVec, vec_name: str,
         return
     data = vec.ptext if enc else vec.ctext
     lay = _Layout(world, cfg, alignmask, len(data), len(data), data, realisation, sg_kind)
-    req = api.skcipher_request_alloc(tfm, kmem.GFP_KERNEL)
+    req = ctx.req or api.skcipher_request_alloc(tfm, kmem.GFP_KERNEL)
     try:
         wait = api.CryptoWait()
         flags = CRYPTO_TFM_REQ_MAY_BACKLOG | cfg.req_flags
@@ -444,7 +470,8 @@ def _skcipher_vec_cfg(ctx: Ctx, tfm: object, vec: CipherVec, vec_name: str,
             ctx.fail(f"{op} test failed (wrong output IV) on test vector {vec_name}, "
                      f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
     finally:
-        api.skcipher_request_free(req)
+        if req is not ctx.req:
+            api.skcipher_request_free(req)
         lay.free()
         if ivb:
             ivb.free()
@@ -473,7 +500,7 @@ def _aead_vec_cfg(ctx: Ctx, tfm: object, vec: AeadVec, vec_name: str, cfg: Testv
     data = vec.assoc + (vec.ptext if enc else vec.ctext)
     src_total, dst_total = alen + (plen if enc else clen), alen + (clen if enc else plen)
     lay = _Layout(world, cfg, alignmask, src_total, dst_total, data, realisation, sg_kind)
-    req = api.aead_request_alloc(tfm, kmem.GFP_KERNEL)
+    req = ctx.req or api.aead_request_alloc(tfm, kmem.GFP_KERNEL)
     try:
         wait = api.CryptoWait()
         flags = CRYPTO_TFM_REQ_MAY_BACKLOG | cfg.req_flags
@@ -517,7 +544,8 @@ def _aead_vec_cfg(ctx: Ctx, tfm: object, vec: AeadVec, vec_name: str, cfg: Testv
             ctx.fail(f"{op} test failed (wrong result) on test vector {vec_name}, "
                      f'cfg="{cfg.name}"', vec_name, cfg.name, op, where)
     finally:
-        api.aead_request_free(req)
+        if req is not ctx.req:
+            api.aead_request_free(req)
         lay.free()
         ivb.free()
 
@@ -610,6 +638,12 @@ def run_target(target: Target, vectors: list[Vector], plan: Plan, seed: int,
         return TargetResult(target, stats, failures, time.perf_counter() - t0)
     mm = kmem.mm_alloc()
     full = layout_vectors(vectors, plan.all_realisations_vectors)
+    # One tfm and one request for the whole suite, as a long-lived user
+    # (dm-crypt, IPsec) keeps them: state left behind by one request must
+    # not leak into the next.
+    api = world_module(target.world)
+    ctx.req = (api.skcipher_request_alloc if target.type == "skcipher"
+               else api.aead_request_alloc)(tfm, kmem.GFP_KERNEL)
     try:
         with kmem.use_mm(mm):
             for enc in (True, False):
@@ -626,6 +660,9 @@ def run_target(target: Target, vectors: list[Vector], plan: Plan, seed: int,
             if plan.faults and not failures:
                 run_faults(ctx, tfm, vectors, vec_names, plan, seed)
     finally:
+        if ctx.req is not None:
+            (api.skcipher_request_free if target.type == "skcipher"
+             else api.aead_request_free)(ctx.req)
         free_tfm(target, tfm)
     return TargetResult(target, stats, failures, time.perf_counter() - t0)
 
