@@ -144,7 +144,11 @@ def make_plan(opts: Options) -> R.Plan:
         cfgs += list(DEFAULT_CIPHER_TESTVEC_CONFIGS)
     if opts.configs in ("random", "all"):
         cfgs += random_configs(opts.seed, opts.random_configs)
-    return R.Plan(cfgs, all_realisations_vectors=opts.all_realisations_vectors)
+    # The large request and the fault configurations belong with the default
+    # configurations: --configs random asks for random layouts only.
+    fixed = opts.configs in ("default", "all")
+    return R.Plan(cfgs, all_realisations_vectors=opts.all_realisations_vectors,
+                  faults=fixed, large=fixed)
 
 
 # Units run in the parent or in forked workers.
