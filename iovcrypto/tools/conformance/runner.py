@@ -45,7 +45,7 @@ from ciphers.algapi import (
 from iovcrypto.tools.conformance import buffers as B
 from iovcrypto.tools.conformance import faults as F
 from iovcrypto.tools.conformance.configs import InplaceMode, Prandom, TestSgDivision, TestvecConfig
-from iovcrypto.tools.conformance.engine import dma_safe_realisations
+from iovcrypto.tools.conformance.engine import dma_safe_realisations, is_async
 from iovcrypto.tools.conformance.vectors import AeadVec, CipherVec, Vector
 from kmem import errno as E
 from kmem import sanitizer
@@ -149,10 +149,12 @@ class Ctx:
 
 # Key and IV buffers (testmgr keeps both at configurable offsets).
 
-def _memory_for(offset: int) -> str:
+def _memory_for(offset: int, dma: bool = False) -> str:
     """Where a key or IV at ``offset`` lives: kmalloc, vmalloc (offset 1
-    and every third after it) or the (vmapped) stack (offset 2, 5, ...)."""
-    return ("slab", "vmalloc", "stack")[offset % 3]
+    and every third after it) or the (vmapped) stack (offset 2, 5, ...;
+    kmalloc instead for a DMA driver, which may not be handed the stack)."""
+    kind = ("slab", "vmalloc", "stack")[offset % 3]
+    return "slab" if dma and kind == "stack" else kind
 
 
 def _buf_alloc(kind: str, size: int) -> int:
@@ -171,10 +173,10 @@ class _KeyBuf:
     """The key at ``offset`` into kmalloc, vmalloc or stack memory (a
     Python bytes object when the offset is 0)."""
 
-    def __init__(self, key: bytes, offset: int) -> None:
+    def __init__(self, key: bytes, offset: int, dma: bool = False) -> None:
         self.addr = 0
         self.key: object = key
-        self.kind = _memory_for(offset)
+        self.kind = _memory_for(offset, dma)
         if offset:
             self.addr = _buf_alloc(self.kind, len(key) + offset)
             if key:
@@ -191,8 +193,8 @@ class _IvBuf:
     plus the configuration's IV offset, in kmalloc, vmalloc or stack
     memory by the offset; the request gets its address."""
 
-    def __init__(self, iv: bytes | None, ivsize: int, offset: int) -> None:
-        self.kind = _memory_for(offset)
+    def __init__(self, iv: bytes | None, ivsize: int, offset: int, dma: bool = False) -> None:
+        self.kind = _memory_for(offset, dma)
         self.buf = _buf_alloc(self.kind, 3 * 128 + MAX_IVLEN + 256)
         self.addr = ((self.buf + 255) & ~255) + offset
         self.ivsize = ivsize
@@ -308,7 +310,7 @@ def _setkey(ctx: Ctx, api: ModuleType, tfm: object, vec: Vector, vec_name: str,
     pre = "crypto_skcipher" if t.type == "skcipher" else "crypto_aead"
     flag_op = "set" if vec.wk else "clear"
     getattr(api, f"{pre}_{flag_op}_flags")(tfm, CRYPTO_TFM_REQ_FORBID_WEAK_KEYS)
-    kb = _KeyBuf(vec.key, cfg.key_off(alignmask))
+    kb = _KeyBuf(vec.key, cfg.key_off(alignmask), is_async(t.alg))
     try:
         err = getattr(api, f"{pre}_setkey")(tfm, kb.key, len(vec.key))
     finally:
@@ -426,7 +428,8 @@ def _skcipher_vec_cfg(ctx: Ctx, tfm: object, vec: CipherVec, vec_name: str,
         return
     # A key-wrap vector's decryption starts from the IV its encryption made.
     iv_in = vec.iv_out if vec.generates_iv and not enc else vec.iv
-    ivb = _IvBuf(iv_in, ivsize, cfg.iv_off(alignmask)) if ivsize else None
+    ivb = _IvBuf(iv_in, ivsize, cfg.iv_off(alignmask), is_async(ctx.target.alg)) \
+        if ivsize else None
     if vec.generates_iv and not ivsize:
         ctx.fail(f"has ivsize=0 but test vector {vec_name} generates IV!", vec_name, cfg.name,
                  op, where)
@@ -495,7 +498,7 @@ def _aead_vec_cfg(ctx: Ctx, tfm: object, vec: AeadVec, vec_name: str, cfg: Testv
         return
     if err:
         return
-    ivb = _IvBuf(vec.iv, ivsize, cfg.iv_off(alignmask))
+    ivb = _IvBuf(vec.iv, ivsize, cfg.iv_off(alignmask), is_async(ctx.target.alg))
     alen, plen, clen = len(vec.assoc), len(vec.ptext), len(vec.ctext)
     data = vec.assoc + (vec.ptext if enc else vec.ctext)
     src_total, dst_total = alen + (plen if enc else clen), alen + (clen if enc else plen)
@@ -732,8 +735,9 @@ def run_faults(ctx: Ctx, tfm: object, vectors: list[Vector], vec_names: list[str
             cfg = FAULT_CONFIGS[rng.below(len(FAULT_CONFIGS))]
             real = None
             if iter_world:
-                reals = [r for r in _USER_REALISATIONS + plan.realisations
-                         if kind.applies(ctx.target, r)]
+                reals = [r for r in dma_safe_realisations(
+                    ctx.target.alg, list(_USER_REALISATIONS + plan.realisations))
+                    if kind.applies(ctx.target, r)]
                 if not reals:
                     continue
                 real = reals[rng.below(len(reals))]
