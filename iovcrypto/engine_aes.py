@@ -21,7 +21,7 @@ The request path:
   behind an IOMMU (``dma_iova_try_alloc``, ``dma_iova_link`` per range,
   ``dma_iova_sync``), ``dma_map_phys`` per range when it fails (no IOMMU);
   device (P2P) memory is mapped with DMA_ATTR_MMIO.  Otherwise bounce:
-  ``copy_from_iter`` into a kmalloc'd buffer, map it, ``copy_to_iter``
+  ``iter_pcopy_from`` into a kmalloc'd buffer, map it, ``copy_to_iter``
   the result on completion.  The caller's iterators are never moved
   here: the API advances them when the request completes successfully.
 - completion: the engine's interrupt schedules the done tasklet, which
@@ -75,7 +75,7 @@ from dma.iova import (
 )
 from dma.mapping import dma_map_phys, dma_mapping_error, dma_unmap_phys
 from dma.types import PhysVec
-from iovcrypto.iov_iter import copy_from_iter, copy_to_iter, iov_iter_truncate
+from iovcrypto.iov_iter import copy_to_iter, iov_iter_truncate
 from iovcrypto.iov_iter_extract import iov_iter_extract_pages
 from iovcrypto.iov_iter_query import iov_iter_is_aligned
 from iovcrypto.skcipher import (
@@ -85,6 +85,7 @@ from iovcrypto.skcipher import (
     crypto_skcipher_reqtfm,
     skcipher_request_ctx,
 )
+from iovcrypto.skcipher_walk import iter_pcopy_from
 from iovcrypto.uio import iov_iter, iov_iter_extract_will_pin
 from kmem import PAGE_SIZE
 from kmem import errno as E
@@ -246,7 +247,8 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap) -> int:
             engine_aes_release(rm, False)
             return got or -E.EFAULT
         if will_pin:
-            rm.pinned += pages
+            # Only the pages extracted: the array has room for more.
+            rm.pinned += pages[:-(-(off + got) // PAGE_SIZE)]
         left = got
         for page in pages:
             if not left:
@@ -350,7 +352,8 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
     buf = kmem.kmalloc(size, kmem.GFP_ATOMIC)
     if not buf:
         return -E.ENOMEM
-    if copy_from_iter(buf, n, req.src.copy()) != n:
+    # Positional read: in place with one iterator, src is ITER_DEST.
+    if iter_pcopy_from(buf, req.src, 0, n) != n:
         kmem.kfree_sensitive(buf)
         return -E.EFAULT
     if iov_iter_extract_will_pin(req.dst):
