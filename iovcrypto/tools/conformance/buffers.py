@@ -477,6 +477,7 @@ class TestIter(_Owner):
         self.saved_segs: list[tuple] = []
         self.extra: object = None
         self.zeros = False
+        self.zeros_ok = True
 
     def save(self) -> None:
         self.saved_segs = [_seg_key(s) for s in (self.segs or [])]
@@ -533,7 +534,8 @@ def _iter_init(t: TestIter, direction: int, count: int, segs: list | None) -> No
 
 
 def build_test_iter(itype: str, kind: str, divs: tuple[TestSgDivision, ...], alignmask: int,
-                    total: int, count: int, data: bytes | None, direction: int) -> TestIter:
+                    total: int, count: int, data: bytes | None, direction: int,
+                    zeros: bool = True) -> TestIter:
     """A ``TestIter`` of ``itype`` over memory ``kind`` laid out as
     ``divs`` over ``total`` bytes (poisoned, input copied in); the
     iterator covers ``count`` bytes (<= total) in ``direction``."""
@@ -549,7 +551,8 @@ def build_test_iter(itype: str, kind: str, divs: tuple[TestSgDivision, ...], ali
     _fill(t.pieces, data or b"")
     if itype not in _CONTIGUOUS:
         # Zero-length segments in every other layout (by size and offset).
-        t.zeros = (total + t.pieces[0].offset) % 2 == 0
+        t.zeros_ok = zeros
+        t.zeros = zeros and (total + t.pieces[0].offset) % 2 == 0
         t.segs = _seg_array(itype, t.pieces, t.zeros)
     _iter_init(t, direction, count, t.segs)
     t.save()
@@ -564,7 +567,7 @@ def twin_iter(t: TestIter, direction: int, count: int, share_segs: bool) -> Test
     twin.extra = t.extra
     if t.segs is not None:
         # Two lists: the same memory, with the other segment split.
-        twin.zeros = t.zeros if share_segs else not t.zeros
+        twin.zeros = t.zeros if share_segs else t.zeros_ok and not t.zeros
         twin.segs = t.segs if share_segs else _seg_array(t.itype, t.pieces, twin.zeros)
     _iter_init(twin, direction, count, twin.segs)
     twin.save()
@@ -585,7 +588,8 @@ class CipherTestIters:
 
 def build_cipher_test_iters(cfg: TestvecConfig, alignmask: int, src_total: int, dst_total: int,
                             data: bytes, itype: str, kind: str,
-                            one_object: bool | None = None) -> CipherTestIters:
+                            one_object: bool | None = None,
+                            zeros: bool = True) -> CipherTestIters:
     """The iov_iter counterpart of ``build_cipher_test_sglists()``.  In
     place: INPLACE_ONE_SGLIST is one iterator object as both src and dst
     (ITER_DEST, the API's rule), or, with ``one_object=False``, two
@@ -596,15 +600,15 @@ def build_cipher_test_iters(cfg: TestvecConfig, alignmask: int, src_total: int, 
         one = cfg.inplace_mode == InplaceMode.INPLACE_ONE_SGLIST
         if one and (one_object if one_object is not None else True):
             t = build_test_iter(itype, kind, cfg.src_divs, alignmask, total, total, data,
-                                iov.ITER_DEST)
+                                iov.ITER_DEST, zeros)
             return CipherTestIters(t, t, False)
         src = build_test_iter(itype, kind, cfg.src_divs, alignmask, total, src_total, data,
-                              iov.ITER_SOURCE)
+                              iov.ITER_SOURCE, zeros)
         return CipherTestIters(src, twin_iter(src, iov.ITER_DEST, dst_total, one), False)
     src = build_test_iter(itype, kind, cfg.src_divs, alignmask, src_total, src_total, data,
-                          iov.ITER_SOURCE)
+                          iov.ITER_SOURCE, zeros)
     dst = build_test_iter(itype, kind, cfg.dst_divisions(), alignmask, dst_total, dst_total,
-                          None, iov.ITER_DEST)
+                          None, iov.ITER_DEST, zeros)
     return CipherTestIters(src, dst)
 
 
