@@ -68,6 +68,8 @@ KERNEL_API: dict[str, str] = {
     "ITER_ALLOW_P2PDMA": "6.3",
     "skcipher_request_complete": "6.3",
     "extract_iter_to_sg": "6.5",
+    "extract_xarray_to_sg": "6.5",
+    "netfs_extract_iter_to_sg": "6.3",
     "iterate_and_advance_kernel": "6.12",
     "iterate_and_advance2": "6.7",
     "crypto_lskcipher_encrypt": "6.7",
