@@ -30,8 +30,11 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from Crypto.Cipher import AES as _PAES
 from Crypto.Cipher import ChaCha20 as _PChaCha
+from Crypto.Cipher._mode_gcm import _GHASH as _PGHASH
+from Crypto.Cipher._mode_gcm import _get_ghash_clmul, _get_ghash_portable
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
@@ -104,26 +107,20 @@ def xchacha20_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
 # paper), on Python ints and AES-ECB from cryptography, sharing nothing with
 # the project's cores.
 
-def _polyval_dot(a: int, b: int) -> int:
-    """RFC 8452's dot(a, b) = a·b·x^-128 in GF(2^128), little-endian ints."""
-    p = 0
-    for i in range(128):
-        if (b >> i) & 1:
-            p ^= a << i
-    poly = (1 << 128) | (1 << 127) | (1 << 126) | (1 << 121) | 1
-    for i in range(255, 127, -1):
-        if (p >> i) & 1:
-            p ^= poly << (i - 128)
-    for _ in range(128):
-        p = (p ^ poly) >> 1 if p & 1 else p >> 1
-    return p
+_PGHASH_C = _get_ghash_clmul() or _get_ghash_portable()
 
 
 def polyval_ref(h: bytes, data: bytes) -> bytes:
-    hh, acc = int.from_bytes(h, "little"), 0
-    for i in range(0, len(data), 16):
-        acc = _polyval_dot(acc ^ int.from_bytes(data[i:i + 16], "little"), hh)
-    return acc.to_bytes(16, "little")
+    """POLYVAL through pycryptodome's GHASH, by RFC 8452 Appendix A:
+    POLYVAL(H, X) = ByteReverse(GHASH(mulX_GHASH(ByteReverse(H)),
+    ByteReverse(X_1), ...)). pycryptodome's C GHASH shares nothing with
+    the project's table-driven one, and a per-block Python reference took
+    seconds per MiB, more than every driver it checks."""
+    v = int.from_bytes(h[::-1], "big")
+    v = (v >> 1) ^ (0xE1 << 120) if v & 1 else v >> 1
+    g = _PGHASH(v.to_bytes(16, "big"), _PGHASH_C)
+    g.update(np.frombuffer(data, np.uint8).reshape(-1, 16)[:, ::-1].tobytes())
+    return g.digest()[::-1]
 
 
 def xctr_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
@@ -171,6 +168,34 @@ def _chacha_rounds(st: list[int], nrounds: int) -> list[int]:
     return x
 
 
+def _chacha_stream(st: list[int], nblocks: int, nrounds: int) -> np.ndarray:
+    """The keystream of ``nblocks`` blocks from state ``st`` (counter in word
+    12), every block at once: numpy columns, one per state word."""
+    x = np.tile(np.array(st, dtype=np.uint32), (nblocks, 1))
+    x[:, 12] = (st[12] + np.arange(nblocks, dtype=np.uint64)) & 0xFFFFFFFF
+    init = x.copy()
+    c = [x[:, i].copy() for i in range(16)]
+
+    def rotl(v: np.ndarray, r: int) -> np.ndarray:
+        return (v << np.uint32(r)) | (v >> np.uint32(32 - r))
+
+    def qr(a: int, b: int, cc: int, d: int) -> None:
+        c[a] += c[b]
+        c[d] = rotl(c[d] ^ c[a], 16)
+        c[cc] += c[d]
+        c[b] = rotl(c[b] ^ c[cc], 12)
+        c[a] += c[b]
+        c[d] = rotl(c[d] ^ c[a], 8)
+        c[cc] += c[d]
+        c[b] = rotl(c[b] ^ c[cc], 7)
+
+    for _ in range(nrounds // 2):
+        qr(0, 4, 8, 12), qr(1, 5, 9, 13), qr(2, 6, 10, 14), qr(3, 7, 11, 15)
+        qr(0, 5, 10, 15), qr(1, 6, 11, 12), qr(2, 7, 8, 13), qr(3, 4, 9, 14)
+    out = np.stack(c, axis=1) + init
+    return out.astype("<u4").view(np.uint8).reshape(-1)
+
+
 def xchacha12_encrypt(key: bytes, iv: bytes, pt: bytes, nrounds: int = 12) -> bytes:
     words = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574]
     kw = [int.from_bytes(key[i:i + 4], "little") for i in range(0, 32, 4)]
@@ -180,13 +205,10 @@ def xchacha12_encrypt(key: bytes, iv: bytes, pt: bytes, nrounds: int = 12) -> by
     # crypto_xchacha_crypt(): ChaCha state words 12..15 from IV[24:32] ‖ IV[16:24]
     ctr = int.from_bytes(iv[24:28], "little")
     tail = [int.from_bytes(iv[i:i + 4], "little") for i in (28, 16, 20)]
-    out = bytearray()
-    for blk in range(-(-len(pt) // 64)):
-        st = words + sub + [(ctr + blk) & 0xFFFFFFFF, *tail]
-        y = _chacha_rounds(st, nrounds)
-        ks = b"".join(((a + b) & 0xFFFFFFFF).to_bytes(4, "little") for a, b in zip(y, st))
-        out += bytes(a ^ b for a, b in zip(pt[blk * 64:blk * 64 + 64], ks))
-    return bytes(out)
+    if not pt:
+        return b""
+    ks = _chacha_stream(words + sub + [ctr, *tail], -(-len(pt) // 64), nrounds)
+    return (np.frombuffer(pt, np.uint8) ^ ks[:len(pt)]).tobytes()
 
 
 def _poly1305_core(r: bytes, data: bytes) -> int:
@@ -199,20 +221,18 @@ def _poly1305_core(r: bytes, data: bytes) -> int:
 
 
 def _nhpoly1305(key: bytes, msg: bytes) -> int:
-    k = [int.from_bytes(key[16 + 4 * i:20 + 4 * i], "little") for i in range(268)]
+    k = np.frombuffer(key[16:16 + 4 * 268], dtype="<u4").astype(np.uint64)
     msg += bytes(-len(msg) % 16)
     out = b""
     for c in range(0, len(msg), 1024):
-        chunk = msg[c:c + 1024]
-        sums = [0, 0, 0, 0]
-        for u in range(len(chunk) // 16):
-            m = [int.from_bytes(chunk[16 * u + 4 * j:16 * u + 4 * j + 4], "little")
-                 for j in range(4)]
-            for p in range(4):
-                kk = k[4 * u + 4 * p:4 * u + 4 * p + 4]
-                sums[p] += ((m[0] + kk[0]) % 2**32) * ((m[2] + kk[2]) % 2**32) \
-                    + ((m[1] + kk[1]) % 2**32) * ((m[3] + kk[3]) % 2**32)
-        out += b"".join((x % 2**64).to_bytes(8, "little") for x in sums)
+        m = np.frombuffer(msg[c:c + 1024], dtype="<u4").astype(np.uint64).reshape(-1, 4)
+        u = m.shape[0]
+        sums = []
+        for p in range(4):
+            kk = k[4 * p:4 * p + 4 * u].reshape(-1, 4)
+            a = (m + kk) & 0xFFFFFFFF
+            sums.append(int(np.sum(a[:, 0] * a[:, 2] + a[:, 1] * a[:, 3], dtype=np.uint64)))
+        out += b"".join(x.to_bytes(8, "little") for x in sums)
     return _poly1305_core(key[:16], out)
 
 

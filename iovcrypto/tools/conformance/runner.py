@@ -26,6 +26,7 @@ the iov_iter realisations the realisation is appended in brackets.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import time
 import warnings
@@ -768,8 +769,13 @@ LARGE_CONFIG = TestvecConfig("large: uneven splits", src_divs=(
     dst_divs=(_D(7000, 3), _D(3000, 100)))
 
 
+@functools.lru_cache(maxsize=4)
 def large_vector(name: str, n: int, seed: int) -> Vector | None:
-    """A reference vector of about ``n`` bytes for algorithm ``name``."""
+    """A reference vector of about ``n`` bytes for algorithm ``name``.
+
+    Cached: every driver, world and bridge of one algorithm gets the same
+    vector, and the plain references of the wide-block templates take
+    seconds per MiB, far more than the drivers they check."""
     from iovcrypto.tools.conformance.refs import SPECS, fit_length
 
     spec = SPECS.get(name)
