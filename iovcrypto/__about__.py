@@ -5,5 +5,5 @@ __version__ = "0.1.0"
 #: features come from there).
 KERNEL_RELEASE = "Linux v7.3"
 KERNEL_NEXT = ("linux-next next-20261007 for bvecq/ITER_BVECQ "
-               "(Howells' series v4 numbering)")
+               "(appended as type 7 after v7.3's numbers)")
 KERNEL_STATEMENT = f"models {KERNEL_RELEASE}; {KERNEL_NEXT}"

@@ -28,23 +28,24 @@ from typing import Any
 
 from kmem import PAGE_MASK, Folio, Page, offset_in_page, virt_to_page
 
-# enum iter_type.  The numbering of David Howells' bvecq series v4
-# ("iov_iter: Add a segmented queue of bio_vec[]", 2026-06-16), where
-# ITER_BVECQ sits before ITER_FOLIOQ and both exist: v7.3 numbers FOLIOQ 4,
-# XARRAY 5, DISCARD 6; next-20261007 removes FOLIOQ (BVECQ 4, XARRAY 5,
-# DISCARD 6).  The model keeps FOLIOQ (leaving: released kernels v6.12..v7.3
-# have it) and XARRAY (legacy: "should be removed" upstream), so it takes
-# the one numbering that has all of them.
+# enum iter_type, with the numbers of v7.3, the release the model follows
+# (UBUF 0 .. FOLIOQ 4, XARRAY 5, DISCARD 6), so that a value read from a
+# released kernel means the same here.  ITER_BVECQ is newer than any
+# release: Howells' series puts it at 4 and shifts the others (v4 of the
+# series, where FOLIOQ still exists, has BVECQ 4 .. DISCARD 7;
+# next-20261007, which drops FOLIOQ, has BVECQ 4, XARRAY 5, DISCARD 6).
+# Neither fits beside the released numbers, so the model appends it as 7;
+# code that names the constants, as kernel code does, is unaffected.
 ITER_UBUF = 0
 ITER_IOVEC = 1
 ITER_BVEC = 2
 ITER_KVEC = 3
-ITER_BVECQ = 4
-ITER_FOLIOQ = 5
-ITER_XARRAY = 6
-ITER_DISCARD = 7
-ITER_TYPE_NAMES = ("ITER_UBUF", "ITER_IOVEC", "ITER_BVEC", "ITER_KVEC", "ITER_BVECQ",
-                   "ITER_FOLIOQ", "ITER_XARRAY", "ITER_DISCARD")
+ITER_FOLIOQ = 4
+ITER_XARRAY = 5
+ITER_DISCARD = 6
+ITER_BVECQ = 7
+ITER_TYPE_NAMES = ("ITER_UBUF", "ITER_IOVEC", "ITER_BVEC", "ITER_KVEC", "ITER_FOLIOQ",
+                   "ITER_XARRAY", "ITER_DISCARD", "ITER_BVECQ")
 
 READ = 0
 WRITE = 1
