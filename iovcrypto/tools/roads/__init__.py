@@ -13,7 +13,8 @@ Which road needs which kernel (see also ``iovcrypto --version``):
 ========================  ==================================================
 road                      kernel
 ========================  ==================================================
-a: extract + sg API       v6.3+ (``extract_iter_to_sg``); the road SMB,
+a: extract + sg API       v6.5+ (``extract_iter_to_sg``; netfs had it as
+                          ``netfs_extract_iter_to_sg`` from v6.3); the road SMB,
                           AF_ALG and ceph used until 2026
 c: iov_iter request API   none: this project's proposal
 f: library road           v7.3 (lib/crypto AES-GCM/CCM incremental API,
@@ -23,7 +24,7 @@ f: library road           v7.3 (lib/crypto AES-GCM/CCM incremental API,
 """
 
 ROAD_KERNELS = {
-    "a:extract": "v6.3+ (extract_iter_to_sg)",
+    "a:extract": "v6.5+ (extract_iter_to_sg)",
     "b:sg": "all",
     "c:iter": "proposed (not upstream)",
     "d:sg>it": "proposed (bridge)",
