@@ -33,8 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from Crypto.Cipher import AES as _PAES
 from Crypto.Cipher import ChaCha20 as _PChaCha
-from Crypto.Cipher._mode_gcm import _GHASH as _PGHASH
-from Crypto.Cipher._mode_gcm import _get_ghash_clmul, _get_ghash_portable
+from Crypto.Cipher import _mode_gcm as _pgcm
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
@@ -107,7 +106,9 @@ def xchacha20_encrypt(key: bytes, iv: bytes, pt: bytes) -> bytes:
 # paper), on Python ints and AES-ECB from cryptography, sharing nothing with
 # the project's cores.
 
-_PGHASH_C = _get_ghash_clmul() or _get_ghash_portable()
+# pycryptodome loads its GHASH back ends once, at import of its GCM mode;
+# loading them again declares the same C functions twice, which cffi refuses.
+_PGHASH_C = _pgcm._ghash_clmul or _pgcm._ghash_portable
 
 
 def polyval_ref(h: bytes, data: bytes) -> bytes:
@@ -118,7 +119,7 @@ def polyval_ref(h: bytes, data: bytes) -> bytes:
     seconds per MiB, more than every driver it checks."""
     v = int.from_bytes(h[::-1], "big")
     v = (v >> 1) ^ (0xE1 << 120) if v & 1 else v >> 1
-    g = _PGHASH(v.to_bytes(16, "big"), _PGHASH_C)
+    g = _pgcm._GHASH(v.to_bytes(16, "big"), _PGHASH_C)
     g.update(np.frombuffer(data, np.uint8).reshape(-1, 16)[:, ::-1].tobytes())
     return g.digest()[::-1]
 
