@@ -44,6 +44,8 @@ the fault for the duration of the call and yields a :class:`Shot` whose
 
 from __future__ import annotations
 
+import abc
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,7 +95,7 @@ class Site:
     layout: object
 
 
-class FaultKind:
+class FaultKind(abc.ABC):
     """A kind of fault (see the module docstring for how to add one)."""
 
     name = ""
@@ -103,13 +105,14 @@ class FaultKind:
     def applies(self, target: object, realisation: tuple[str, str] | None) -> bool:
         return True
 
+    @abc.abstractmethod
     def plan(self, probe_count: int, rng: object) -> list[Fault]:
-        raise NotImplementedError
+        """The faults to try, given how many times the probe run reached
+        the fault site."""
 
-    @contextmanager
-    def inject(self, fault: Fault, site: Site) -> Iterator[Shot]:
-        raise NotImplementedError
-        yield Shot()
+    @abc.abstractmethod
+    def inject(self, fault: Fault, site: Site) -> contextlib.AbstractContextManager[Shot]:
+        """A context manager arming ``fault`` at ``site`` for one request."""
 
 
 class AllocFault(FaultKind):
