@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 
 from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, u8_view
+from ciphers.ctr import Ctr
 
 __all__ = ["Xctr", "xctr_blocks"]
 
 BS = AES_BLOCK_SIZE
-_CHUNK_BLOCKS = 4096
 _MASK64 = (1 << 64) - 1
 
 
@@ -36,26 +36,24 @@ def xctr_blocks(iv: bytes, counter: int, nblocks: int, out: np.ndarray) -> np.nd
     return out[:nbytes]
 
 
-class Xctr:
-    """Incremental AES-XCTR: ``update(src, dst)`` with any split."""
+class Xctr(Ctr):
+    """Incremental AES-XCTR: ``update(src, dst)`` with any split.
 
-    __slots__ = ("_cipher", "_ctrbuf", "_iv", "_ks", "_ks_off", "_ksbuf", "counter")
+    The carrying of a partial keystream block is CTR's (:class:`Ctr`); only
+    the counter blocks differ, so this class replaces the keystream step."""
+
+    __slots__ = ("_iv",)
 
     def __init__(self, cipher: AesBlockCipher, iv: bytes | np.ndarray) -> None:
-        if not isinstance(cipher, AesBlockCipher):
-            raise TypeError("cipher: expected an AesBlockCipher")
         ivb = u8_view(iv, "iv")
         if ivb.size != BS:
             raise ValueError(f"iv: XCTR IV must be 16 bytes, got {ivb.size}")
-        self._cipher = cipher
+        super().__init__(cipher, ivb)
         self._iv = ivb.tobytes()
         self.counter = 1
-        self._ks = np.zeros(BS, dtype=np.uint8)
-        self._ks_off = BS
-        self._ctrbuf = np.empty(0, dtype=np.uint8)
-        self._ksbuf = np.empty(0, dtype=np.uint8)
 
-    def next_iv(self) -> bytes:
+    @property
+    def iv(self) -> bytes:
         """xctr(aes) leaves ``req->iv`` as given."""
         return self._iv
 
@@ -69,27 +67,3 @@ class Xctr:
                                     ks)
         self.counter += nblocks
         return ks
-
-    def update(self, src: np.ndarray, dst: np.ndarray) -> None:
-        s = u8_view(src, "src")
-        d = u8_view(dst, "dst", writable=True)
-        n = s.size
-        if d.size != n:
-            raise ValueError(f"dst: length {d.size} differs from src length {n}")
-        pos = 0
-        if self._ks_off < BS and n:
-            take = min(n, BS - self._ks_off)
-            np.bitwise_xor(s[:take], self._ks[self._ks_off:self._ks_off + take], out=d[:take])
-            self._ks_off += take
-            pos = take
-        while pos < n:
-            rem = n - pos
-            nblocks = min(-(-rem // BS), _CHUNK_BLOCKS)
-            ks = self._keystream(nblocks)
-            take = min(rem, nblocks * BS)
-            np.bitwise_xor(s[pos:pos + take], ks[:take], out=d[pos:pos + take])
-            pos += take
-            tail = take % BS
-            if tail:
-                self._ks[:] = ks[take - tail:take - tail + BS]
-                self._ks_off = tail
