@@ -99,3 +99,34 @@ def test_extract_xarray_pages_old_kernels_claim_bytes_over_a_hole() -> None:
     with kmem.kernel_quirks(XARRAY_PAGES):
         assert _xarray_hole_extract() == (1000, 0)
 
+
+
+def _cli(*args: str):
+    import inspect
+
+    from click.testing import CliRunner
+
+    from iovcrypto.tools.conformance.command import conformance
+
+    kw = {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner).parameters else {}
+    return CliRunner(**kw).invoke(conformance, ["--no-progress", *args], catch_exceptions=False)
+
+
+def test_the_cli_switch_makes_the_default_run_catch_the_xarray_bug() -> None:
+    args = ("--alg", "ecb(aes)", "--api", "bridge-iter", "--fuzz", "0")
+    assert _cli(*args).exit_code == 0
+    res = _cli(*args, "--kernel-quirk", XARRAY_SG)
+    assert res.exit_code == 1, res.stdout + res.stderr
+    fails = [line for line in res.stdout.splitlines() if line.startswith("alg: ")]
+    assert fails and all("ITER_XARRAY" in line for line in fails), fails[:3]
+    assert f"kernel quirk on: {XARRAY_SG}" in res.stdout
+    # The reproduce line runs the same kernel.
+    assert f"--kernel-quirk {XARRAY_SG}" in res.stdout
+    assert not kmem.quirk(XARRAY_SG)
+
+
+def test_the_cli_refuses_an_unknown_quirk_and_names_the_known_ones() -> None:
+    res = _cli("--alg", "ecb(aes)", "--kernel-quirk", "xarray-offset")
+    assert res.exit_code == 2
+    assert "xarray-offset" in res.stderr
+    assert XARRAY_SG in res.stderr and XARRAY_PAGES in res.stderr

@@ -17,6 +17,7 @@ from click.core import ParameterSource
 
 from iovcrypto.tools.conformance.report import render_json, render_ktap, render_text
 from iovcrypto.tools.conformance.session import Options, run
+from kmem.quirks import QUIRKS
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING = 0, 1, 2, 3
 EXIT_STATUSES = {EXIT_PASSED: "every check passed", EXIT_FAILED: "failures",
@@ -101,6 +102,12 @@ def _nothing_selected(filters: list[tuple[str, str]]) -> None:
               help="A kernel tree (or its crypto/testmgr.h, with testmgr.c beside it): run "
                    "every vector testmgr has for each registered algorithm instead of the "
                    "built-in, corpus and random ones; list the others as skipped.")
+@click.option("--kernel-quirk", "kernel_quirks", multiple=True, metavar="NAME",
+              type=click.Choice(sorted(QUIRKS)),
+              help="Run with this upstream kernel bug switched on, to see whether the run "
+                   "catches it (the model follows the fixed kernel); repeatable.  Names say "
+                   "the kernels that have the bug (migration_guide.md section 7): "
+                   + ", ".join(sorted(QUIRKS)) + ".")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on standard error (default: when standard error is a "
                    "terminal).")
@@ -109,7 +116,8 @@ def conformance(ctx: click.Context, alg: tuple[str, ...], driver: tuple[str, ...
                 configs: str, random_configs: int, seed: int, jobs: int, fmt: str,
                 output: IO[str] | None, corpus_limit: int, full_corpus: bool,
                 random_vectors: int, fuzz: int, all_realisations: int,
-                testmgr_path: str | None, progress: bool | None) -> None:
+                testmgr_path: str | None, kernel_quirks: tuple[str, ...],
+                progress: bool | None) -> None:
     """Run testmgr-style conformance tests on every registered skcipher and
     AEAD driver, through the scatterlist API, the iov_iter API and the
     bridges, and report failures as crypto/testmgr.c prints them."""
@@ -119,7 +127,8 @@ def conformance(ctx: click.Context, alg: tuple[str, ...], driver: tuple[str, ...
                    corpus_limit=None if full_corpus else corpus_limit,
                    random_vectors=random_vectors, fuzz=fuzz,
                    all_realisations_vectors=all_realisations,
-                   testmgr=_load_testmgr(testmgr_path) if testmgr_path else None)
+                   testmgr=_load_testmgr(testmgr_path) if testmgr_path else None,
+                   kernel_quirks=tuple(dict.fromkeys(kernel_quirks)))
     show = sys.stderr.isatty() if progress is None else progress
     if show:
         from rich.console import Console

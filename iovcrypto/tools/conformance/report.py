@@ -97,6 +97,8 @@ def reproduce_cmd(f: Failure, seed: int, options: dict | None = None) -> str:
             parts.append("--full-corpus")
         elif value != default:
             parts.append(f"{flag} {value}")
+    for name in (options or {}).get("kernel_quirks") or ():
+        parts.append(f"--kernel-quirk {name}")
     if (options or {}).get("testmgr"):
         parts.append(f"--testmgr '{options['testmgr']}'")
     parts.append(f"--seed {seed}")

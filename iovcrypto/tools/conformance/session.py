@@ -21,12 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
+import kmem
 from iovcrypto.tools.conformance import runner as R
 from iovcrypto.tools.conformance.configs import DEFAULT_CIPHER_TESTVEC_CONFIGS, random_configs
 from iovcrypto.tools.conformance.engine import engine_dd, engine_target
 from iovcrypto.tools.conformance.fuzz import find_generic, fuzz_target
 from iovcrypto.tools.conformance.report import Report
 from iovcrypto.tools.conformance.vectors import corpora_available, vector_suite
+from kmem.quirks import QUIRKS
 
 
 @dataclass
@@ -46,6 +48,8 @@ class Options:
     # A kernel's testmgr (testmgr.TestmgrVectors): its vectors replace the
     # built-in, corpus and random ones, and only what it tests is run.
     testmgr: object = None
+    # Upstream kernel bugs (kmem.quirks) switched on for the whole run.
+    kernel_quirks: tuple[str, ...] = ()
 
 
 def unit_seed(seed: int, kind: str, api: str, driver: str) -> int:
@@ -178,7 +182,18 @@ def _run_unit(unit: tuple[int, str, R.Target]) -> tuple[int, str, R.TargetResult
 
 
 def run(opts: Options, progress: Callable[[int, int, str], None] | None = None) -> Report:
-    """Run everything ``opts`` selects; ``progress(done, total, label)``."""
+    """Run everything ``opts`` selects; ``progress(done, total, label)``.
+    The kernel quirks of ``opts`` are on for the run (forked workers
+    inherit them) and off again after it."""
+    with kmem.kernel_quirks(*opts.kernel_quirks):
+        rep = _run(opts, progress)
+    for name in opts.kernel_quirks:
+        q = QUIRKS[name]
+        rep.notices.append(f"kernel quirk on: {name}: {q.function}, as in {q.kernels}")
+    return rep
+
+
+def _run(opts: Options, progress: Callable[[int, int, str], None] | None) -> Report:
     t0 = time.perf_counter()
     bridge = R.bridge_module() if opts.api.startswith(("all", "bridge")) else None
     if bridge is not None:
@@ -232,4 +247,5 @@ def _options_dict(opts: Options) -> dict:
             "random_configs": opts.random_configs, "jobs": opts.jobs,
             "corpus_limit": opts.corpus_limit, "random_vectors": opts.random_vectors,
             "fuzz": opts.fuzz, "all_realisations_vectors": opts.all_realisations_vectors,
-            "cpus": os.cpu_count(), "testmgr": getattr(opts.testmgr, "path", None)}
+            "cpus": os.cpu_count(), "testmgr": getattr(opts.testmgr, "path", None),
+            "kernel_quirks": list(opts.kernel_quirks)}
