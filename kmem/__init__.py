@@ -211,6 +211,7 @@ from kmem.vmalloc import (
 )
 from kmem.xarray import (
     AddressSpace,
+    XaError,
     XArray,
     XaValue,
     filemap_add_folio,
@@ -218,8 +219,10 @@ from kmem.xarray import (
     filemap_remove_folio,
     xa_empty,
     xa_erase,
+    xa_err,
     xa_for_each,
     xa_init,
+    xa_is_err,
     xa_is_value,
     xa_load,
     xa_mk_value,

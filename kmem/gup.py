@@ -10,7 +10,7 @@ put_page().
 from __future__ import annotations
 
 from kmem import stats as _stats
-from kmem.errno import EFAULT, EINVAL, EREMOTEIO
+from kmem.errno import EFAULT, EINVAL, EREMOTEIO, KernelBug
 from kmem.mm_types import PAGE_SHIFT, PAGE_SIZE, Folio, Kind, Page
 from kmem.mmap import VM_PFNMAP, access_ok, current_mm
 from kmem.page_alloc import folio_put
@@ -25,12 +25,24 @@ FOLL_NOFAULT = 0x80
 FOLL_LONGTERM = 0x100
 FOLL_PCI_P2PDMA = 0x1000
 FOLL_PIN = 0x40000
+# What gup_fast_fallback() accepts; anything else is WARN_ON_ONCE, -EINVAL.
+_FAST_FLAGS = (FOLL_WRITE | FOLL_LONGTERM | FOLL_FORCE | FOLL_PIN | FOLL_GET | FOLL_NOFAULT
+               | FOLL_PCI_P2PDMA)
 
 
 def _gup(start: int, nr_pages: int, gup_flags: int, pin: bool, what: str) -> tuple[int, list[Page]]:
     if not isinstance(nr_pages, int) or nr_pages < 0:
         raise ValueError(f"nr_pages must be an int >= 0, got {nr_pages!r}")
-    if WARN(gup_flags & (FOLL_PIN | FOLL_GET), f"{what}: FOLL_PIN/FOLL_GET are internal flags"):
+    # is_valid_gup_args(): each refusal is a WARN_ON_ONCE and -EINVAL.
+    if WARN(gup_flags & FOLL_PIN, f"{what}: FOLL_PIN is an internal flag"):
+        return -EINVAL, []
+    if WARN(pin and gup_flags & FOLL_GET, f"{what}: FOLL_GET and FOLL_PIN are mutually exclusive"):
+        return -EINVAL, []
+    if WARN(not pin and gup_flags & FOLL_LONGTERM,
+            f"{what}: FOLL_LONGTERM can only be specified when pinning"):
+        return -EINVAL, []
+    if WARN(what.endswith("_fast") and gup_flags & ~_FAST_FLAGS,
+            f"{what}: flags {gup_flags & ~_FAST_FLAGS:#x} are not accepted by GUP-fast"):
         return -EINVAL, []
     if nr_pages == 0:
         return 0, []
@@ -115,15 +127,40 @@ def unpin_user_page(page: Page) -> None:
     folio_put(folio)
 
 
-def unpin_user_pages(pages: list[Page], npages: int) -> None:
+def _npages(pages: list[Page | None], npages: int) -> None:
+    if npages > len(pages):
+        raise ValueError(f"npages={npages} is past the end of the {len(pages)}-entry pages array")
+
+
+def unpin_user_pages(pages: list[Page | None], npages: int) -> None:
+    """``unpin_user_pages()``: a negative count (an -errno handed on by
+    mistake) is ``WARN_ON(IS_ERR_VALUE(npages))`` and unpins nothing; NULL
+    entries are skipped."""
+    if WARN(npages < 0, f"unpin_user_pages(): npages={npages} looks like an -errno"):
+        return
+    _npages(pages, npages)
     for page in pages[:npages]:
-        unpin_user_page(page)
+        if page is not None:
+            unpin_user_page(page)
 
 
-def unpin_user_pages_dirty_lock(pages: list[Page], npages: int, make_dirty: bool) -> None:
+def unpin_user_pages_dirty_lock(pages: list[Page | None], npages: int,
+                                make_dirty: bool) -> None:
     """Unpin after I/O; the model has no dirty tracking, so ``make_dirty``
-    only documents intent."""
-    unpin_user_pages(pages, npages)
+    only documents intent.  Without it this is unpin_user_pages(); with it
+    the kernel has no -errno check, so a negative count is a ValueError
+    here (C would walk off the array), and a NULL entry is dereferenced."""
+    if not make_dirty:
+        unpin_user_pages(pages, npages)
+        return
+    if npages < 0:
+        raise ValueError(f"npages must be >= 0, got {npages}")
+    _npages(pages, npages)
+    for page in pages[:npages]:
+        if page is None:
+            raise KernelBug("unpin_user_pages_dirty_lock(): NULL page in the array "
+                            "(page_folio(NULL) dereferenced)")
+        unpin_user_page(page)
 
 
 def folio_maybe_dma_pinned(folio: Folio) -> bool:

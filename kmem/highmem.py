@@ -16,48 +16,65 @@ from kmem.page_alloc import page_address
 from kmem.preempt import pagefault_disable, pagefault_enable, preempt_disable, preempt_enable
 from kmem.sanitizer import DEVICE_ACCESS, KMAP_UNBALANCED, ledger, report
 
+# asm-generic/kmap_size.h: the local/atomic slots a task has.  The push
+# BUGs when the index reaches it, so at most KM_MAX_IDX - 1 nest.
+KM_MAX_IDX = 16
 
-def _map(page: Page, atomic: bool) -> int:
+# What a ledger.kmaps entry's third field says the mapping is.
+LOCAL, ATOMIC, GLOBAL = "local", "atomic", "global"
+
+
+def _map(page: Page, how: str) -> int:
+    if how != GLOBAL:
+        depth = sum(1 for _, _, h in ledger.kmaps if h != GLOBAL)
+        if depth + 1 >= KM_MAX_IDX:
+            # kmap_local_idx_push(): BUG_ON(idx >= KM_MAX_IDX).  Only kernels
+            # with CONFIG_KMAP_LOCAL (highmem, or DEBUG_KMAP_LOCAL_FORCE_MAP)
+            # have the slots; the model keeps their discipline everywhere.
+            raise KernelBug(f"kmap_local: {depth + 1} nested local mappings: "
+                            f"BUG_ON(idx >= KM_MAX_IDX) in kmap_local_idx_push")
     if page.kind is Kind.DEVICE:
         report(DEVICE_ACCESS, f"kmap of device memory {page!r}")
     vaddr = page_address(page)
     if _stats.ON:
         _stats.note_kmap()
-    ledger.kmaps.append((vaddr, page, atomic))
-    if atomic:
+    ledger.kmaps.append((vaddr, page, how))
+    if how == ATOMIC:
         pagefault_disable()
         preempt_disable()
     return vaddr
 
 
 def _unmap(vaddr: int, what: str) -> None:
+    """Release the newest local/atomic mapping, which must be ``vaddr``'s
+    (kunmap_local_indexed's WARN_ON_ONCE; recorded as kmap-unbalanced)."""
     base = vaddr & ~(PAGE_SIZE - 1)
     if _stats.ON:
         _stats.note_kunmap()
-    if not ledger.kmaps:
+    stack = [i for i, (_, _, how) in enumerate(ledger.kmaps) if how != GLOBAL]
+    if not stack:
         report(KMAP_UNBALANCED, f"{what}({vaddr:#x}) with nothing mapped")
         return
-    top, _page, atomic = ledger.kmaps[-1]
-    if top != base:
-        held = [f"{v:#x}" for v, _, _ in ledger.kmaps]
+    top = stack[-1]
+    if ledger.kmaps[top][0] != base:
+        held = [f"{ledger.kmaps[i][0]:#x}" for i in stack]
         report(KMAP_UNBALANCED, f"{what}({vaddr:#x}) out of order: mappings held {held}")
         # Release the named mapping anyway so one slip is reported once.
-        for i in range(len(ledger.kmaps) - 1, -1, -1):
+        for i in reversed(stack):
             if ledger.kmaps[i][0] == base:
-                _, _, atomic = ledger.kmaps.pop(i)
+                top = i
                 break
         else:
             return
-    else:
-        ledger.kmaps.pop()
-    if atomic:
+    _, _, how = ledger.kmaps.pop(top)
+    if how == ATOMIC:
         preempt_enable()
         pagefault_enable()
 
 
 def kmap_local_page(page: Page) -> int:
     """Map ``page`` for CPU access; returns its address."""
-    return _map(page, atomic=False)
+    return _map(page, LOCAL)
 
 
 def kmap_local_folio(folio: Folio, offset: int) -> int:
@@ -73,7 +90,7 @@ def kunmap_local(vaddr: int) -> None:
 
 def kmap_atomic(page: Page) -> int:
     """The older atomic mapping: also disables page faults and preemption."""
-    return _map(page, atomic=True)
+    return _map(page, ATOMIC)
 
 
 def kunmap_atomic(vaddr: int) -> None:
@@ -81,11 +98,20 @@ def kunmap_atomic(vaddr: int) -> None:
 
 
 def kmap(page: Page) -> int:
-    return _map(page, atomic=False)
+    """The sleeping, global mapping: not a stack, released in any order."""
+    return _map(page, GLOBAL)
 
 
 def kunmap(page: Page) -> None:
-    _unmap(page_address(page), "kunmap")
+    """Release a kmap() of ``page``; one that was never taken is recorded
+    (on a highmem page kunmap_high BUGs; on lowmem nothing checks)."""
+    if _stats.ON:
+        _stats.note_kunmap()
+    for i in range(len(ledger.kmaps) - 1, -1, -1):
+        if ledger.kmaps[i][2] == GLOBAL and ledger.kmaps[i][1] is page:
+            del ledger.kmaps[i]
+            return
+    report(KMAP_UNBALANCED, f"kunmap({page!r}) of a page that is not kmap()ed")
 
 
 def _in_page(what: str, offset: int, length: int, limit: int) -> None:

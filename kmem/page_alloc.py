@@ -21,6 +21,7 @@ from kmem import stats as _stats
 from kmem.errno import KernelBug
 from kmem.mm_types import (
     __GFP_COMP,
+    __GFP_NOWARN,
     __GFP_ZERO,
     MAX_PAGE_ORDER,
     PAGE_SHIFT,
@@ -31,7 +32,7 @@ from kmem.mm_types import (
     gfpflags_allow_blocking,
 )
 from kmem.preempt import might_sleep
-from kmem.sanitizer import DOUBLE_FREE, REFCOUNT, WARN, note_alloc, note_free, report
+from kmem.sanitizer import WARN, note_alloc, note_free, report
 
 BANK_SHIFT = 14                      # pages per bank: 16384 (64 MiB)
 BANK_PAGES = 1 << BANK_SHIFT
@@ -167,8 +168,14 @@ def pfn_valid(pfn: int) -> bool:
 
 
 def _alloc_folio(gfp: int, order: int, kind: Kind) -> Folio | None:
-    if not isinstance(order, int) or not 0 <= order <= MAX_PAGE_ORDER:
-        raise ValueError(f"order must be an int in 0..{MAX_PAGE_ORDER}, got {order!r}")
+    if not isinstance(order, int) or order < 0:
+        raise ValueError(f"order must be an int >= 0, got {order!r}")
+    if order > MAX_PAGE_ORDER:
+        # __alloc_frozen_pages_noprof: WARN_ON_ONCE_GFP (silent under
+        # __GFP_NOWARN), then NULL.
+        WARN(not (gfp & __GFP_NOWARN),
+             f"alloc_pages(): order {order} > MAX_PAGE_ORDER ({MAX_PAGE_ORDER})")
+        return None
     if gfpflags_allow_blocking(gfp):
         might_sleep("a blocking page allocation")
     if should_fail_alloc():
@@ -242,25 +249,40 @@ def _release(folio: Folio) -> None:
     folio.kind = None
 
 
+def _put_testzero(what: str, page: Page) -> None:
+    """put_page_testzero()'s ``VM_BUG_ON_PAGE(page_ref_count(page) == 0)``:
+    dropping a reference nobody holds (a freed folio has none) is a BUG."""
+    if page.head.freed or page._refcount <= 0:
+        state = "freed" if page.head.freed else "refcount 0"
+        raise KernelBug(f"{what}({page!r}): VM_BUG_ON_PAGE(page_ref_count(page) == 0) in "
+                        f"put_page_testzero ({state})")
+
+
 def folio_put(folio: Folio) -> None:
     """Drop a reference; the last one frees the folio."""
-    if folio.freed:
-        report(DOUBLE_FREE, f"folio_put() on freed {folio!r}")
-        return
-    if folio._refcount <= 0:
-        report(REFCOUNT, f"folio_put() on {folio!r} with refcount {folio._refcount}")
-        return
+    _put_testzero("folio_put", folio)
     folio._refcount -= 1
     if folio._refcount == 0:
         _release(folio)
 
 
 def __free_pages(page: Page, order: int) -> None:
-    """``__free_pages()``: drop the allocation reference on a block."""
+    """``__free_pages()``: drop the allocation reference on a block.
+
+    As ___free_pages: the reference is dropped on ``page`` itself, so a
+    tail page (whose own count is 0) BUGs in put_page_testzero, and the
+    last reference freed with an order other than the block's BUGs in
+    free_pages_prepare.  The model's blocks are always compound (see
+    alloc_pages), so freeing part of one is not modelled."""
     folio = page.head
-    if WARN(page is not folio or order != folio.order,
-            f"__free_pages({page!r}, {order}) does not match the allocation"):
-        return
+    if page is not folio:
+        raise KernelBug(f"__free_pages({page!r}, {order}): a tail page's refcount is 0: "
+                        f"VM_BUG_ON_PAGE(page_ref_count(page) == 0) in put_page_testzero")
+    _put_testzero("__free_pages", folio)
+    if folio._refcount == 1 and order != folio.order:
+        raise KernelBug(f"__free_pages({page!r}, {order}): VM_BUG_ON_PAGE(compound && "
+                        f"compound_order(page) != order) in free_pages_prepare "
+                        f"(order {folio.order})")
     folio_put(folio)
 
 
@@ -269,8 +291,12 @@ def __free_page(page: Page) -> None:
 
 
 def free_pages(addr: int, order: int) -> None:
+    """``free_pages()``: 0 is ignored; an address outside the direct map is
+    ``VM_BUG_ON(!virt_addr_valid(addr))``."""
     if addr == 0:
         return
+    if not virt_addr_valid(addr):
+        raise KernelBug(f"free_pages({addr:#x}, {order}): VM_BUG_ON(!virt_addr_valid(addr))")
     __free_pages(virt_to_page_linear(addr), order)
 
 
@@ -438,13 +464,14 @@ def free_device_pages(folio: Folio) -> None:
 def folio_get(folio: Folio) -> None:
     """Take a reference.  Allowed only where the kind allows it (DESIGN §5):
     on slab, stack or device memory the reference is recorded as the bug it
-    is (and still taken, as the kernel would)."""
+    is (and still taken, as folio_get does).  A folio with no reference
+    (a freed one) is ``VM_BUG_ON_FOLIO(folio_ref_zero_or_close_to_overflow)``."""
     from kmem.mm_types import REF_ALLOWED
-    from kmem.sanitizer import REF_FORBIDDEN, USE_AFTER_FREE
+    from kmem.sanitizer import REF_FORBIDDEN
 
-    if folio.freed:
-        report(USE_AFTER_FREE, f"reference taken on freed {folio!r}")
-        return
+    if folio.freed or folio._refcount <= 0:
+        raise KernelBug(f"folio_get({folio!r}): VM_BUG_ON_FOLIO("
+                        f"folio_ref_zero_or_close_to_overflow(folio))")
     kind = folio.kind
     if not REF_ALLOWED[kind]:
         report(REF_FORBIDDEN, f"get_page() on {kind.value} memory {folio!r}")
@@ -457,11 +484,25 @@ def folio_get(folio: Folio) -> None:
 
 
 def get_page(page: Page) -> None:
-    folio_get(page.head)
+    """``get_page()``: on a slab page the kernel WARNs (WARN_ON_ONCE of
+    folio_test_slab) and takes no reference; the ledger records it as the
+    forbidden reference it is."""
+    folio = page.head
+    if folio.kind is Kind.SLAB and not folio.freed:
+        from kmem.sanitizer import REF_FORBIDDEN
+
+        report(REF_FORBIDDEN, f"get_page() on slab memory {folio!r}: WARN_ON_ONCE, "
+                              f"no reference taken")
+        return
+    folio_get(folio)
 
 
 def put_page(page: Page) -> None:
-    folio_put(page.head)
+    """``put_page()``: a slab page is left alone (its get_page took nothing)."""
+    folio = page.head
+    if folio.kind is Kind.SLAB and not folio.freed:
+        return
+    folio_put(folio)
 
 
 def pfn_run_views(pfns: np.ndarray, offset: int, length: int) -> list[np.ndarray]:

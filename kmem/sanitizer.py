@@ -41,7 +41,6 @@ KMAP_UNBALANCED = "kmap-unbalanced"      # kunmap out of LIFO order or of nothin
 KMAP_LEAK = "kmap-leak"                  # kmap still held at the end
 PIN_LEAK = "pin-leak"                    # pin still held at the end
 UNPIN_UNPINNED = "unpin-unpinned"        # unpin of a page that was not pinned
-REFCOUNT = "refcount"                    # put_page() below zero
 VIRT_TO_PAGE = "virt_to_page-nonlinear"  # virt_to_page() on vmalloc/stack memory
 SLEEP_IN_ATOMIC = "sleep-in-atomic"      # might_sleep() under RCU or kmap_atomic
 PAGE_LEAK = "page-leak"                  # alloc_pages/folio_alloc never freed
@@ -84,7 +83,7 @@ class Ledger:
     records: list[Record] = field(default_factory=list)
     # Live state the leak check looks at; kmem's modules keep these current.
     pins: dict = field(default_factory=dict)     # folio -> pins held
-    kmaps: list = field(default_factory=list)    # stack of (vaddr, page, atomic)
+    kmaps: list = field(default_factory=list)    # (vaddr, page, "local"/"atomic"/"global")
     # Live allocations: (class, key) -> (sequence number, description), in
     # allocation order; the allocators keep it current (note_alloc/note_free).
     live: dict = field(default_factory=dict)
@@ -203,7 +202,7 @@ def check_leaks(since: int | None = None) -> list[Record]:
         folio._pincount -= n
         folio._refcount -= n
     ledger.pins.clear()
-    for vaddr, page, _atomic in reversed(ledger.kmaps):
+    for vaddr, page, _how in reversed(ledger.kmaps):
         found.append(ledger.record(KMAP_LEAK, f"kmap of {page!r} at {vaddr:#x} never unmapped"))
     ledger.kmaps.clear()
     if since is not None:

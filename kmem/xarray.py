@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from kmem.errno import EEXIST, EINVAL, KernelBug
 from kmem.mm_types import GFP_KERNEL, Folio, gfpflags_allow_blocking
 from kmem.preempt import might_sleep
+from kmem.sanitizer import WARN
 
 ULONG_MAX = (1 << 64) - 1
+LONG_MAX = (1 << 63) - 1
 
 
 @dataclass(frozen=True)
@@ -28,12 +30,31 @@ class XaValue:
     value: int
 
 
+@dataclass(frozen=True)
+class XaError:
+    """``XA_ERROR(errno)``: the error entry the store functions return."""
+
+    errno: int
+
+
 def xa_mk_value(v: int) -> XaValue:
+    """``xa_mk_value()``: a value must fit a signed long (one bit goes to
+    the tag): ``WARN_ON((long)v < 0)``, and the entry is made anyway."""
+    WARN(v < 0 or v > LONG_MAX, f"xa_mk_value({v}): does not fit in a non-negative long")
     return XaValue(v)
 
 
 def xa_is_value(entry: object) -> bool:
     return isinstance(entry, XaValue)
+
+
+def xa_is_err(entry: object) -> bool:
+    return isinstance(entry, XaError)
+
+
+def xa_err(entry: object) -> int:
+    """``xa_err()``: the errno in an error entry, 0 for anything else."""
+    return entry.errno if isinstance(entry, XaError) else 0
 
 
 def xa_to_value(entry: XaValue) -> int:
@@ -76,18 +97,23 @@ def xa_store(xa: XArray, index: int, entry: object, gfp: int = GFP_KERNEL) -> ob
 XA_MODEL_MAX_RANGE = 1 << 20
 
 
-def xa_store_range(xa: XArray, first: int, last: int, entry: object, gfp: int = GFP_KERNEL) -> None:
-    """Store ``entry`` at every index in [first, last] (a multi-index entry).
+def xa_store_range(xa: XArray, first: int, last: int, entry: object,
+                   gfp: int = GFP_KERNEL) -> XaError | None:
+    """Store ``entry`` at every index in [first, last] (a multi-index entry):
+    None, or ``XA_ERROR(-EINVAL)`` when ``last < first`` (test with xa_err).
 
     The model stores the range index by index, so it takes at most
     ``XA_MODEL_MAX_RANGE`` indices (ValueError beyond)."""
+    if WARN(isinstance(entry, XaError), "xa_store_range(): an error entry is internal"):
+        return XaError(-EINVAL)
     if last < first:
-        raise ValueError("last must be >= first")
+        return XaError(-EINVAL)
     if last - first >= XA_MODEL_MAX_RANGE:
         raise ValueError(f"xa_store_range(): the model stores at most {XA_MODEL_MAX_RANGE} "
                          f"indices in one range, got [{first}, {last}]")
     for index in range(first, last + 1):
         xa_store(xa, index, entry, gfp)
+    return None
 
 
 def xa_load(xa: XArray, index: int) -> object:
@@ -158,9 +184,12 @@ def filemap_add_folio(mapping: AddressSpace, folio: Folio, index: int,
 
 
 def filemap_remove_folio(folio: Folio) -> None:
+    """Take ``folio`` out of its mapping.  One that is in none has a NULL
+    ``folio->mapping``, which the kernel dereferences at once (an oops)."""
     mapping = folio.mapping
     if mapping is None:
-        return
+        raise KernelBug(f"filemap_remove_folio({folio!r}): not in the page cache "
+                        f"(NULL folio->mapping dereferenced)")
     for index in range(folio.index, folio.index + (1 << folio.order)):
         xa_erase(mapping.i_pages, index)
     folio.mapping = None

@@ -241,14 +241,12 @@ def sg_set_page(sg: ScatterlistPtr, page: Page | None, len: int, offset: int) ->
 
 
 def sg_set_folio(sg: ScatterlistPtr, folio: Folio, len: int, offset: int) -> None:
-    """``sg_set_folio()``: WARN (and do nothing) if len or offset do not
-    fit the entry's 32-bit fields."""
+    """``sg_set_folio()``: WARN_ON_ONCE if len or offset do not fit the
+    entry's 32-bit fields, then store them truncated, as the kernel does."""
     _uint(len, "len", 1 << 64)
     _uint(offset, "offset", 1 << 64)
-    if kmem.WARN(len > UINT_MAX or offset > UINT_MAX,
-                 "sg_set_folio: len or offset exceeds UINT_MAX"):
-        return
-    sg_set_page(sg, folio, len, offset)
+    kmem.WARN(len > UINT_MAX or offset > UINT_MAX, "sg_set_folio: len or offset exceeds UINT_MAX")
+    sg_set_page(sg, folio, len & UINT_MAX, offset & UINT_MAX)
 
 
 def sg_set_buf(sg: ScatterlistPtr, buf: int, buflen: int) -> None:

@@ -18,7 +18,7 @@ def test_wrong_argument_type_names_function_and_argument():
 
 def test_list_elements_are_checked_when_a_call_fails():
     with pytest.raises(TypeError, match="must hold Page"):
-        kmem.unpin_user_pages([None], 1)
+        kmem.unpin_user_pages([3], 1)
     with pytest.raises(TypeError, match=r"gather\(\): views must hold ndarray, got a None"):
         kmem.gather([None])
     with pytest.raises(TypeError, match=r"copy_views\(\): src must hold ndarray, got a None"):
