@@ -32,6 +32,28 @@ def test_the_probe_finds_nothing():
     assert out.stdout == "", "bad input answered against DESIGN §4:\n" + out.stdout
 
 
+def test_the_probe_covers_the_audited_preconditions():
+    """The functions of kmem/preconditions.md are among those it calls."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bad_input_probe", PROBE)
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    probed = {qual for qual, _ in probe.discover()}
+    audited = {
+        "kmem." + name for name in (
+            "alloc_pages", "alloc_page", "folio_alloc", "__get_free_pages", "folio_put",
+            "put_page", "folio_get", "get_page", "__free_pages", "__free_page", "free_pages",
+            "get_user_pages", "get_user_pages_fast", "pin_user_pages", "pin_user_pages_fast",
+            "unpin_user_page", "unpin_user_pages", "unpin_user_pages_dirty_lock", "xa_mk_value",
+            "xa_store_range", "xa_err", "xa_is_err", "filemap_add_folio", "filemap_remove_folio",
+            "kmap", "kunmap", "kmap_local_page", "kmap_local_folio", "kmap_atomic",
+            "kunmap_local", "kunmap_atomic", "memcpy_to_page", "memcpy_from_page",
+            "memzero_page", "folio_page")
+    } | {"sgl.sg_set_folio", "iovcrypto.copy_page_to_iter", "iovcrypto.copy_folio_from_iter"}
+    assert audited <= probed, sorted(audited - probed)
+
+
 HUGE = [2**64 - 1, 2**63, 2**40, 2**31 - 1]
 
 
