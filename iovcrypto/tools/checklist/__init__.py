@@ -5,7 +5,10 @@ Reads kernel C sources (tree-sitter) and this project's own legacy drivers
 iov_iter-world replacement, the kind of change and the open questions.
 
 - :mod:`.catalogue` — the catalogue (data in ``catalogue.toml``)
-- :mod:`.c_reader` — C sources; :mod:`.py_reader` — the project's drivers
+- :mod:`.c_reader` — C sources (tree-sitter plumbing in :mod:`.c_syntax`,
+  ERROR nodes and macros in :mod:`.c_recovery`); :mod:`.flow` — their data
+  flow (vocabulary in :mod:`.flow_base`, groups and pairs in
+  :mod:`.flow_groups`); :mod:`.py_reader` — the project's drivers
 - :mod:`.scan` — paths to a :class:`~.model.Report`
 - :mod:`.markdown`, :mod:`.jsonout`, :mod:`.sarif` — the three formats
 - :mod:`.command` — the click command

@@ -27,99 +27,35 @@ allocator (vmalloc).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-import tree_sitter_c
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Node
 
+from iovcrypto.tools.checklist.c_recovery import Recovery
+from iovcrypto.tools.checklist.c_syntax import (
+    _DECLARATIONS,
+    _MACRO_FUNCTION,
+    _OPAQUE,
+    _FunctionInfo,
+    _Local,
+    _parser,
+    _Scope,
+    _shape,
+    _struct_name,
+    _text,
+    _unwrap_call,
+    declarator_name,
+)
 from iovcrypto.tools.checklist.catalogue import Catalogue, load_catalogue
-from iovcrypto.tools.checklist.model import FileReport, Finding, Skipped, squash
+from iovcrypto.tools.checklist.model import FileReport, Finding, squash
 
 C_SUFFIXES = (".c", ".h")
 
-_DECLARATIONS = ("declaration", "field_declaration", "parameter_declaration")
-_OPAQUE = ("comment", "string_literal", "char_literal", "concatenated_string",
-           "system_lib_string")
-# A macro body is parsed as the body of a function; the prefix stays on the
-# body's first line so that rows map one to one.
-_MACRO_FUNCTION = "__iovcrypto_macro"
-_MACRO_PREFIX = f"void {_MACRO_FUNCTION}(void) {{ ".encode()
+# declarator_name and _struct_name are also reached here (flow.py does).
+__all__ = ["C_SUFFIXES", "_struct_name", "declarator_name", "scan_c_file", "scan_c_source"]
 
 
-@cache
-def _parser() -> Parser:
-    return Parser(Language(tree_sitter_c.language()))
-
-
-@dataclass
-class _Local:
-    shape: str  # "array", "pointer" or "value"
-    static: bool
-    line: int
-    struct: str | None = None  # the struct type name, when declared as one
-
-
-@dataclass
-class _FunctionInfo:
-    name: str
-    locals: dict[str, _Local] = field(default_factory=dict)
-    vmalloc: dict[str, tuple[str, int]] = field(default_factory=dict)
-
-
-@dataclass
-class _Scope:
-    kind: str  # "function", "struct", "macro", "file"
-    label: str
-    function: _FunctionInfo | None = None
-
-
-def declarator_name(node: Node | None) -> str | None:
-    """The identifier a (possibly nested) declarator declares."""
-    while node is not None:
-        if node.type in ("identifier", "field_identifier", "type_identifier"):
-            return _text(node)
-        inner = node.child_by_field_name("declarator")
-        if inner is None:
-            inner = next((c for c in node.named_children
-                          if c.type.endswith("declarator") or c.type.endswith("identifier")),
-                         None)
-        node = inner
-    return None
-
-
-def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
-
-
-def _shape(node: Node) -> str:
-    """array / pointer / function / value for a declarator (initialiser ignored)."""
-    if node.type == "init_declarator":
-        node = node.child_by_field_name("declarator") or node
-    kinds = []
-    cur: Node | None = node
-    while cur is not None and not cur.type.endswith("identifier"):
-        kinds.append(cur.type)
-        cur = cur.child_by_field_name("declarator")
-    if "function_declarator" in kinds:
-        return "function"
-    if kinds and kinds[0] == "pointer_declarator":
-        return "pointer"
-    if "array_declarator" in kinds:
-        return "array"
-    return "value"
-
-
-def _unwrap_call(node: Node | None) -> Node | None:
-    """The call expression behind casts and parentheses, if any."""
-    while node is not None and node.type in ("cast_expression", "parenthesized_expression"):
-        node = (node.child_by_field_name("value") if node.type == "cast_expression"
-                else next(iter(node.named_children), None))
-    return node if node is not None and node.type == "call_expression" else None
-
-
-class _CReader:
+class _CReader(Recovery):
     def __init__(self, source: bytes, path: str, catalogue: Catalogue) -> None:
         self.source = source
         self.path = path
@@ -210,25 +146,6 @@ class _CReader:
     def _is_function_name(self, name: str | None) -> bool:
         """A declarator name that is a function, not ``__aligned(8)`` or our macro wrapper."""
         return bool(name) and name != _MACRO_FUNCTION and name not in self.cat.annotations
-
-    def _error_children(self, node: Node, scope: _Scope) -> list[tuple[Node, _Scope, bool]]:
-        """Children of an ERROR node with their scopes.
-
-        A function whose body the parser could not close (an ``#ifdef`` that
-        opens a brace in each branch, say) shows up as an ERROR holding the
-        function's declarator followed by its statements: what follows the
-        declarator still belongs to that function.
-        """
-        out = []
-        for child in node.children:
-            if child.type == "function_declarator" and scope.kind in ("file", "function"):
-                name = declarator_name(child.child_by_field_name("declarator"))
-                if self._is_function_name(name):
-                    info = _FunctionInfo(name)
-                    self._collect_locals(node, info)
-                    scope = _Scope("function", name, info)
-            out.append((child, scope, True))
-        return out
 
     def _function_scope(self, node: Node) -> _Scope | None:
         name = declarator_name(node.child_by_field_name("declarator"))
@@ -515,142 +432,6 @@ class _CReader:
                 path=self.path, line=line, column=col, end_line=end_line, end_column=end_col,
                 function=function, scope=scope_label, construct="declaration", name=name,
                 arguments=(), text=text, entry=entry, detail=f"{where}, {_shape(decl)}"))
-
-    def _error(self, node: Node, scope: _Scope, row_base: int, col_base: int,
-               report_skipped: bool) -> None:
-        children = node.children
-        for i, child in enumerate(children):
-            if child.type != "identifier" or i + 1 >= len(children):
-                continue
-            nxt = children[i + 1]
-            if _text(nxt)[:1] != "(":
-                continue
-            self._recovered_call(child, nxt, node, scope, row_base, col_base)
-        if not report_skipped:
-            return
-        if self._only_annotations(node):
-            self.benign += 1
-            return
-        start, _, end, _ = self._span(node, row_base, col_base)
-        self.report.skipped.append(Skipped(self.path, start, end,
-                                           squash(_text(node))[:80]))
-
-    def _only_annotations(self, node: Node) -> bool:
-        """An ERROR node that is just ``__init``-style decoration, or inside ``__aligned(8)``."""
-        leaves = [c for c in _leaves(node) if c.type != "comment"]
-        if leaves and all(_text(c) in self.cat.annotations for c in leaves):
-            return True
-        # ``static noinline_for_stack int f(void)``: the annotation was taken
-        # for the type, and the real type is left over.
-        prev = node.prev_sibling
-        if leaves and prev is not None and _text(prev) in self.cat.annotations and \
-                all(c.type in ("primitive_type", "type_identifier", "*")
-                    or _text(c) in _TYPE_WORDS for c in leaves):
-            return True
-        parent = node.parent
-        for _ in range(3):
-            if parent is None:
-                break
-            if parent.type in ("function_declarator", "call_expression", "macro_type_specifier"):
-                callee = parent.child_by_field_name("declarator") or \
-                    parent.child_by_field_name("function") or \
-                    parent.child_by_field_name("name")
-                if callee is not None and (_text(callee) in self.cat.annotations
-                                           or _text(callee) in self.cat.type_macros):
-                    return True
-            parent = parent.parent
-        return False
-
-    def _recovered_call(self, ident: Node, paren: Node, error: Node, scope: _Scope,
-                        row_base: int, col_base: int) -> None:
-        name = _text(ident)
-        entry = self.cat.match(name)
-        if entry is None:
-            return
-        start = paren.start_byte
-        end, args = _split_arguments(self.source, start, error.end_byte)
-        if end is None:
-            return
-        function, scope_label = self._scope_fields(scope)
-        line, col, _, _ = self._span(ident, row_base, col_base)
-        self.report.findings.append(Finding(
-            path=self.path, line=line, column=col, end_line=line, end_column=col + len(name),
-            function=function, scope=scope_label, construct="call", name=name,
-            arguments=args, text=f"{name}({', '.join(args)})", entry=entry,
-            detail="recovered from a region the parser could not place", recovered=True))
-
-    def _macro(self, node: Node) -> None:
-        name_node = node.child_by_field_name("name")
-        body = node.child_by_field_name("value")
-        if name_node is None or body is None:
-            return
-        text = (body.text or b"").replace(b"\\\n", b" \n").replace(b"\\\r\n", b"  \n")
-        sub = _CReader(_MACRO_PREFIX + text + b"\n;}\n", self.path, self.cat)
-        sub.defined = self.defined
-        sub.lines = self.lines
-        tree = _parser().parse(sub.source)
-        sub._walk(tree.root_node, _Scope("macro", f"macro {_text(name_node)}"),
-                  body.start_point.row, body.start_point.column - len(_MACRO_PREFIX),
-                  report_skipped=False)
-        self.report.findings.extend(sub.report.findings)
-
-
-_TYPE_WORDS = frozenset({"int", "void", "char", "short", "long", "unsigned", "signed", "bool",
-                         "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "size_t",
-                         "ssize_t", "*"})
-
-
-def _struct_name(decl: Node) -> str | None:
-    """``scatterlist`` for a declaration of type ``struct scatterlist``, else None."""
-    type_node = decl.child_by_field_name("type")
-    if type_node is None or type_node.type != "struct_specifier":
-        return None
-    name = type_node.child_by_field_name("name")
-    return _text(name) if name is not None else None
-
-
-def _leaves(node: Node) -> list[Node]:
-    out, stack = [], [node]
-    while stack:
-        n = stack.pop()
-        if n.child_count == 0:
-            out.append(n)
-        else:
-            stack.extend(reversed(n.children))
-    return out
-
-
-def _split_arguments(source: bytes, start: int, limit: int) -> tuple[int | None, tuple[str, ...]]:
-    """Arguments of a call whose ``(`` is at ``start``: matching ``)`` and the parts.
-
-    Used only for tokens the parser left in an ERROR node; strings and
-    character literals are skipped so that their parentheses do not count.
-    """
-    depth, i, parts, begin = 0, start, [], start + 1
-    quote = 0
-    while i < min(limit, len(source)):
-        ch = source[i]
-        if quote:
-            if ch == 0x5C:  # backslash
-                i += 2
-                continue
-            if ch == quote:
-                quote = 0
-        elif ch in (0x22, 0x27):
-            quote = ch
-        elif ch in (0x28, 0x5B, 0x7B):
-            depth += 1
-        elif ch in (0x29, 0x5D, 0x7D):
-            depth -= 1
-            if depth == 0:
-                parts.append(source[begin:i])
-                texts = tuple(squash(p.decode("utf-8", "replace")) for p in parts)
-                return i + 1, tuple(t for t in texts if t)
-        elif ch == 0x2C and depth == 1:
-            parts.append(source[begin:i])
-            begin = i + 1
-        i += 1
-    return None, ()
 
 
 def _is_binary(source: bytes) -> bool:
