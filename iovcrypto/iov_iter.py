@@ -49,21 +49,19 @@ from iovcrypto.uio import (
 from kmem import (
     PAGE_SHIFT,
     PAGE_SIZE,
-    WARN,
     Folio,
     KernelBug,
     Page,
     XArray,
-    buffer_views,
-    gather,
-    might_sleep,
-    page_views,
     pagefault_disable,
     pagefault_disabled,
     pagefault_enable,
 )
 from kmem import stats as _stats
+from kmem.access import buffer_views, gather, page_views
 from kmem.folio_queue import PAGEVEC_SIZE, FolioQueue
+from kmem.preempt import might_sleep
+from kmem.sanitizer import WARN
 
 # Initialisers.
 
@@ -94,20 +92,36 @@ def _setup(i: iov_iter, itype: int, direction: int, ptr: Any, u: int, count: int
 
 def _vec_init(i: iov_iter, itype: int, direction: int, vec: list, nr_segs: int, count: int,
               cls: type, name: str) -> None:
-    direction = _direction(direction)
-    WARN(direction & ~(READ | WRITE), f"iov_iter_{name}: bad direction {direction:#x}")
-    if not isinstance(vec, list):
+    # Every initialiser runs once per request: the common case (an int
+    # direction, a list of the right elements) costs a few type() tests.
+    if type(direction) is not int:
+        direction = _direction(direction)
+    if direction & ~(READ | WRITE):
+        WARN(True, f"iov_iter_{name}: bad direction {direction:#x}")
+    if type(vec) is not list and not isinstance(vec, list):
         raise TypeError(f"{name} must be a list of {cls.__name__}, got {type(vec).__name__}")
-    check_size("nr_segs", nr_segs)
+    if type(nr_segs) is not int or nr_segs < 0:
+        check_size("nr_segs", nr_segs)
     if nr_segs > len(vec):
         raise ValueError(f"nr_segs ({nr_segs}) exceeds the {len(vec)}-element {name} array")
-    for seg in vec[:nr_segs]:
-        if not isinstance(seg, cls):
+    for seg in vec[:nr_segs] if nr_segs != 1 else (vec[0],):
+        if type(seg) is not cls and not isinstance(seg, cls):
             raise TypeError(f"{name} array holds a {type(seg).__name__}, not a {cls.__name__}")
         if cls is not bio_vec and not isinstance(seg.iov_base, int):
             raise TypeError(f"{name}.iov_base must be an address (int), got "
                             f"{type(seg.iov_base).__name__}")
-    _setup(i, itype, direction, vec, nr_segs, count)
+    if type(i) is not iov_iter:
+        check_iter(i)
+    if type(count) is not int or count < 0:
+        check_size("count", count)
+    i.iter_type = itype
+    i.nofault = False
+    i.data_source = bool(direction)
+    i.iov_offset = 0
+    i.count = count
+    i._ptr = vec
+    i.vec_idx = 0
+    i._u = nr_segs
 
 
 def iov_iter_init(i: iov_iter, direction: int, iov: list[iovec], nr_segs: int,
@@ -132,7 +146,8 @@ def iov_iter_bvec(i: iov_iter, direction: int, bvec: list[bio_vec], nr_segs: int
 def iov_iter_ubuf(i: iov_iter, direction: int, buf: int, count: int) -> None:
     """``iov_iter_ubuf()``: ITER_UBUF over one user buffer (nr_segs = 1)."""
     direction = _direction(direction)
-    WARN(direction & ~(READ | WRITE), f"iov_iter_ubuf: bad direction {direction:#x}")
+    if direction & ~(READ | WRITE):
+        WARN(True, f"iov_iter_ubuf: bad direction {direction:#x}")
     if not isinstance(buf, int):
         raise TypeError(f"buf must be a user address (int), got {type(buf).__name__}")
     _setup(i, ITER_UBUF, direction, buf, 1, count)
@@ -448,8 +463,12 @@ def _vec_advance(i: iov_iter, size: int, bvec: bool) -> None:
     size += i.iov_offset
     idx = start = i.vec_idx
     end = idx + i._u
+    vec = i._ptr
+    # The array bounds are checked once for every element the loop may
+    # visit; otherwise _elem() checks each and says where it ran out.
+    inside = idx >= 0 and end <= len(vec)
     while idx < end:
-        seg = _elem(i, idx)
+        seg = vec[idx] if inside else _elem(i, idx)
         n = seg.bv_len if bvec else seg.iov_len
         if size < n:
             break
@@ -543,7 +562,12 @@ def iov_iter_advance(i: iov_iter, size: int) -> None:
     Vector types skip every segment the new position reaches the end of,
     empty ones included."""
     check_iter(i)
-    size = check_size("size", size)
+    iter_advance(i, check_size("size", size))
+
+
+def iter_advance(i: iov_iter, size: int) -> None:
+    """iov_iter_advance() for the model's own callers, whose arguments are
+    already known good (an iov_iter and a size_t)."""
     if i.count < size:
         size = i.count
     t = i.iter_type

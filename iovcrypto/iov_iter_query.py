@@ -26,8 +26,11 @@ from iovcrypto.uio import (
     check_size,
     iov_iter,
 )
-from kmem import WARN, KernelBug, access_ok, current_mm, offset_in_page
+from kmem import KernelBug, current_mm
 from kmem.mm_types import PAGE_SIZE
+from kmem.mmap import access_ok
+from kmem.page_alloc import offset_in_page
+from kmem.sanitizer import WARN
 
 _U32 = 0xFFFFFFFF
 _ULONG = (1 << 64) - 1

@@ -68,19 +68,18 @@ from iovcrypto.uio import (
 from kmem import (
     PAGE_SHIFT,
     PAGE_SIZE,
-    WARN,
     Folio,
     KernelBug,
-    access_ok,
     current_mm,
-    page_views,
     pagefault_disable,
     pagefault_enable,
     rcu_read_section,
-    virt_views,
-    xa_for_each,
 )
+from kmem.access import page_views, virt_views
 from kmem.folio_queue import PAGEVEC_SIZE
+from kmem.mmap import access_ok
+from kmem.sanitizer import WARN
+from kmem.xarray import xa_for_each
 
 Step = Callable[[np.ndarray, int, int, Any, Any], int]
 _EMPTY = np.empty(0, dtype=np.uint8)

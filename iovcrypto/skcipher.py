@@ -144,10 +144,12 @@ def skcipher_request_set_iter(req: SkcipherRequest, src: iov_iter | None,
     (src, dst, cryptlen, iv).  In place: the same iterator as both, or two
     iterators over the same memory.  The iterators are read from their
     current position; the operation moves them (module docstring)."""
-    _check_crypt_args(cryptlen)
-    _check_iv(iv)
-    req.src = check_iter_arg(src, "src")
-    req.dst = check_iter_arg(dst, "dst")
+    if type(cryptlen) is not int or not 0 <= cryptlen <= 0xFFFFFFFF:
+        _check_crypt_args(cryptlen)
+    if type(iv) is not bytearray:
+        _check_iv(iv)
+    req.src = src if type(src) is iov_iter else check_iter_arg(src, "src")
+    req.dst = dst if type(dst) is iov_iter else check_iter_arg(dst, "dst")
     req.cryptlen = cryptlen
     req.iv = iv
 

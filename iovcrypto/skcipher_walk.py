@@ -86,9 +86,9 @@ from iovcrypto.uio import (
     check_size,
     iov_iter,
 )
-from kmem import PAGE_SIZE
+from kmem import PAGE_SHIFT, PAGE_SIZE
 from kmem import errno as E
-from kmem.access import Buffer, buffer_views, copy_views, virt_views
+from kmem.access import Buffer, buffer_views, copy_views, page_views, virt_views
 
 _STEP_FLAGS = STEP_FLAGS
 
@@ -102,11 +102,15 @@ class _Side:
     already resolved, and a cursor over the views resolved and not yet
     consumed."""
 
-    __slots__ = ("err", "idx", "it", "left", "pos", "views", "write")
+    __slots__ = ("err", "idx", "it", "left", "phys", "pos", "views", "write")
 
     def __init__(self) -> None:
         self.it: iov_iter | None = None
         self.views: list[np.ndarray] = []
+        # Physical address of views[0] when the window is one view of one
+        # bio_vec (-1 otherwise): lets the walk tell in place from out of
+        # place without asking numpy.
+        self.phys = -1
         self.idx = 0
         self.pos = 0
         self.left = 0
@@ -134,12 +138,32 @@ class _Side:
         want = min(self.left, WINDOW)
         if it.iter_type == ITER_DISCARD:
             # A sink: the driver writes into scratch memory nobody reads.
+            phys = -1
             got = min(want, it.count, PAGE_SIZE)
             iov_iter_advance(it, got)
             views = [np.empty(got, np.uint8)] if got else []
+        elif (it.iter_type == ITER_BVEC and 0 <= it.vec_idx < len(it._ptr)
+              and 0 < want <= it.count
+              and want <= it._ptr[it.vec_idx].bv_len - it.iov_offset):
+            # The whole window lies in the current bio_vec (the common
+            # request): what the collecting walk below would do for one
+            # piece, without its machinery.
+            bv, skip = it._ptr[it.vec_idx], it.iov_offset
+            views = [v for v in page_views(bv.bv_page, bv.bv_offset + skip, want,
+                                           write=self.write) if len(v)]
+            got = want
+            phys = (bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + skip if len(views) == 1 else -1
+            if skip + want >= bv.bv_len:
+                it.vec_idx += 1
+                it._u -= 1
+                it.iov_offset = 0
+            else:
+                it.iov_offset = skip + want
+            it.count -= want
         else:
             # iov_iter_spans() on the private copy itself: resolve and
             # advance in one pass.
+            phys = -1
             views = bulk_spans(it, want)
             if views is not None:
                 got = sum(map(len, views))
@@ -150,6 +174,7 @@ class _Side:
         if not got:
             self.err = -E.EINVAL if not it.count else -E.EFAULT
             return False
+        self.phys = phys
         self.left -= got
         self.views = views
         self.idx = self.pos = 0
@@ -382,6 +407,13 @@ def _walk_next(walk: SkcipherWalk) -> int:
         # of simulated RAM): different bytes, no need to compare addresses.
         walk.flags |= SKCIPHER_WALK_DIFF
         walk.src_view = sv
+    elif sb is db and sb is not None and i.phys >= 0 and o.phys >= 0 and not i.idx + o.idx:
+        # Two views of one bank at known physical addresses.
+        if i.phys + ip == o.phys + op:
+            walk.src_view = dv
+        else:
+            walk.flags |= SKCIPHER_WALK_DIFF
+            walk.src_view = sv
     elif np.may_share_memory(sv, dv) and _addr(sv) == _addr(dv):
         walk.src_view = dv
     else:

@@ -26,7 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kmem import PAGE_MASK, Folio, Page, offset_in_page, virt_to_page
+from kmem import PAGE_MASK, Folio, Page
+from kmem.page_alloc import offset_in_page
+from kmem.util import virt_to_page
 
 # enum iter_type, with the numbers of v7.3, the release the model follows
 # (UBUF 0 .. FOLIOQ 4, XARRAY 5, DISCARD 6), so that a value read from a

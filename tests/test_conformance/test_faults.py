@@ -109,7 +109,7 @@ def test_a_driver_that_moves_iterators_on_a_fault_is_caught(monkeypatch) -> None
                 iov.iov_iter_advance(src, min(16, src.count))
             return err
         return orig_run(base, src, dst, need_src, need_dst, call_and_advance, zero_on_error)
-    monkeypatch.setattr(A, "iter_assign", lambda it, saved: None)
+    monkeypatch.setattr(A, "_put_back", lambda it, state: None)
     monkeypatch.setattr(SK, "run_on_iters", run)
     rep = S.run(S.Options(alg="cbc(aes)", api="iter", fuzz=0))
     msgs = [f.message for _, r in rep.results for f in r.failures]

@@ -107,14 +107,14 @@ def folioq_advance_order0(mp: MP) -> None:
 
 def xarray_advance_keeps_count(mp: MP) -> None:
     """ITER_XARRAY advance moves the offset but forgets the count."""
-    real = ii.iov_iter_advance
+    real = ii.iter_advance
 
     def adv(i, size):
         if i.iter_type == ITER_XARRAY:
             i.iov_offset += min(size, i.count)
             return
         real(i, size)
-    mp.setattr(api, "iov_iter_advance", adv)
+    mp.setattr(api, "iter_advance", adv)
 
 
 # -- the iov_iter crypto API ----------------------------------------------
