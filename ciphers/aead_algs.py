@@ -530,7 +530,7 @@ def _authenc_start(accel: bool) -> StartFn:
 _GCM_GENERIC = "gcm_base(ctr(aes-generic),ghash-generic)"
 _CCM_GENERIC = "ccm_base(ctr(aes-generic),cbcmac(aes-generic))"
 _GCM_ACCEL = "gcm-aes-openssl"
-_CCM_ACCEL = "ccm-aes-pycryptodome"
+_CCM_ACCEL = "ccm-aes-openssl"
 _CHACHAPOLY_GENERIC = "(chacha20-generic,poly1305-generic)"
 _CHACHAPOLY_ACCEL = "(chacha20-openssl,poly1305-openssl)"
 
