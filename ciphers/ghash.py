@@ -14,8 +14,10 @@ of m blocks folds, Horner-style, into
 so with tables for H^1..H^K every block of a K-block chunk is one gather of
 sixteen 16-byte rows, and the whole chunk is one XOR reduction: no shifts and
 no reduction at run time.  Chunks are chained by a multiplication by H^K on
-Python ints.  Tables are built lazily, doubling up to ``GHASH_MAX_POWERS``, so
-a key that only ever hashes a few blocks stays cheap.
+Python ints.  Tables are built lazily, growing with what H has hashed up to
+``GHASH_MAX_POWERS``; until H has hashed ``SERIAL_BLOCKS`` blocks it gets no
+table at all and each block is one byte-at-a-time multiplication, so a key
+that only ever hashes a few blocks stays cheap.
 
 Bit order is GCM's: the first bit of a block (the MSB of byte 0) is the
 coefficient of x^0; a block read as a big-endian integer ``v`` is multiplied
@@ -95,6 +97,12 @@ def _red8(b: int) -> int:
 
 
 _RED8 = [_red8(b) for b in range(256)]
+
+#: Blocks an H hashes, in all, before it gets tables: up to here a
+#: byte-at-a-time multiplication per block (a 256-entry table of Python
+#: ints, built in microseconds) costs less than tabulating even 4 powers
+#: (256 KiB of numpy tables), so a fresh key hashing a few KiB builds none.
+SERIAL_BLOCKS = 128
 
 #: Table bytes kept for all keys together (tables are shared by H).
 GHASH_SHARED_BYTES = 64 << 20
@@ -267,12 +275,25 @@ class GhashKey:
         g = self._t.flat.take(idx.reshape(-1)).view(np.uint64)
         return _xor_rows(g.reshape(chunks, m * 16, 2))
 
+    def _hash_serial(self, y: int, blocks: np.ndarray) -> int:
+        """Horner's rule on Python ints, each step a byte-at-a-time
+        multiplication by H (the chaining multiplication with k = 1)."""
+        data = blocks.tobytes()
+        mul = self._chain_mul
+        for off in range(0, len(data), 16):
+            y = mul(y ^ int.from_bytes(data[off:off + 16], "big"), 1)
+        return y
+
     def hash_blocks(self, y: int, blocks: np.ndarray) -> int:
         """Fold whole 16-byte blocks ((n, 16) uint8) into digest y; return it."""
         n = blocks.shape[0]
         if n == 0:
             return y
         t = self._t
+        if t.seen + n <= SERIAL_BLOCKS and not t.table.shape[0]:
+            # A young H: Horner a block at a time beats building any table.
+            t.seen += n
+            return self._hash_serial(y, blocks)
         t.seen += n
         k = _powers_worth(t.seen)
         full, tail = divmod(n, k)
