@@ -245,6 +245,14 @@ class GhashKey:
     def _chain_mul(self, y: int, k: int) -> int:
         """y * H^k on Python ints, a byte of y at a time (Shoup's method:
         a 256-entry table of byte * H^k, and x^8 steps reduced by _RED8)."""
+        tab = self._chain_table(k)
+        z = 0
+        red = _RED8
+        for byte in y.to_bytes(16, "little"):      # the last byte first
+            z = (z >> 8) ^ red[z & 0xFF] ^ tab[byte]
+        return z
+
+    def _chain_table(self, k: int) -> list[int]:
         tab = self._t.chain.get(k)
         if tab is None:
             # tab[b] for a byte b whose MSB is x^0: XOR of H^k * x^t per bit.
@@ -256,11 +264,7 @@ class GhashKey:
                 low = b & -b
                 tab[b] = tab[b ^ low] ^ basis[8 - low.bit_length()]
             self._t.chain[k] = tab
-        z = 0
-        red = _RED8
-        for byte in reversed(y.to_bytes(16, "big")):
-            z = (z >> 8) ^ red[z & 0xFF] ^ tab[byte]
-        return z
+        return tab
 
     def _chunk_sums(self, blocks: np.ndarray, m: int, y: int) -> np.ndarray:
         """Per chunk of m blocks, XOR_i X_i * H^(m-i) with y folded into the
@@ -279,9 +283,12 @@ class GhashKey:
         """Horner's rule on Python ints, each step a byte-at-a-time
         multiplication by H (the chaining multiplication with k = 1)."""
         data = blocks.tobytes()
-        mul = self._chain_mul
+        tab, red = self._chain_table(1), _RED8
         for off in range(0, len(data), 16):
-            y = mul(y ^ int.from_bytes(data[off:off + 16], "big"), 1)
+            z = 0
+            for byte in (y ^ int.from_bytes(data[off:off + 16], "big")).to_bytes(16, "little"):
+                z = (z >> 8) ^ red[z & 0xFF] ^ tab[byte]
+            y = z
         return y
 
     def hash_blocks(self, y: int, blocks: np.ndarray) -> int:
