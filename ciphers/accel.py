@@ -29,6 +29,7 @@ Where the library does not fit the kernel's semantics:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from ciphers.aes import (
     AES_BLOCK_SIZE,
     AesBlockCipher,
+    BlockCipher,
     aes_check_keylen,
     as_key_bytes,
     lib_update_into,
@@ -76,36 +78,53 @@ def _aes_key(key: Any) -> bytes:
     return kb
 
 
-def _iv16(iv: Any, what: str) -> bytes:
+def _iv16(iv: Any, what: str, size: int = BS) -> bytes:
     ivb = u8_view(iv, "iv")
-    if ivb.size != BS:
-        raise ValueError(f"iv: {what} IV must be 16 bytes, got {ivb.size}")
+    if ivb.size != size:
+        raise ValueError(f"iv: {what} IV must be {size} bytes, got {ivb.size}")
     return ivb.tobytes()
+
+
+#: ``algorithm(key)`` -> a ``cryptography`` block cipher algorithm object.
+#: The default is AES (key length checked); the other ciphers' drivers pass
+#: ``algorithms.SM4``, ciphers.des.des3_ede_algorithm, … with keys their
+#: setkey has checked.
+Algorithm = Callable[[bytes], Any]
+
+
+def _algorithm(key: Any, algorithm: Algorithm | None) -> Any:
+    if algorithm is None:
+        return algorithms.AES(_aes_key(key))
+    return algorithm(as_key_bytes(key))
 
 
 class _AccelBlockMode(BlockModeCore):
     """A cryptography ECB/CBC context behind the BlockModeCore carrying."""
 
-    def __init__(self, ctx: Any) -> None:
-        super().__init__()
+    def __init__(self, ctx: Any, bs: int = BS) -> None:
+        super().__init__(bs)
         self._ctx = ctx
-        self._scratch = bytearray(2 * BS)
+        self._scratch = bytearray(2 * bs)
         self._sv = np.frombuffer(self._scratch, dtype=np.uint8)
 
     def _lib_blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
         n = src.size
-        if n > BS:
-            lib_update_into(self._ctx, src[:n - BS], dst)
-        self._ctx.update_into(src[n - BS:], self._scratch)
-        dst[n - BS:] = self._sv[:BS]
+        bs = self._bs
+        if n > bs:
+            lib_update_into(self._ctx, src[:n - bs], dst)
+        self._ctx.update_into(src[n - bs:], self._scratch)
+        dst[n - bs:] = self._sv[:bs]
 
 
 class AccelEcb(_AccelBlockMode):
-    """ECB through one reused ``cryptography`` ECB context (ecb-aes-openssl)."""
+    """ECB through one reused ``cryptography`` ECB context (ecb-aes-openssl,
+    ecb-des3_ede-openssl, …)."""
 
-    def __init__(self, key: bytes | np.ndarray, encrypt: bool = True) -> None:
-        c = Cipher(algorithms.AES(_aes_key(key)), modes.ECB())
-        super().__init__(c.encryptor() if encrypt else c.decryptor())
+    def __init__(self, key: bytes | np.ndarray, encrypt: bool = True, *,
+                 algorithm: Algorithm | None = None) -> None:
+        alg = _algorithm(key, algorithm)
+        c = Cipher(alg, modes.ECB())
+        super().__init__(c.encryptor() if encrypt else c.decryptor(), alg.block_size // 8)
 
     def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
         self._lib_blocks(src, dst)
@@ -121,19 +140,21 @@ class AccelCbc(_AccelBlockMode):
     decrypting in place it is saved before the library overwrites it."""
 
     def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray,
-                 encrypt: bool = True) -> None:
-        ivb = _iv16(iv, "CBC")
-        c = Cipher(algorithms.AES(_aes_key(key)), modes.CBC(ivb))
-        super().__init__(c.encryptor() if encrypt else c.decryptor())
+                 encrypt: bool = True, *, algorithm: Algorithm | None = None) -> None:
+        alg = _algorithm(key, algorithm)
+        bs = alg.block_size // 8
+        ivb = _iv16(iv, "CBC", bs)
+        c = Cipher(alg, modes.CBC(ivb))
+        super().__init__(c.encryptor() if encrypt else c.decryptor(), bs)
         self.encrypt = encrypt
         self.iv = ivb
 
     def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
         if self.encrypt:
             self._lib_blocks(src, dst)
-            self.iv = dst[-BS:].tobytes()
+            self.iv = dst[-self._bs:].tobytes()
         else:
-            last = src[-BS:].tobytes()
+            last = src[-self._bs:].tobytes()
             self._lib_blocks(src, dst)
             self.iv = last
 
@@ -147,9 +168,13 @@ class AccelCtr:
     (ctr-aes-openssl); the library carries partial blocks itself and its
     128-bit big-endian counter wraps like ``crypto_inc()``."""
 
-    def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray) -> None:
+    def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray, *,
+                 algorithm: Algorithm | None = None) -> None:
+        alg = _algorithm(key, algorithm)
+        if alg.block_size != 8 * BS:
+            raise ValueError("algorithm: the library's CTR needs 16-byte blocks")
         ivb = _iv16(iv, "CTR")
-        self._ctx = Cipher(algorithms.AES(_aes_key(key)), modes.CTR(ivb)).encryptor()
+        self._ctx = Cipher(alg, modes.CTR(ivb)).encryptor()
         self._counter0 = int.from_bytes(ivb, "big")
         self.consumed = 0
 
@@ -307,12 +332,15 @@ class AccelXts:
 
 class AccelCts(Cts):
     """cts(cbc-aes-openssl): :class:`~ciphers.cts.Cts` with an
-    :class:`AccelCbc` body."""
+    :class:`AccelCbc` body; ``cipher`` and ``algorithm`` give another
+    16-byte cipher (cts(cbc-sm4-openssl))."""
 
     def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray,
-                 encrypt: bool = True) -> None:
-        kb = _aes_key(key)
-        super().__init__(AesBlockCipher(kb), iv, encrypt, body=AccelCbc(kb, iv, encrypt))
+                 encrypt: bool = True, *, cipher: BlockCipher | None = None,
+                 algorithm: Algorithm | None = None) -> None:
+        kb = _aes_key(key) if algorithm is None else as_key_bytes(key)
+        super().__init__(cipher if cipher is not None else AesBlockCipher(kb), iv, encrypt,
+                         body=AccelCbc(kb, iv, encrypt, algorithm=algorithm))
 
 
 class AccelEssivCbc(AccelCbc):

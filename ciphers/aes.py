@@ -32,6 +32,7 @@ __all__ = [
     "AES_BLOCK_SIZE",
     "AES_KEYSIZES",
     "AesBlockCipher",
+    "BlockCipher",
     "aes_check_keylen",
     "as_key_bytes",
     "lib_update_into",
@@ -119,78 +120,98 @@ def aes_check_keylen(keylen: int) -> bool:
     return keylen in AES_KEYSIZES
 
 
-class AesBlockCipher:
-    """AES with an expanded key, encrypting/decrypting whole blocks.
+class BlockCipher:
+    """A block cipher with an expanded key, encrypting/decrypting whole
+    blocks: the kernel's ``struct crypto_cipher`` (crypto_cipher_setkey +
+    crypto_cipher_encrypt_one/decrypt_one), generalised to many blocks per
+    call.  ``algorithm`` is a ``cryptography`` block cipher algorithm
+    object holding the key; its ECB context, created once and reused, is
+    the raw block function (ECB keeps no chaining state).
 
-    Models ``aes_expandkey()`` + ``aes_encrypt()``/``aes_decrypt()`` of
-    lib/crypto/aes.c, generalised to many blocks per call. ``key`` is 16, 24
-    or 32 bytes (ValueError otherwise). ``src`` and ``dst`` are uint8 arrays
-    of the same length, a multiple of 16; ``dst`` may be ``src`` (in place)
-    but must not partially overlap it.
+    ``src`` and ``dst`` are uint8 arrays of the same length, a multiple of
+    :attr:`block_size`; ``dst`` may be ``src`` (in place) but must not
+    partially overlap it.  Subclasses check their key and name the cipher
+    (:attr:`cra_name`, the kernel's cipher name: "aes", "des3_ede", …).
     """
 
-    __slots__ = ("_dec", "_enc", "_scratch", "_scratch_view", "key_length")
+    __slots__ = ("_dec", "_enc", "_scratch", "_scratch_view", "block_size", "key_length")
 
-    def __init__(self, key: bytes | np.ndarray) -> None:
-        kb = as_key_bytes(key)
-        if not aes_check_keylen(len(kb)):
-            raise ValueError(f"key: AES key must be 16, 24 or 32 bytes, got {len(kb)}")
-        cipher = Cipher(algorithms.AES(kb), modes.ECB())
+    cra_name = ""
+
+    def __init__(self, algorithm: Any, key_length: int) -> None:
+        cipher = Cipher(algorithm, modes.ECB())
         self._enc = cipher.encryptor()
         self._dec = cipher.decryptor()
-        self._scratch = bytearray(2 * AES_BLOCK_SIZE)
+        self.block_size = algorithm.block_size // 8
+        self._scratch = bytearray(2 * self.block_size)
         self._scratch_view = np.frombuffer(self._scratch, dtype=np.uint8)
-        self.key_length = len(kb)
+        self.key_length = key_length
 
     def _run(self, ctx: Any, src: Any, dst: Any) -> None:
         s = u8_view(src, "src")
         d = u8_view(dst, "dst", writable=True)
         n = s.size
-        if n % AES_BLOCK_SIZE:
-            raise ValueError(f"src: length {n} is not a multiple of the AES block size")
+        bs = self.block_size
+        if n % bs:
+            raise ValueError(f"src: length {n} is not a multiple of the "
+                             f"{self.cra_name} block size ({bs})")
         if d.size != n:
             raise ValueError(f"dst: length {d.size} differs from src length {n}")
         if n == 0:
             return
         # All but the last block go straight into dst: dst is then at least
-        # 15 bytes longer than that input, as update_into demands. Only the
+        # a block longer than that input, as update_into demands. Only the
         # last block passes through the small scratch.
-        if n > AES_BLOCK_SIZE:
-            lib_update_into(ctx, s[:n - AES_BLOCK_SIZE], d)
-        ctx.update_into(s[n - AES_BLOCK_SIZE:], self._scratch)
-        d[n - AES_BLOCK_SIZE:] = self._scratch_view[:AES_BLOCK_SIZE]
+        if n > bs:
+            lib_update_into(ctx, s[:n - bs], d)
+        ctx.update_into(s[n - bs:], self._scratch)
+        d[n - bs:] = self._scratch_view[:bs]
 
     def encrypt_blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
-        """Encrypt ``len(src) // 16`` independent blocks from src into dst."""
+        """Encrypt ``len(src) // block_size`` independent blocks from src into dst."""
         self._run(self._enc, src, dst)
 
     def decrypt_blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
-        """Decrypt ``len(src) // 16`` independent blocks from src into dst."""
+        """Decrypt ``len(src) // block_size`` independent blocks from src into dst."""
         self._run(self._dec, src, dst)
 
     @property
     def encrypt_bytes(self) -> Any:
         """Raw bytes-to-bytes block encryption (a bound method taking bytes
-        whose length is a multiple of 16). For inherently serial loops
-        (CBC encryption) where a numpy call per block would cost more than
-        the cipher; callers must pass whole blocks only."""
+        whose length is a multiple of the block size). For inherently serial
+        loops (CBC encryption) where a numpy call per block would cost more
+        than the cipher; callers must pass whole blocks only."""
         return self._enc.update
 
-    def encrypt_block(self, block: bytes | np.ndarray) -> bytes:
-        """Encrypt one 16-byte block and return it as bytes (models
-        ``crypto_cipher_encrypt_one()``; convenient for tweaks, ESSIV, H)."""
+    def _one(self, ctx: Any, block: bytes | np.ndarray) -> bytes:
         b = u8_view(block, "block")
-        if b.size != AES_BLOCK_SIZE:
-            raise ValueError(f"block: must be 16 bytes, got {b.size}")
-        out = np.empty(AES_BLOCK_SIZE, dtype=np.uint8)
-        self._run(self._enc, b, out)
+        if b.size != self.block_size:
+            raise ValueError(f"block: must be {self.block_size} bytes, got {b.size}")
+        out = np.empty(self.block_size, dtype=np.uint8)
+        self._run(ctx, b, out)
         return out.tobytes()
 
+    def encrypt_block(self, block: bytes | np.ndarray) -> bytes:
+        """Encrypt one block and return it as bytes (models
+        ``crypto_cipher_encrypt_one()``; convenient for tweaks, ESSIV, H)."""
+        return self._one(self._enc, block)
+
     def decrypt_block(self, block: bytes | np.ndarray) -> bytes:
-        """Decrypt one 16-byte block and return it as bytes."""
-        b = u8_view(block, "block")
-        if b.size != AES_BLOCK_SIZE:
-            raise ValueError(f"block: must be 16 bytes, got {b.size}")
-        out = np.empty(AES_BLOCK_SIZE, dtype=np.uint8)
-        self._run(self._dec, b, out)
-        return out.tobytes()
+        """Decrypt one block and return it as bytes."""
+        return self._one(self._dec, block)
+
+
+class AesBlockCipher(BlockCipher):
+    """AES with an expanded key (``aes_expandkey()`` + ``aes_encrypt()``/
+    ``aes_decrypt()`` of lib/crypto/aes.c), many blocks per call. ``key``
+    is 16, 24 or 32 bytes (ValueError otherwise)."""
+
+    __slots__ = ()
+
+    cra_name = "aes"
+
+    def __init__(self, key: bytes | np.ndarray) -> None:
+        kb = as_key_bytes(key)
+        if not aes_check_keylen(len(kb)):
+            raise ValueError(f"key: AES key must be 16, 24 or 32 bytes, got {len(kb)}")
+        super().__init__(algorithms.AES(kb), len(kb))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher
+from ciphers.aes import AES_BLOCK_SIZE, BlockCipher
 from ciphers.cbc import Cbc
 from ciphers.ecb import BlockModeCore, check_pair
 
@@ -50,10 +50,13 @@ class Cts:
     two stolen blocks always go through ``cipher``.
     """
 
-    def __init__(self, cipher: AesBlockCipher, iv: bytes | np.ndarray, encrypt: bool = True,
+    def __init__(self, cipher: BlockCipher, iv: bytes | np.ndarray, encrypt: bool = True,
                  body: BlockModeCore | None = None) -> None:
-        if not isinstance(cipher, AesBlockCipher):
-            raise TypeError("cipher: expected an AesBlockCipher")
+        if not isinstance(cipher, BlockCipher):
+            raise TypeError("cipher: expected a BlockCipher")
+        if cipher.block_size != BS:
+            raise ValueError(f"cipher: the model's CTS takes 16-byte blocks, "
+                             f"{cipher.cra_name} has {cipher.block_size}")
         self._cipher = cipher
         self.encrypt = encrypt
         self._body = body if body is not None else Cbc(cipher, iv, encrypt)

@@ -20,7 +20,7 @@ import abc
 
 import numpy as np
 
-from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, u8_view
+from ciphers.aes import AES_BLOCK_SIZE, BlockCipher, u8_view
 
 __all__ = ["BlockModeCore", "Ecb", "check_pair"]
 
@@ -42,11 +42,13 @@ class BlockModeCore(abc.ABC):
 
     Subclasses implement ``_blocks(src, dst)`` for a whole number of blocks
     (dst may be src). :attr:`processed` counts the bytes already turned
-    into output; :attr:`pending` the bytes carried.
+    into output; :attr:`pending` the bytes carried.  ``bs`` is the block
+    size (16, or 8 for des3_ede).
     """
 
-    def __init__(self) -> None:
-        self._pend = np.zeros(BS, dtype=np.uint8)
+    def __init__(self, bs: int = BS) -> None:
+        self._bs = bs
+        self._pend = np.zeros(bs, dtype=np.uint8)
         self._npend = 0
         self._pend_dst: list[np.ndarray] = []
         self.processed = 0
@@ -80,19 +82,20 @@ class BlockModeCore(abc.ABC):
     def _feed(self, s: np.ndarray, d: np.ndarray) -> None:
         n = s.size
         pos = 0
+        bs = self._bs
         if self._npend and n:
-            take = min(BS - self._npend, n)
+            take = min(bs - self._npend, n)
             self._pend[self._npend:self._npend + take] = s[:take]
             self._pend_dst.append(d[:take])
             self._npend += take
             pos = take
-            if self._npend == BS:
-                out = np.empty(BS, dtype=np.uint8)
+            if self._npend == bs:
+                out = np.empty(bs, dtype=np.uint8)
                 self._run_blocks(self._pend, out)
                 self._scatter(out, self._pend_dst)
                 self._npend = 0
                 self._pend_dst = []
-        whole = (n - pos) // BS * BS
+        whole = (n - pos) // bs * bs
         self._run_blocks(s[pos:pos + whole], d[pos:pos + whole])
         pos += whole
         if pos < n:
@@ -133,13 +136,13 @@ class BlockModeCore(abc.ABC):
 
 
 class Ecb(BlockModeCore):
-    """Incremental AES-ECB (``ecb(aes)``): blocks are independent. ECB has no
-    IV; :meth:`next_iv` returns ``b""``."""
+    """Incremental ECB (``ecb(aes)``, ``ecb(des3_ede)``, …): blocks are
+    independent. ECB has no IV; :meth:`next_iv` returns ``b""``."""
 
-    def __init__(self, cipher: AesBlockCipher, encrypt: bool = True) -> None:
-        if not isinstance(cipher, AesBlockCipher):
-            raise TypeError("cipher: expected an AesBlockCipher")
-        super().__init__()
+    def __init__(self, cipher: BlockCipher, encrypt: bool = True) -> None:
+        if not isinstance(cipher, BlockCipher):
+            raise TypeError("cipher: expected a BlockCipher")
+        super().__init__(cipher.block_size)
         self._fn = cipher.encrypt_blocks if encrypt else cipher.decrypt_blocks
 
     def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:

@@ -32,7 +32,6 @@ core from the prepared key schedule and the request IV.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,7 +54,7 @@ from ciphers.aes import (
     lib_update_into,
     u8_view,
 )
-from ciphers.algapi import CRYPTO_TFM_REQ_FORBID_WEAK_KEYS, CryptoAlg
+from ciphers.algapi import CRYPTO_TFM_REQ_FORBID_WEAK_KEYS
 from ciphers.cbc import Cbc
 from ciphers.chacha import CHACHA_BLOCK_SIZE, CHACHA_KEY_SIZE, ChaCha20, XChaCha20
 from ciphers.ctr import Ctr
@@ -63,6 +62,17 @@ from ciphers.cts import Cts, cts_final_len
 from ciphers.ecb import BlockModeCore, Ecb, check_pair
 from ciphers.essiv import Essiv, EssivCbc
 from ciphers.hctr2 import HCTR2_TWEAK_SIZE, Hctr2, hctr2_setkey
+from ciphers.skcipher_ciphers import cipher_impls
+from ciphers.skcipher_impl import (
+    ACCEL_PRIORITY,
+    GENERIC_PRIORITY,
+    LEN_ANY,
+    LEN_BLOCKS,
+    LEN_MIN_BLOCK,
+    Core,
+    KeySched,
+    SkcipherImpl,
+)
 from ciphers.xctr import Xctr
 from ciphers.xts import Xts, gf128mul_x_ble, xts_final_len, xts_tweak_advance, xts_verify_key
 from kmem import errno as E
@@ -83,66 +93,6 @@ __all__ = [
 BS = AES_BLOCK_SIZE
 CTR_RFC3686_NONCE_SIZE = 4
 CTR_RFC3686_IV_SIZE = 8
-GENERIC_PRIORITY = 100
-ACCEL_PRIORITY = 300
-
-# Length rules (kernel_api_spec §3.4).
-LEN_BLOCKS = "blocks"   # ecb, cbc, essiv(cbc): whole blocks, 0 allowed
-LEN_MIN_BLOCK = "min16"  # xts, cts: at least one block, any length above
-LEN_ANY = "any"         # ctr, rfc3686, chacha: anything, 0 included
-
-Core = Any
-KeySched = Any
-
-
-@dataclass(frozen=True)
-class SkcipherImpl:
-    """One skcipher implementation: its description (fresh
-    :class:`CryptoAlg` per world from :meth:`make_alg`) and its
-    layout-agnostic parts.
-
-    - ``setkey(key, flags)`` -> ``(0, key schedule)`` or ``(-EINVAL, None)``
-      (the driver's own checks, after the API's min/max check);
-    - ``new_core(sched, iv, encrypt)`` -> a core with ``update``,
-      (xts/cts) ``final`` and ``next_iv``;
-    - ``final_len(cryptlen)`` -> bytes the core's ``final`` must get in one
-      piece (xts/cts), None for modes without a final step;
-    - ``iv_out``: the driver writes ``core.next_iv()`` back to ``req->iv``.
-    """
-
-    cra_name: str
-    cra_driver_name: str
-    template: str
-    cra_priority: int
-    cra_blocksize: int
-    ivsize: int
-    chunksize: int
-    walksize: int
-    min_keysize: int
-    max_keysize: int
-    len_rule: str
-    iv_out: bool
-    setkey: Callable[[bytes, int], tuple[int, KeySched]]
-    new_core: Callable[[KeySched, bytes, bool], Core]
-    final_len: Callable[[int], int] | None = None
-    accelerated: bool = False
-
-    def make_alg(self) -> CryptoAlg:
-        """A fresh ``struct skcipher_alg`` description for one registry."""
-        return CryptoAlg(self.cra_name, self.cra_driver_name, "skcipher",
-                         cra_priority=self.cra_priority, cra_blocksize=self.cra_blocksize,
-                         ivsize=self.ivsize, chunksize=self.chunksize, walksize=self.walksize,
-                         min_keysize=self.min_keysize, max_keysize=self.max_keysize,
-                         cra_module=self.template)
-
-    def check_len(self, cryptlen: int) -> int:
-        """The kernel's length rule: 0 or -EINVAL (checked before any
-        byte is touched, so an invalid request writes nothing)."""
-        if self.len_rule == LEN_BLOCKS:
-            return -E.EINVAL if cryptlen % BS else 0
-        if self.len_rule == LEN_MIN_BLOCK:
-            return -E.EINVAL if cryptlen < BS else 0
-        return 0
 
 
 class SkcipherDriverBase:
@@ -529,7 +479,14 @@ def _build() -> dict[str, list[SkcipherImpl]]:
     }
 
 
-_IMPLS = _build()
+def _merged() -> dict[str, list[SkcipherImpl]]:
+    table = _build()
+    for template, lst in cipher_impls().items():
+        table.setdefault(template, []).extend(lst)
+    return table
+
+
+_IMPLS = _merged()
 TEMPLATES = tuple(_IMPLS)
 GENERIC_DRIVERS = {i.cra_name: i.cra_driver_name
                    for lst in _IMPLS.values() for i in lst if not i.accelerated}

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import errno
 import functools
+from collections.abc import Callable
 
 import numpy as np
 
-from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, as_key_bytes, u8_view
+from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, BlockCipher, as_key_bytes, u8_view
 from ciphers.ecb import BlockModeCore, check_pair
 
 __all__ = ["XTS_KEYSIZES", "Xts", "gf128mul_x_ble", "xts_final_len", "xts_tweaks",
@@ -160,11 +161,14 @@ class Xts(BlockModeCore):
 
     ``key`` is key1 ‖ key2 (32/48/64 bytes, ValueError otherwise). Equal
     halves are accepted unless ``forbid_weak_keys`` (see
-    :func:`xts_verify_key`).
+    :func:`xts_verify_key`).  ``cipher`` builds the block cipher from a
+    half key (AES by default; xts(sm4), xts(camellia) pass theirs, which
+    check the half's length).
     """
 
     def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray,
-                 encrypt: bool = True, *, forbid_weak_keys: bool = False) -> None:
+                 encrypt: bool = True, *, forbid_weak_keys: bool = False,
+                 cipher: Callable[[bytes], BlockCipher] = AesBlockCipher) -> None:
         kb = as_key_bytes(key)
         if len(kb) not in XTS_KEYSIZES:
             raise ValueError(f"key: XTS key must be 32, 48 or 64 bytes, got {len(kb)}")
@@ -175,10 +179,13 @@ class Xts(BlockModeCore):
             raise ValueError(f"iv: XTS IV must be 16 bytes, got {ivb.size}")
         super().__init__()
         half = len(kb) // 2
-        self._cipher = AesBlockCipher(kb[:half])
+        self._cipher = cipher(kb[:half])
+        if self._cipher.block_size != BS:
+            raise ValueError(f"cipher: XTS needs 16-byte blocks, {self._cipher.cra_name} has "
+                             f"{self._cipher.block_size}")
         self.iv = ivb.tobytes()
         self.encrypt = encrypt
-        tweak_cipher = AesBlockCipher(kb[half:])
+        tweak_cipher = cipher(kb[half:])
         self.tweak = int.from_bytes(tweak_cipher.encrypt_block(self.iv), "little")
         self.finalized = False
         self._tw = np.empty(0, dtype=np.uint8)

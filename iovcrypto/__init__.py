@@ -278,6 +278,7 @@ from iovcrypto import (  # noqa: E402
     ecb,
     essiv,
     hctr2,
+    lrw,
     xctr,
     xts,
 )

@@ -301,6 +301,7 @@ from sgl import (
     essiv,
     gcm,
     hctr2,
+    lrw,
     xctr,
     xts,
 )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from iovcrypto.tools.conformance.configs import Prandom
 from iovcrypto.tools.conformance.published import PUBLISHED
+from iovcrypto.tools.conformance.published_block import PUBLISHED_BLOCK
 from iovcrypto.tools.conformance.refs import (
     MAXDATASIZE,
     SPECS,
@@ -156,6 +157,10 @@ BUILTIN: list[tuple[str, Vector]] = [
 # Google's published hctr2/xctr/xchacha12/adiantum vectors (see published.py).
 BUILTIN += [(n, CipherVec(_h(k), _h(iv), _h(p), _h(c), source=src))
             for n, k, iv, p, c, src in PUBLISHED]
+# The other block ciphers and lrw (see published_block.py).
+BUILTIN += [(n, CipherVec(_h(k), _h(iv) or None, _h(p), _h(c), iv_out=_h(ivo) or None, wk=wk,
+                          setkey_error=err, source=src))
+            for n, k, iv, p, c, ivo, wk, err, src in PUBLISHED_BLOCK]
 
 
 def builtin_vectors(name: str) -> list[Vector]:
