@@ -123,6 +123,8 @@ def test_builtin_and_corpus_vectors_agree_with_the_references() -> None:
                 if not v.novrfy:
                     assert spec.encrypt(v.key, v.iv, v.assoc, v.ptext, v.authsize) == v.ctext, \
                         (name, v.source)
+            elif v.setkey_error:
+                continue    # refused at setkey: there is nothing to encrypt
             elif not (name == "xts(aes)" and v.key[:len(v.key) // 2] == v.key[len(v.key) // 2:]):
                 assert spec.encrypt(v.key, v.iv, v.ptext) == v.ctext, (name, v.source)
                 if v.iv_out is not None:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from Crypto.Cipher import AES as _PAES
+from Crypto.Cipher import DES as _PDES
 from Crypto.Cipher import DES3 as _PDES3
 from Crypto.Cipher import ChaCha20 as _PChaCha
 from Crypto.Cipher import _mode_gcm as _pgcm
@@ -287,7 +288,12 @@ def _xor(a: bytes, b: bytes) -> bytes:
 def _des3(mode: str) -> Callable[[bytes, bytes | None, bytes], bytes]:
     def enc(key: bytes, iv: bytes | None, pt: bytes) -> bytes:
         if mode == "ecb":
-            return _PDES3.new(key, _PDES3.MODE_ECB).encrypt(pt)
+            # EDE by its definition over single DES: pycryptodome's DES3
+            # refuses the k1 == k2 / k2 == k3 keys the kernel accepts.
+            k1, k2, k3 = key[:8], key[8:16], key[16:]
+            stage = _PDES.new(k1, _PDES.MODE_ECB).encrypt(pt)
+            stage = _PDES.new(k2, _PDES.MODE_ECB).decrypt(stage)
+            return _PDES.new(k3, _PDES.MODE_ECB).encrypt(stage)
         if mode == "cbc":
             return _PDES3.new(key, _PDES3.MODE_CBC, iv=iv).encrypt(pt)
         return _PDES3.new(key, _PDES3.MODE_CTR, nonce=b"", initial_value=iv).encrypt(pt)
