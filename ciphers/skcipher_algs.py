@@ -344,19 +344,36 @@ class AccelXtsStream(BlockModeCore):
         self._k2 = tweak_cipher
         self.iv = ivb.tobytes()
         self.encrypt = encrypt
-        self.tweak = int.from_bytes(tweak_cipher.encrypt_block(self.iv), "little")
+        # The tweak is computed only when a span needs it: a data unit that
+        # reaches the library in one call (the usual request) starts from
+        # the IV itself, and nothing needs the tweak after the last span.
+        self._tweak: int | None = None    # at _tweak_blocks blocks before here
+        self._tweak_blocks = 0
         self.finalized = False
 
+    @property
+    def tweak(self) -> int:
+        """The tweak of the next block (E_k2(IV)·x^processed-blocks)."""
+        if self._tweak is None:
+            self._tweak = int.from_bytes(self._k2.encrypt_block(self.iv), "little")
+        if self._tweak_blocks:
+            self._tweak = xts_tweak_advance(self._tweak, self._tweak_blocks)
+            self._tweak_blocks = 0
+        return self._tweak
+
     def _ctx(self) -> Any:
-        c = Cipher(self._alg, modes.XTS(self._k2.decrypt_block(
-            self.tweak.to_bytes(BS, "little"))))
+        # The library starts a data unit from E_k2(its IV): at the first
+        # block that IV is ours, later it is D_k2 of the running tweak.
+        iv = self.iv if not self.processed else self._k2.decrypt_block(
+            self.tweak.to_bytes(BS, "little"))
+        c = Cipher(self._alg, modes.XTS(iv))
         return c.encryptor() if self.encrypt else c.decryptor()
 
     def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
         if self.finalized:
             raise ValueError("XTS data unit already finalized")
         lib_update_into(self._ctx(), src, dst, stream=False)
-        self.tweak = xts_tweak_advance(self.tweak, src.size // BS)
+        self._tweak_blocks += src.size // BS
 
     def final(self, src: np.ndarray, dst: np.ndarray) -> None:
         """The end of the data unit; the last full block and a partial tail
@@ -377,7 +394,7 @@ class AccelXtsStream(BlockModeCore):
             lib_update_into(self._ctx(), data, out, stream=False)
             self._scatter(out, views)
             self.processed += data.size
-            self.tweak = gf128mul_x_ble(gf128mul_x_ble(self.tweak))
+            self._tweak_blocks += 2
         self.finalized = True
 
     def next_iv(self) -> bytes:

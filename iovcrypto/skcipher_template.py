@@ -116,10 +116,10 @@ class StealingDriver(SkcipherDriverBase):
         if err:
             return err
         buf = np.empty(tail, dtype=np.uint8)
-        if iter_pcopy_from(buf, req.src, head, tail) != tail:
+        if tail and iter_pcopy_from(buf, req.src, head, tail) != tail:
             return -E.EFAULT
         core.final(buf, buf)
-        if iter_pcopy_to(req.dst, head, buf, tail) != tail:
+        if tail and iter_pcopy_to(req.dst, head, buf, tail) != tail:
             return -E.EFAULT
         self.write_iv(req.iv, core)
         return 0

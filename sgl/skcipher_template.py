@@ -115,9 +115,11 @@ class StealingDriver(SkcipherDriverBase):
         if err:
             return err
         buf = np.empty(tail, dtype=np.uint8)
-        memcpy_from_sglist(buf, req.src, head, tail)
+        if tail:
+            memcpy_from_sglist(buf, req.src, head, tail)
         core.final(buf, buf)
-        memcpy_to_sglist(req.dst, head, buf, tail)
+        if tail:
+            memcpy_to_sglist(req.dst, head, buf, tail)
         self.write_iv(req.iv, core)
         return 0
 
