@@ -214,11 +214,11 @@ class AccelCcm:
         if ret:
             return ret
         lsize = b0[0] % 8 + 1
-        a0 = int.from_bytes(u8_view(iv, "iv").tobytes()[:16 - lsize] + bytes(lsize), "big")
-        a0b = a0.to_bytes(16, "big")
-        self._mask = Cipher(algorithms.AES(kb), modes.ECB()).encryptor().update(a0b)
-        a1 = ((a0 + 1) & ((1 << 128) - 1)).to_bytes(16, "big")
-        self._ctr = Cipher(algorithms.AES(kb), modes.CTR(a1)).encryptor()
+        a0 = u8_view(iv, "iv").tobytes()[:16 - lsize] + bytes(lsize)
+        # One CTR stream from A0: its first block masks the MAC, the
+        # payload follows from A1.
+        self._ctr = Cipher(algorithms.AES(kb), modes.CTR(a0)).encryptor()
+        self._mask = self._ctr.update(bytes(16))
         self._mac = _CbcMacStream(kb)
         self._mac.update(b0)
         if assoclen:

@@ -74,7 +74,7 @@ from ciphers.skcipher_impl import (
     SkcipherImpl,
 )
 from ciphers.xctr import Xctr
-from ciphers.xts import Xts, gf128mul_x_ble, xts_final_len, xts_tweak_advance, xts_verify_key
+from ciphers.xts import Xts, xts_final_len, xts_tweak_advance, xts_verify_key
 from kmem import errno as E
 from kmem.access import buffer_views, copy_views, gather
 from kmem.errno import KernelBug
