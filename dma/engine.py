@@ -20,8 +20,19 @@ descriptor-format error):
   at most :data:`ENGINE_MAX_DESC_LEN` bytes per descriptor;
 - segment addresses aligned to :data:`ENGINE_ADDR_ALIGN` bytes;
 - segment lengths a multiple of the AES block, except the last segment of
-  the job (its partial block);
+  the job (its partial block) and, for gcm, the last of the AD phase;
+- key slots of 128 or 256 bits per AES key (no AES-192: the driver needs
+  a software fallback for it, as drivers for such engines have);
 - at most :data:`ENGINE_RING_SIZE` descriptors in the ring (-EBUSY).
+
+GCM (``mode="gcm"``), shaped on the GCM blocks behind atmel-aes and
+stm32-cryp: the engine derives H = E_K(0^128) itself, hashes the AD phase
+(descriptors with no destination segments, which come first), runs GCTR
+from J0 + 1 over the data while hashing the ciphertext, hashes the length
+block and leaves GHASH ^ E_K(J0) in its tag register (``job.tag``).  What
+stays on the CPU: formatting J0 from the IV (written into the IV slot),
+and reading the tag register: writing the tag after the ciphertext, or
+comparing it with the received one (-EBADMSG).
 
 Nothing runs until the CPU waits: the engine is registered with
 kmem.softirq, and each idle step runs one job (see kmem.softirq).
@@ -40,6 +51,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ciphers.ctr import Ctr
+from ciphers.gcm import GcmKey
+from ciphers.ghash import Ghash
 from ciphers.skcipher_algs import SkcipherImpl, impls
 from dma.debug import IommuFault
 from dma.device import Device
@@ -60,6 +74,9 @@ SIZEOF_ENGINE_DESC = 16 + 2 * ENGINE_MAX_SEGS * 16
 
 # The modes the engine implements, and the arithmetic it uses for them.
 ENGINE_MODES = {"cbc": "cbc(aes)", "ctr": "ctr(aes)", "xts": "xts(aes)"}
+ENGINE_AEAD_MODES = {"gcm": "gcm(aes)"}
+# The key slot takes AES-128 and AES-256 keys (xts: two of the same size).
+ENGINE_KEY_SIZES = (16, 32)
 
 
 def _mode_impl(mode: str) -> SkcipherImpl:
@@ -94,17 +111,46 @@ class EngineJob:
     descs: list[EngineDesc]
     total: int
     cookie: object = None
+    assoclen: int = 0           # gcm: bytes of the AD phase (in ``total``)
     status: int = 0
     iv_out: bytes = b""
+    tag: bytes = b""            # gcm: the tag register after the job
     done_descs: int = 0
 
 
-def engine_build_descs(src: list[Seg], dst: list[Seg], total: int) -> list[EngineDesc]:
+def engine_key_ok(mode: str, key: bytes) -> bool:
+    """Does the key slot take this key (per AES key: 128 or 256 bits)?"""
+    n = len(key) // 2 if mode == "xts" else len(key)
+    return n in ENGINE_KEY_SIZES
+
+
+def engine_split_segs(segs: list[Seg], off: int) -> tuple[list[Seg], list[Seg]]:
+    """Cut a (bus, length) list ``off`` bytes in: (head, tail)."""
+    head: list[Seg] = []
+    for i, (bus, n) in enumerate(segs):
+        if off >= n:
+            head.append((bus, n))
+            off -= n
+            if not off:
+                return head, segs[i + 1:]
+            continue
+        if off:
+            head.append((bus, off))
+        return head, [(bus + off, n - off), *segs[i + 1:]]
+    return head, []
+
+
+def engine_build_descs(src: list[Seg], dst: list[Seg] | None,
+                       total: int) -> list[EngineDesc]:
     """Cut ``total`` bytes of source and destination segments into
     descriptors: a descriptor ends where either side would need a fifth
     segment or at ENGINE_MAX_DESC_LEN bytes; physically adjacent pieces
-    of one side stay one segment.  Layout checks are the engine's (at
+    of one side stay one segment.  ``dst=None`` builds source-only
+    descriptors (gcm's AD phase).  Layout checks are the engine's (at
     submit), not this helper's."""
+    hash_only = dst is None
+    if hash_only:
+        dst = src
     descs: list[EngineDesc] = []
     cur_s: list[list[int]] = []
     cur_d: list[list[int]] = []
@@ -123,7 +169,8 @@ def engine_build_descs(src: list[Seg], dst: list[Seg], total: int) -> list[Engin
 
     def close() -> None:
         nonlocal cur_s, cur_d, cur
-        descs.append(EngineDesc([(b, n) for b, n in cur_s], [(b, n) for b, n in cur_d], cur))
+        descs.append(EngineDesc([(b, n) for b, n in cur_s],
+                                [] if hash_only else [(b, n) for b, n in cur_d], cur))
         cur_s, cur_d, cur = [], [], 0
 
     while left > 0:
@@ -156,15 +203,27 @@ def engine_build_descs(src: list[Seg], dst: list[Seg], total: int) -> list[Engin
 
 def _check_job(job: EngineJob) -> str | None:
     """Which hardware constraint the job breaks, or None."""
-    if job.mode not in ENGINE_MODES:
+    gcm = job.mode in ENGINE_AEAD_MODES
+    if job.mode not in ENGINE_MODES and not gcm:
         return f"unknown mode {job.mode!r}"
+    if not engine_key_ok(job.mode, job.key):
+        return f"a {len(job.key)}-byte key does not fit the {job.mode} key slot"
+    if not job.descs:
+        return "a job with no descriptors"
     if sum(d.length for d in job.descs) != job.total:
         return "descriptor lengths do not add up to the job length"
+    nad = sum(1 for d in job.descs if not d.dst) if gcm else 0
+    if gcm and (sum(d.length for d in job.descs[:nad]) != job.assoclen or
+                any(not d.dst for d in job.descs[nad:])):
+        return "the AD phase must come first and cover assoclen bytes"
     last = len(job.descs) - 1
     for i, d in enumerate(job.descs):
         if not (0 < d.length <= ENGINE_MAX_DESC_LEN):
             return f"descriptor {i} length {d.length}"
+        phase_end = i == last or i == nad - 1
         for side, segs in (("src", d.src), ("dst", d.dst)):
+            if i < nad and side == "dst":
+                continue
             if not 1 <= len(segs) <= ENGINE_MAX_SEGS:
                 return f"descriptor {i} has {len(segs)} {side} segments"
             if sum(n for _, n in segs) != d.length:
@@ -173,7 +232,7 @@ def _check_job(job: EngineJob) -> str | None:
                 if bus % ENGINE_ADDR_ALIGN:
                     return f"descriptor {i} {side} segment at {bus:#x} is not " \
                            f"{ENGINE_ADDR_ALIGN}-byte aligned"
-                if n % ENGINE_BLOCK and not (i == last and j == len(segs) - 1):
+                if n % ENGINE_BLOCK and not (phase_end and j == len(segs) - 1):
                     return f"descriptor {i} {side} segment of {n} bytes is not a whole " \
                            f"number of blocks"
     return None
@@ -281,7 +340,52 @@ class CryptoEngine:
             self.dev.dma_write(bus, data[pos:pos + n])
             pos += n
 
+    def _run_gcm(self, job: EngineJob) -> None:
+        """GCTR and GHASH over the job; the tag register at the end."""
+        gk = self._keys.get(("gcm", job.key))
+        if gk is None:
+            if len(self._keys) > 64:
+                self._keys.clear()
+            gk = self._keys[("gcm", job.key)] = GcmKey(job.key)
+        ctr = Ctr(gk.cipher, job.iv)
+        mask = np.zeros(ENGINE_BLOCK, np.uint8)
+        ctr.update(mask, mask)                          # E_K(J0); data from J0 + 1
+        ghash = Ghash(gk.ghash_key)
+        ctlen = 0
+        try:
+            for d in job.descs:
+                if self.fail_desc == 0:
+                    self.fail_desc = -1
+                    job.status = -E.EIO
+                    return
+                if self.fail_desc > 0:
+                    self.fail_desc -= 1
+                src = self._gather(d.src)
+                if not d.dst:
+                    ghash.update(src)
+                else:
+                    if not ctlen:
+                        ghash.pad()
+                    out = np.empty(d.length, np.uint8)
+                    if not job.encrypt:
+                        ghash.update(src)
+                    ctr.update(src, out)
+                    if job.encrypt:
+                        ghash.update(out)
+                    self._scatter(d.dst, out)
+                    ctlen += d.length
+                job.done_descs += 1
+            ghash.pad()
+            ghash.update((job.assoclen * 8).to_bytes(8, "big") + (ctlen * 8).to_bytes(8, "big"))
+            s = int.from_bytes(ghash.digest(), "big") ^ int.from_bytes(mask.tobytes(), "big")
+            job.tag = s.to_bytes(16, "big")
+        except IommuFault:
+            job.status = -E.EIO
+
     def _run(self, job: EngineJob) -> None:
+        if job.mode in ENGINE_AEAD_MODES:
+            self._run_gcm(job)
+            return
         impl = _IMPLS[job.mode]
         sched = self._sched(job.mode, job.key)
         if sched is None:

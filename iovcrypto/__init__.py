@@ -291,5 +291,9 @@ from iovcrypto import engine_aes  # noqa: E402
 # The AEAD template drivers register themselves on import.
 from iovcrypto import authenc, ccm, chacha20poly1305, gcm  # noqa: E402
 
+# isort: split
+# The engine's gcm comes after the software gcm it outranks and falls back to.
+from iovcrypto import engine_aes_gcm  # noqa: E402
+
 # Kernel names are checked for argument types at this boundary (kmem.typecheck).
 _check_exports(globals(), __name__, "ciphers", "dma")

@@ -25,10 +25,19 @@ The request path:
   the result on completion.  The caller's iterators are never moved
   here: the API advances them when the request completes successfully.
 - completion: the engine's interrupt schedules the done tasklet, which
-  unmaps, copies out a bounce, writes the IV register back to
-  ``req->iv`` (cbc, ctr), completes the request and starts the next.  A
-  watchdog timer completes a request the engine never finishes with
-  -ETIMEDOUT after resetting the engine.
+  calls the request's resume hook (atmel-aes's ``dd->resume``): unmap,
+  copy out a bounce, write the IV register back to ``req->iv`` (cbc,
+  ctr), complete the request and start the next.  A watchdog timer
+  completes a request the engine never finishes with -ETIMEDOUT after
+  resetting the engine.  The queue, the tasklets and the watchdog are
+  shared with the gcm driver (engine_aes_gcm.py): one engine, one queue.
+- fallback: the engine's key slot takes AES-128 and AES-256 keys only, so
+  each tfm allocates a software skcipher at init
+  (``crypto_alloc_skcipher(name, 0, CRYPTO_ALG_ASYNC |
+  CRYPTO_ALG_NEED_FALLBACK)``, as mxs-dcp and sahara do), keys it with
+  every setkey, and hands it the requests of an AES-192 key, synchronously
+  in the caller's context, on copies of the iterators (the API moves the
+  caller's once the request is done).
 
 Every error path releases exactly what it took: a failed mapping of dst
 unmaps src and unpins what was pinned, a failed submit unmaps, unpins and
@@ -44,6 +53,7 @@ import kmem
 from ciphers.algapi import (
     CRYPTO_ALG_ASYNC,
     CRYPTO_ALG_KERN_DRIVER_ONLY,
+    CRYPTO_ALG_NEED_FALLBACK,
     CryptoQueue,
     crypto_dequeue_request,
     crypto_enqueue_request,
@@ -65,6 +75,7 @@ from dma.engine import (
     CryptoEngine,
     EngineJob,
     engine_build_descs,
+    engine_key_ok,
 )
 from dma.iova import (
     DmaIovaState,
@@ -75,15 +86,22 @@ from dma.iova import (
 )
 from dma.mapping import dma_map_phys, dma_mapping_error, dma_unmap_phys
 from dma.types import PhysVec
-from iovcrypto.iov_iter import copy_to_iter, iov_iter_truncate
+from iovcrypto.iov_iter import copy_to_iter, iov_iter_advance, iov_iter_truncate
 from iovcrypto.iov_iter_extract import iov_iter_extract_pages
 from iovcrypto.iov_iter_query import iov_iter_is_aligned
 from iovcrypto.skcipher import (
     SkcipherRequest,
+    crypto_alloc_skcipher,
+    crypto_free_skcipher,
     crypto_register_skcipher,
     crypto_skcipher_ctx,
+    crypto_skcipher_decrypt,
+    crypto_skcipher_encrypt,
     crypto_skcipher_reqtfm,
+    crypto_skcipher_setkey,
     skcipher_request_ctx,
+    skcipher_request_set_callback,
+    skcipher_request_set_iter,
 )
 from iovcrypto.skcipher_walk import iter_pcopy_from
 from iovcrypto.uio import iov_iter, iov_iter_extract_will_pin
@@ -112,7 +130,9 @@ class EngineAesDev:
         self.busy = False
         self.is_async = False
         self.areq: SkcipherRequest | None = None
+        self.resume = None                  # the current request's completion step
         self.reqs: dict[int, SkcipherRequest] = {}     # container_of(base)
+        self.fallback_reqs = 0              # requests the software fallback served
         self.done_task = Tasklet(engine_aes_done_task, self)
         self.queue_task = Tasklet(engine_aes_queue_task, self)
         self.timer = TimerList(lambda _t: engine_aes_timeout(self))
@@ -126,16 +146,33 @@ class EngineAesDriver(SkcipherDriverBase):
                               if i.cra_name == f"{mode}(aes)" and i.accelerated))
         self.alg.cra_driver_name = f"{mode}-aes-engine"
         self.alg.cra_priority = ENGINE_PRIORITY
-        self.alg.cra_flags |= CRYPTO_ALG_ASYNC | CRYPTO_ALG_KERN_DRIVER_ONLY
+        self.alg.cra_flags |= CRYPTO_ALG_ASYNC | CRYPTO_ALG_KERN_DRIVER_ONLY | \
+            CRYPTO_ALG_NEED_FALLBACK
         self.alg.cra_module = "engine_aes"
         self.mode = mode
         self.dd = dd
 
+    def init(self, tfm: object) -> int:
+        """init_tfm: the software fallback for what the engine cannot take."""
+        super().init(tfm)
+        fb = crypto_alloc_skcipher(self.alg.cra_name, 0,
+                                   CRYPTO_ALG_ASYNC | CRYPTO_ALG_NEED_FALLBACK)
+        if isinstance(fb, int):
+            return fb
+        tfm.ctx.fallback = fb
+        return 0
+
+    def exit(self, tfm: object) -> None:
+        crypto_free_skcipher(tfm.ctx.fallback)
+
     def setkey(self, ctx: object, key: bytes) -> int:
         """The key is checked here and loaded into the engine's key slot
-        with every job."""
+        with every job; the fallback gets it too."""
         err = super().setkey(ctx, key)
+        if not err:
+            err = crypto_skcipher_setkey(ctx.fallback, key, len(key))
         ctx.keybytes = None if err else bytes(key)  # type: ignore[attr-defined]
+        ctx.use_fallback = not engine_key_ok(self.mode, key)  # type: ignore[attr-defined]
         return err
 
     def _crypt(self, req: SkcipherRequest, encrypt: bool) -> int:
@@ -144,8 +181,11 @@ class EngineAesDriver(SkcipherDriverBase):
             return err
         if not req.cryptlen:
             return 0
+        ctx = crypto_skcipher_ctx(crypto_skcipher_reqtfm(req))
+        if ctx.use_fallback:
+            return engine_aes_fallback(self.dd, req, ctx.fallback, encrypt)
         rctx = skcipher_request_ctx(req)
-        rctx.drv, rctx.encrypt = self, encrypt
+        rctx.drv, rctx.encrypt, rctx.start = self, encrypt, engine_aes_start
         # The iterators are resolved here, in the caller's context: the
         # request may start later from the queue tasklet, where user
         # memory can be neither pinned nor copied.
@@ -164,7 +204,22 @@ class EngineAesDriver(SkcipherDriverBase):
         return self._crypt(req, False)
 
 
-# The queue.
+def engine_aes_fallback(dd: EngineAesDev, req: SkcipherRequest, fallback: object,
+                        encrypt: bool) -> int:
+    """The request on the software tfm, synchronously (it was allocated
+    without CRYPTO_ALG_ASYNC); it writes req->iv itself.  It gets copies
+    of the iterators: its API advances what it is given on success, and
+    the caller's API advances the caller's."""
+    dd.fallback_reqs += 1
+    src = req.src.copy()
+    dst = src if req.dst is req.src else req.dst.copy()
+    sub = SkcipherRequest(fallback)
+    skcipher_request_set_callback(sub, req.base.flags, req.base.complete, req.base.data)
+    skcipher_request_set_iter(sub, src, dst, req.cryptlen, req.iv)
+    return (crypto_skcipher_encrypt if encrypt else crypto_skcipher_decrypt)(sub)
+
+
+# The queue (shared by every request type the engine serves).
 
 def engine_aes_handle_queue(dd: EngineAesDev, new: SkcipherRequest | None) -> int:
     """Queue ``new`` (if any) and start the oldest request if the engine
@@ -188,7 +243,7 @@ def engine_aes_handle_queue(dd: EngineAesDev, new: SkcipherRequest | None) -> in
         crypto_request_complete(backlog, -E.EINPROGRESS)
     dd.areq = req
     dd.is_async = req is not new
-    err = engine_aes_start(dd, req)
+    err = req.ctx.start(dd, req)            # the request context's start hook
     return ret if dd.is_async else err
 
 
@@ -235,11 +290,13 @@ class RangeMap:
         self.iova_len = 0
 
 
-def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap) -> int:
-    """The physical ranges of ``len`` bytes of ``it`` (a copy is consumed,
-    never ``it``); pins only if extraction pins.  0 or -errno, with
-    nothing held on error."""
+def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> int:
+    """The physical ranges of ``len`` bytes of ``it`` from ``skip`` on (a
+    copy is consumed, never ``it``); pins only if extraction pins.  0 or
+    -errno, with nothing held on error."""
     t = it.copy()
+    if skip:
+        iov_iter_advance(t, skip)
     will_pin = iov_iter_extract_will_pin(it)
     while len:
         got, pages, off = iov_iter_extract_pages(t, None, len, EXTRACT_PAGES, 0)
@@ -432,6 +489,7 @@ def engine_aes_start(dd: EngineAesDev, req: SkcipherRequest) -> int:
     rctx = skcipher_request_ctx(req)
     drv = rctx.drv
     ctx = crypto_skcipher_ctx(crypto_skcipher_reqtfm(req))
+    dd.resume = engine_aes_done
     err, src, dst = engine_aes_map(dd, req, rctx)
     if err:
         engine_aes_unprepare(req, rctx, False)
@@ -455,30 +513,34 @@ def engine_aes_irq(hw: CryptoEngine) -> None:
     tasklet_schedule(hw.drvdata.done_task)
 
 
+def engine_aes_done(dd: EngineAesDev, err: int, job: EngineJob | None) -> None:
+    """The skcipher request's resume step: unmap (copying a bounce out)
+    and unpin, the IV register into req->iv, completion."""
+    req = dd.areq
+    engine_aes_unmap(dd, req, skcipher_request_ctx(req), err == 0)
+    if err == 0 and job.iv_out and req.iv is not None:
+        out = np.frombuffer(job.iv_out, np.uint8)
+        copy_views(buffer_views(req.iv, out.size, write=True), [out])
+    engine_aes_complete(dd, err)
+
+
 def engine_aes_done_task(dd: EngineAesDev) -> None:
     job = dd.hw.fetch_completion()
     if job is None or job.cookie is not dd.areq:
         return
     timer_delete(dd.timer)
-    req = dd.areq
     dd.is_async = True
-    engine_aes_unmap(dd, req, skcipher_request_ctx(req), job.status == 0)
-    if job.status == 0 and job.iv_out and req.iv is not None:
-        out = np.frombuffer(job.iv_out, np.uint8)
-        copy_views(buffer_views(req.iv, out.size, write=True), [out])
-    engine_aes_complete(dd, job.status)
+    dd.resume(dd, job.status, job)
 
 
 def engine_aes_timeout(dd: EngineAesDev) -> None:
     """The watchdog: the engine never answered; reset it and fail the
     request."""
-    req = dd.areq
-    if req is None:
+    if dd.areq is None:
         return
     dd.hw.reset()
     dd.is_async = True
-    engine_aes_unmap(dd, req, skcipher_request_ctx(req), False)
-    engine_aes_complete(dd, -E.ETIMEDOUT)
+    dd.resume(dd, -E.ETIMEDOUT, None)
 
 
 engine_dd = EngineAesDev(Device(name="aes-engine.iter"))

@@ -307,8 +307,8 @@ from sgl import (
 )
 
 # isort: split
-# The hardware driver comes after the CPU drivers it outranks.
-from sgl import engine_aes
+# The hardware drivers come after the CPU drivers they outrank.
+from sgl import engine_aes, engine_aes_gcm
 
 # Kernel names are checked for argument types at this boundary (kmem.typecheck).
 _check_exports(globals(), __name__, "ciphers", "dma")

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dma.engine import SIZEOF_ENGINE_DESC
 
 # Allocations of the engine drivers are their bounce buffers.
-ALLOC_CLASSES = {"sgl.engine_aes": "bounce", "iovcrypto.engine_aes": "bounce"}
+ALLOC_CLASSES = {"sgl.engine_aes": "bounce", "iovcrypto.engine_aes": "bounce",
+                 "sgl.engine_aes_gcm": "bounce", "iovcrypto.engine_aes_gcm": "bounce"}
 
 DMA_COLS = (("path", None), ("driver", None), ("maps", "dma_maps"), ("iovaB", "iova_bytes"),
             ("dsegs", "dma_segments"), ("hwdesc", "hw_descriptors"), ("hwdescB", None),

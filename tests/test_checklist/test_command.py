@@ -147,6 +147,7 @@ def test_guide_self_status_is_real_output():
     rows = [line for line in pasted.splitlines() if line.startswith("| `sgl/")]
     assert len(rows) == 18 and all("| converted |" in line for line in rows)
     assert "| `sgl/engine_aes.py` | `iovcrypto/engine_aes.py` | converted |" in pasted
+    assert "| `sgl/engine_aes_gcm.py` | `iovcrypto/engine_aes_gcm.py` | converted |" in pasted
 
 
 def test_directory_without_c_files_says_so(tmp_path):

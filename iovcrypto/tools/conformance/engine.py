@@ -7,7 +7,7 @@ asynchronous, DMA-mapping drivers, and the checks only they need.
   rule for every asynchronous request), so the realisations of an async
   target leave stack memory out (:func:`dma_safe_realisations`).
 - :func:`engine_target`, one "engine" unit per engine target (both
-  worlds, both bridges), in the default run:
+  worlds, both bridges; the skciphers and gcm(aes)), in the default run:
 
   * **backlog**: ENGINE_QUEUE_LEN + 3 requests on one tfm submitted
     before any completes, each over another realisation (user memory
@@ -20,7 +20,10 @@ asynchronous, DMA-mapping drivers, and the checks only they need.
     answers must end in -ENOMEM, -ENOMEM, -EIO and -ETIMEDOUT, with no
     mapping, IOVA, pin or allocation left behind, the ledger clean and
     the iterators unmoved (a leaked bounce buffer is not detected: kmem
-    keeps no count of live objects).  These were built here because no shared
+    keeps no count of live objects).  gcm(aes) runs each config in both
+    directions: dst untouched (but for -EIO, where the device has
+    stored part of it), except that a failed iov_iter decryption has its
+    plaintext area zeroed (DESIGN §7).  These were built here because no shared
     fault-config mechanism existed in the harness when they were added.
 """
 
@@ -31,13 +34,15 @@ import time
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import kmem
 from ciphers.algapi import CRYPTO_ALG_ASYNC, CRYPTO_TFM_REQ_MAY_BACKLOG
 from kmem import errno as E
 from kmem import sanitizer
 
-ENGINE_MODULES = {"sg": "sgl.engine_aes", "iter": "iovcrypto.engine_aes"}
+ENGINE_MODULES = {"sg": ("sgl.engine_aes", "sgl.engine_aes_gcm"),
+                  "iter": ("iovcrypto.engine_aes", "iovcrypto.engine_aes_gcm")}
 # (name, errno the request must end with, knob, value, request length)
 FAULT_CONFIGS = (
     ("dma mapping failure", -E.ENOMEM, "dev.fail_maps", 1, 4096),
@@ -66,12 +71,13 @@ def engine_dd(target: object) -> object | None:
         return None
     if target.api.startswith("bridge"):
         world = "iter" if world == "sg" else "sg"
-    mod = importlib.import_module(ENGINE_MODULES[world])
     name = target.driver
     if name.startswith("bridge(") and name.endswith(")"):
         name = name[len("bridge("):-1]
-    if any(d.alg.cra_driver_name == name for d in mod.DRIVERS):
-        return mod.engine_dd
+    for modname in ENGINE_MODULES[world]:
+        mod = importlib.import_module(modname)
+        if any(d.alg.cra_driver_name == name for d in mod.DRIVERS):
+            return mod.engine_dd
     return None
 
 
@@ -79,6 +85,59 @@ def _reference(cra_name: str, key: bytes, iv: bytes, data: bytes, enc: bool) -> 
     mode = {"cbc(aes)": modes.CBC, "ctr(aes)": modes.CTR, "xts(aes)": modes.XTS}[cra_name]
     c = Cipher(algorithms.AES(key), mode(iv))
     return (c.encryptor() if enc else c.decryptor()).update(data)
+
+
+# gcm(aes) requests of the unit: AD bytes and tag size.
+GCM_AD, GCM_AUTHSIZE = 20, 16
+
+
+class _Op:
+    """One request of the unit, skcipher or gcm(aes): its buffers' sizes,
+    the bytes that go in, the bytes expected at ``out_at`` of dst."""
+
+    def __init__(self, cra: str, key: bytes, rng: object, n: int, enc: bool = True) -> None:
+        self.aead = cra == "gcm(aes)"
+        self.enc, self.n = enc, n
+        self.iv = bytes(rng.bytes(12 if self.aead else 16))
+        text = rng.bytes(n)
+        if not self.aead:
+            self.data = text
+            self.src_len = self.dst_len = self.out_at = n
+            self.out_at = 0
+            self.expected = _reference(cra, key, self.iv, text, enc)
+            return
+        ad = rng.bytes(GCM_AD)
+        sealed = AESGCM(key).encrypt(self.iv, text, ad)
+        self.data = ad + (text if enc else sealed)
+        self.src_len = GCM_AD + n + (0 if enc else GCM_AUTHSIZE)
+        self.dst_len = GCM_AD + n + (GCM_AUTHSIZE if enc else 0)
+        self.out_at = GCM_AD
+        self.expected = sealed if enc else text
+        self.cryptlen = n if enc else n + GCM_AUTHSIZE
+
+    def request(self, api: object, tfm: object, lay: object, flags: int, done: object,
+                tag: object, world: str) -> object:
+        iv = bytearray(self.iv)
+        if not self.aead:
+            return _request(api, tfm, lay, self.n, iv, flags, done, tag, world)
+        req = api.aead_request_alloc(tfm, kmem.GFP_KERNEL)
+        api.aead_request_set_callback(req, flags, done, tag)
+        if world == "sg":
+            api.aead_request_set_crypt(req, lay.src, lay.dst, self.cryptlen, iv)
+        else:
+            api.aead_request_set_iter(req, lay.src, lay.dst, self.cryptlen, iv)
+        api.aead_request_set_ad(req, GCM_AD)
+        return req
+
+    def submit(self, api: object, req: object) -> int:
+        if not self.aead:
+            fn = api.crypto_skcipher_encrypt if self.enc else api.crypto_skcipher_decrypt
+        else:
+            fn = api.crypto_aead_encrypt if self.enc else api.crypto_aead_decrypt
+        return fn(req)
+
+    def free(self, api: object, req: object) -> None:
+        (api.aead_request_free if self.aead else api.skcipher_request_free)(req)
 
 
 class _Knobs:
@@ -106,7 +165,7 @@ def engine_target(target: object, seed: int) -> object | None:
     from iovcrypto.tools.conformance.configs import DEFAULT_CIPHER_TESTVEC_CONFIGS as CFGS
 
     dd = engine_dd(target)
-    if dd is None or target.type != "skcipher":
+    if dd is None or (target.type != "skcipher" and target.alg.cra_name != "gcm(aes)"):
         return None
     stats, failures = R.Stats(), []
     ctx = R.Ctx(target, seed, stats, failures)
@@ -118,11 +177,16 @@ def engine_target(target: object, seed: int) -> object | None:
         ctx.fail(f"failed to allocate transform for {target.driver}: {tfm}", "", "", "alloc",
                  raw=True)
         return R.TargetResult(target, stats, failures, time.perf_counter() - t0)
-    klen = api.crypto_skcipher_max_keysize(tfm)
-    key = rng.bytes(klen)
-    if target.alg.cra_name == "xts(aes)":
-        key = key[:klen // 2] + bytes(b ^ 0x5A for b in key[klen // 2:])
-    api.crypto_skcipher_setkey(tfm, key, klen)
+    if target.type == "aead":
+        key = rng.bytes(32)
+        api.crypto_aead_setkey(tfm, key, 32)
+        api.crypto_aead_setauthsize(tfm, GCM_AUTHSIZE)
+    else:
+        klen = api.crypto_skcipher_max_keysize(tfm)
+        key = rng.bytes(klen)
+        if target.alg.cra_name == "xts(aes)":
+            key = key[:klen // 2] + bytes(b ^ 0x5A for b in key[klen // 2:])
+        api.crypto_skcipher_setkey(tfm, key, klen)
     if target.world == "sg":
         reals = [None]
     else:
@@ -175,7 +239,7 @@ def _backlog(ctx, api, tfm, dd, key, reals, rng, cfgs) -> None:
     vec, cfgname, op = "backlog", f"{nreq} requests in flight", "encryption"
 
     def body() -> None:
-        lays, reqs, rets, ivs, datas = [], [], [], [], []
+        lays, reqs, rets, ops = [], [], [], []
         events: list[tuple[int, int]] = []
         waits = []
 
@@ -188,18 +252,15 @@ def _backlog(ctx, api, tfm, dd, key, reals, rng, cfgs) -> None:
             for i in range(nreq + 1):
                 cfg = cfgs[i % len(cfgs)]
                 real = reals[i % len(reals)]
-                n = 16 * int(rng.integers(1, 64))
-                data = rng.bytes(n)
-                lay = R._Layout(world, cfg, 0, n, n, data, real, "page")
+                o = _Op(cra, key, rng, 16 * int(rng.integers(1, 64)))
+                ops.append(o)
+                lay = R._Layout(world, cfg, 0, o.src_len, o.dst_len, o.data, real, "page")
                 lays.append(lay)
-                iv = bytearray(rng.bytes(16))
-                ivs.append(bytes(iv))
-                datas.append(data)
                 waits.append(api.CryptoWait())
                 flags = CRYPTO_TFM_REQ_MAY_BACKLOG if i < nreq else 0
-                req = _request(api, tfm, lay, n, iv, flags, done, i, world)
+                req = o.request(api, tfm, lay, flags, done, i, world)
                 reqs.append(req)
-                rets.append(api.crypto_skcipher_encrypt(req))
+                rets.append(o.submit(api, req))
             q = dd.queue.max_qlen
             want = [-E.EINPROGRESS] * (1 + q) + [-E.EBUSY] * (nreq - 1 - q) + [-E.ENOSPC]
             if not ctx.check(rets == want):
@@ -219,20 +280,20 @@ def _backlog(ctx, api, tfm, dd, key, reals, rng, cfgs) -> None:
                     ctx.fail(f"request {i} ({'backlogged' if backlogged else 'queued'}) was "
                              f"{'not ' if told < 0 else ''}told -EINPROGRESS before its "
                              f"completion", vec, cfgname, op)
-                expected = _reference(cra, key, ivs[i], datas[i], True)
-                r = B.verify_correct_output(lays[i].dst_pieces, expected, 0, True)
-                if not ctx.check(r == 0):
+                o = ops[i]
+                out = B.read_pieces(lays[i].dst_pieces, o.out_at, len(o.expected))
+                if not ctx.check(out == o.expected):
                     ctx.fail(f"request {i} gave a wrong result under backlog", vec, cfgname, op)
                 if world == "iter" and not ctx.check(not any(
-                        lays[i].iter_misplaced(True, len(datas[i]), len(datas[i])))):
+                        lays[i].iter_misplaced(True, o.src_len, o.dst_len))):
                     ctx.fail(f"request {i}: iterators not advanced by cryptlen on success",
                              vec, cfgname, op)
             if not ctx.check([e for t, e in events if t == nreq] == []):
                 ctx.fail("the request refused with -ENOSPC was completed anyway", vec, cfgname,
                          op)
         finally:
-            for r in reqs:
-                api.skcipher_request_free(r)
+            for o, r in zip(ops, reqs):
+                o.free(api, r)
             for lay in lays:
                 lay.free()
 
@@ -244,6 +305,11 @@ def _faults(ctx, api, tfm, dd, key, reals, rng, cfgs) -> None:
     from iovcrypto.tools.conformance import runner as R
 
     world = ctx.target.world
+    cra = ctx.target.alg.cra_name
+    dirs = (True, False) if cra == "gcm(aes)" else (True,)
+    driver_world = world
+    if ctx.target.api.startswith("bridge"):
+        driver_world = "iter" if world == "sg" else "sg"
     for fi, (name, want, knob, value, n) in enumerate(FAULT_CONFIGS):
         # Rotate through the realisations and keep user memory in every
         # other run, where pins are taken and must be given back.
@@ -251,44 +317,53 @@ def _faults(ctx, api, tfm, dd, key, reals, rng, cfgs) -> None:
         user = [r for r in reals if r is not None and r[1] == "user"]
         if user:
             picks.add(user[fi % len(user)])
-        for real in sorted(picks, key=str):
+        for real, enc in ((r, e) for r in sorted(picks, key=str) for e in dirs):
             where = B.realisation_name(*real) if real else ""
             cfg = cfgs[(fi + len(where)) % len(cfgs)]
             ctx.stats.configs.add(f"fault: {name}")
+            op = "encryption" if enc else "decryption"
 
             def body(real=real, cfg=cfg, where=where, name=name, want=want, knob=knob,
-                     value=value, n=n) -> None:
-                data = rng.bytes(n)
-                lay = R._Layout(world, cfg, 0, n, n, data, real, "page")
-                before = B.read_pieces(lay.dst_pieces, 0, n)
-                iv = bytearray(rng.bytes(16))
+                     value=value, n=n, enc=enc, op=op) -> None:
+                o = _Op(cra, key, rng, n, enc)
+                lay = R._Layout(world, cfg, 0, o.src_len, o.dst_len, o.data, real, "page")
+                before = B.read_pieces(lay.dst_pieces, 0, o.dst_len)
                 wait = api.CryptoWait()
-                req = _request(api, tfm, lay, n, iv, CRYPTO_TFM_REQ_MAY_BACKLOG,
-                               api.crypto_req_done, wait, world)
+                req = o.request(api, tfm, lay, CRYPTO_TFM_REQ_MAY_BACKLOG, api.crypto_req_done,
+                                wait, world)
                 knobs = _Knobs(dd)
                 knobs.set(knob, value)
                 try:
-                    err = api.crypto_wait_req(api.crypto_skcipher_encrypt(req), wait)
+                    err = api.crypto_wait_req(o.submit(api, req), wait)
                 finally:
                     knobs.restore()
                 try:
                     if not ctx.check(err == want):
-                        ctx.fail(f"encryption with fault config \"{name}\" returned {err}, "
-                                 f"expected {want}", "fault", name, "encryption", where)
+                        ctx.fail(f"{op} with fault config \"{name}\" returned {err}, "
+                                 f"expected {want}", "fault", name, op, where)
                     if not ctx.check(not dd.dev.mappings and dd.dev.iova_in_use == 0
                                      and not dd.busy):
                         ctx.fail(f"fault config \"{name}\" left DMA mappings or IOVA "
-                                 f"behind", "fault", name, "encryption", where)
+                                 f"behind", "fault", name, op, where)
                     if world == "iter" and not ctx.check(not any(
-                            lay.iter_misplaced(False, n, n))):
+                            lay.iter_misplaced(False, o.src_len, o.dst_len))):
                         ctx.fail(f"fault config \"{name}\": iterators moved on error",
-                                 "fault", name, "encryption", where)
-                    if want != -E.EIO and not ctx.check(
-                            B.read_pieces(lay.dst_pieces, 0, n) == before):
+                                 "fault", name, op, where)
+                    after = B.read_pieces(lay.dst_pieces, 0, o.dst_len)
+                    if o.aead and not enc and "iter" in (world, driver_world):
+                        # An iov_iter API on the way (the caller's, or the
+                        # one a bridge calls) zeroes the plaintext area.
+                        a, z = o.out_at, o.out_at + o.n
+                        expect = before[:a] + bytes(o.n) + before[z:]
+                        if not ctx.check(after == expect):
+                            ctx.fail(f"fault config \"{name}\": failed decryption did not "
+                                     f"leave dst zeroed in its plaintext area only", "fault",
+                                     name, op, where)
+                    elif want != -E.EIO and not ctx.check(after == before):
                         ctx.fail(f"fault config \"{name}\": dst written by a failed "
-                                 f"request", "fault", name, "encryption", where)
+                                 f"request", "fault", name, op, where)
                 finally:
-                    api.skcipher_request_free(req)
+                    o.free(api, req)
                     lay.free()
 
-            _checked(ctx, "fault", name, "encryption", where, body)
+            _checked(ctx, "fault", name, op, where, body)
