@@ -34,7 +34,7 @@ import sgl
 from ciphers.algapi import CRYPTO_TFM_REQ_MAY_BACKLOG
 from ciphers.crypto_api import CryptoWait, crypto_req_done, crypto_wait_req
 from iovcrypto import (
-    ITER_SOURCE,
+    ITER_DEST,
     bio_vec,
     bvec_set_page,
     crypto_alloc_skcipher,
@@ -83,7 +83,8 @@ class Pages:
         for b, p in zip(bv, self.pages, strict=True):
             bvec_set_page(b, p, PAGE_SIZE, 0)
         s = iov_iter()
-        iov_iter_bvec(s, ITER_SOURCE, bv, self.n, self.n * PAGE_SIZE)
+        # In place with one iterator: it is the destination (ITER_DEST).
+        iov_iter_bvec(s, ITER_DEST, bv, self.n, self.n * PAGE_SIZE)
         return s
 
     def free(self) -> None:

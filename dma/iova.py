@@ -30,6 +30,9 @@ import bisect
 from dma.debug import dma_debug_err
 from dma.device import (
     DMA_ATTR_MMIO,
+    DMA_BIDIRECTIONAL,
+    DMA_FROM_DEVICE,
+    DMA_TO_DEVICE,
     Device,
     DmaMapping,
     DmaPiece,
@@ -55,6 +58,9 @@ class DmaIovaState:
 
     def __repr__(self) -> str:
         return f"<dma_iova_state addr={self.addr:#x} size={self.size}>"
+
+
+_DIRS = (DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE)
 
 
 def _key(state: DmaIovaState) -> tuple:
@@ -93,10 +99,16 @@ def dma_iova_try_alloc(dev: Device, state: DmaIovaState, phys: int, size: int) -
 
 def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size: int,
                   dir: int, attrs: int = 0) -> int:
-    check_dev_dir(dev, dir)
-    m = dev.mappings.get(_key(_state(state)))
-    # (The messages are formatted only when a check fails: this is the
-    # per-range hot path of a converted driver.)
+    # (The per-range hot path of a converted driver: the checks of
+    # check_dev_dir and _state inline, messages formatted only when a
+    # check fails.)
+    if type(dev) is not Device:
+        check_dev_dir(dev, dir)
+    elif dir not in _DIRS:
+        check_dev_dir(dev, dir)
+    if type(state) is not DmaIovaState:
+        _state(state)
+    m = dev.mappings.get(("iova", id(state)))
     if m is None:
         WARN(True, "dma_iova_link: no IOVA range allocated")
         return -E.EIO

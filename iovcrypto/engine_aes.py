@@ -10,20 +10,22 @@ The request path:
   (crypto_enqueue_request: -EINPROGRESS, or -EBUSY into the backlog with
   CRYPTO_TFM_REQ_MAY_BACKLOG, else -ENOSPC); if the engine is idle the
   oldest request starts at once, a backlogged one is told -EINPROGRESS.
-- start: if ``req->src``/``req->dst`` meet the engine's layout rules
-  (``iov_iter_is_aligned``: block-aligned addresses and whole blocks; a
-  virtually contiguous segment may be physically scattered, so the
-  engine's 4-byte address rule is not enough before extraction), resolve
-  them to physical ranges (``struct phys_vec``) with
-  ``iov_iter_extract_pages`` on a copy of each iterator -- pinned only
-  where ``iov_iter_extract_will_pin`` says so, no references on kernel
-  memory -- and map the ranges: one IOVA range with the two-step API
-  behind an IOMMU (``dma_iova_try_alloc``, ``dma_iova_link`` per range,
+- start: resolve ``req->src``/``req->dst`` to physical ranges (``struct
+  phys_vec``) with ``iov_iter_extract_pages`` on a copy of each iterator
+  -- pinned only where ``iov_iter_extract_will_pin`` says so, no
+  references on kernel memory -- checking the engine's layout rules on
+  the ranges as they are built (4-byte aligned, whole blocks but the
+  last: a virtually contiguous segment may be physically scattered, so
+  only the ranges tell; ``iov_iter_is_aligned`` is gone since 6.18), and
+  map the ranges: one IOVA range with the two-step API behind an IOMMU
+  (``dma_iova_try_alloc``, ``dma_iova_link`` per range,
   ``dma_iova_sync``), ``dma_map_phys`` per range when it fails (no IOMMU);
-  device (P2P) memory is mapped with DMA_ATTR_MMIO.  Otherwise bounce:
-  ``iter_pcopy_from`` into a kmalloc'd buffer, map it, ``copy_to_iter``
-  the result on completion.  The caller's iterators are never moved
-  here: the API advances them when the request completes successfully.
+  device (P2P) memory is mapped with DMA_ATTR_MMIO.  When the ranges break
+  the rules, bounce: ``iter_pcopy_from`` into a kmalloc'd buffer, map it,
+  copy the result out on completion (through dst's pinned pages, kept
+  from the extraction, when dst is user memory).  The caller's iterators
+  are never moved here: the API advances them when the request completes
+  successfully.
 - completion: the engine's interrupt schedules the done tasklet, which
   calls the request's resume hook (atmel-aes's ``dd->resume``): unmap,
   copy out a bounce, write the IV register back to ``req->iv`` (cbc,
@@ -70,6 +72,7 @@ from dma.device import (
     is_pci_p2pdma_page,
 )
 from dma.engine import (
+    ENGINE_ADDR_ALIGN,
     ENGINE_BLOCK,
     ENGINE_RING_SIZE,
     CryptoEngine,
@@ -264,12 +267,10 @@ def engine_aes_complete(dd: EngineAesDev, err: int) -> int:
 
 # Mapping.
 
-def engine_aes_check_aligned(it: iov_iter, len: int) -> bool:
-    """Can the engine take this iterator as it is: over ``len`` bytes,
-    block-aligned addresses and whole blocks (so that every physical
-    piece is whole blocks wherever the pages break)?"""
-    if len % ENGINE_BLOCK:
-        return False
+def engine_aes_virt_aligned(it: iov_iter, len: int) -> bool:
+    """For user memory, before pinning it: block-aligned virtual segments
+    of whole blocks split into whole blocks at any page boundary, which
+    is what the ranges would be checked for after extraction."""
     t = it.copy()
     iov_iter_truncate(t, len)
     return iov_iter_is_aligned(t, ENGINE_BLOCK - 1, ENGINE_BLOCK - 1)
@@ -288,6 +289,7 @@ class RangeMap:
         self.state = DmaIovaState()
         self.addrs: list[int] = []
         self.iova_len = 0
+        self.aligned = True               # the engine can take the ranges as they are
 
 
 def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> int:
@@ -318,6 +320,10 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> i
             if last is not None and last.paddr + last.len == phys and rm.mmio[-1] == mmio:
                 rm.ranges[-1] = PhysVec(last.paddr, last.len + n)
             else:
+                # Each range becomes a bus segment at its own page offset:
+                # the engine's rules, checked as the ranges are built.
+                if phys % ENGINE_ADDR_ALIGN or (last is not None and last.len % ENGINE_BLOCK):
+                    rm.aligned = False
                 rm.ranges.append(PhysVec(phys, n))
                 rm.mmio.append(mmio)
             left -= n
@@ -388,38 +394,61 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
     if dst is user memory, for the copy back).  0 or -errno with nothing
     held."""
     n = req.cryptlen
+    inplace = req.dst is req.src
     rctx.src_map = rctx.dst_map = None
     rctx.bounce = 0
-    if engine_aes_check_aligned(req.src, n) and \
-            (req.dst is req.src or engine_aes_check_aligned(req.dst, n)):
-        rctx.src_map = RangeMap(DMA_BIDIRECTIONAL if req.src is req.dst else DMA_TO_DEVICE)
-        err = engine_aes_extract(req.src, n, rctx.src_map)
+    # Whole blocks only (the engine's cbc/xts take no partial request, and
+    # a partial ctr block is not worth a descriptor rule of its own); and
+    # user memory is not pinned just to be looked at: where the virtual
+    # layout alone already breaks the rules it is bounced straight away.
+    direct = not n % ENGINE_BLOCK and all(
+        engine_aes_virt_aligned(it, n) for it in {id(req.src): req.src, id(req.dst): req.dst}
+        .values() if iov_iter_extract_will_pin(it))
+    if direct:
+        rm = RangeMap(DMA_BIDIRECTIONAL if inplace else DMA_TO_DEVICE)
+        err = engine_aes_extract(req.src, n, rm)
         if err:
-            rctx.src_map = None
             return err
-        if req.src is not req.dst:
-            rctx.dst_map = RangeMap(DMA_FROM_DEVICE)
-            err = engine_aes_extract(req.dst, n, rctx.dst_map)
-            if err:
-                engine_aes_release(rctx.src_map, False)
-                rctx.src_map = rctx.dst_map = None
-                return err
+        if rm.aligned:
+            rctx.src_map = rm
+        elif inplace and iov_iter_extract_will_pin(req.dst):
+            rm.dir, rctx.dst_map, direct = DMA_FROM_DEVICE, rm, False  # kept for the copy back
+        else:
+            engine_aes_release(rm, False)
+            direct = False
+    if not inplace and (direct or iov_iter_extract_will_pin(req.dst)):
+        # dst's ranges: for the device, or (bounced) for the copy back.
+        rm = RangeMap(DMA_FROM_DEVICE)
+        err = engine_aes_extract(req.dst, n, rm)
+        if err:
+            engine_aes_unprepare(req, rctx, False)
+            return err
+        rctx.dst_map = rm
+        if direct and not rm.aligned:
+            direct = False
+            engine_aes_release(rctx.src_map, False)
+            rctx.src_map = None
+            if not iov_iter_extract_will_pin(req.dst):
+                engine_aes_release(rm, False)
+                rctx.dst_map = None
+    elif inplace and not direct and rctx.dst_map is None and iov_iter_extract_will_pin(req.dst):
+        rm = RangeMap(DMA_FROM_DEVICE)
+        err = engine_aes_extract(req.dst, n, rm)
+        if err:
+            return err
+        rctx.dst_map = rm
+    if direct:
         return 0
     size = -(-n // ENGINE_BLOCK) * ENGINE_BLOCK
     buf = kmem.kmalloc(size, kmem.GFP_ATOMIC)
     if not buf:
+        engine_aes_unprepare(req, rctx, False)
         return -E.ENOMEM
     # Positional read: in place with one iterator, src is ITER_DEST.
     if iter_pcopy_from(buf, req.src, 0, n) != n:
         kmem.kfree_sensitive(buf)
+        engine_aes_unprepare(req, rctx, False)
         return -E.EFAULT
-    if iov_iter_extract_will_pin(req.dst):
-        rctx.dst_map = RangeMap(DMA_FROM_DEVICE)
-        err = engine_aes_extract(req.dst, n, rctx.dst_map)
-        if err:
-            rctx.dst_map = None
-            kmem.kfree_sensitive(buf)
-            return err
     rctx.bounce, rctx.bounce_size, rctx.bounce_dma = buf, size, 0
     return 0
 

@@ -229,10 +229,11 @@ def _write_dst(it: iov_iter, rm: RangeMap | None, skip: int, buf: object, size: 
     if rm is None:
         iter_pcopy_to(it, skip, buf, size)
         return
-    data = gather(buffer_views(buf, size))
     pos = 0
     for page, off, n in rm.pieces:
-        kmem.memcpy_to_page(page, off, data[pos:pos + n], n)
+        # A kernel address or the tag array: either way no gathered copy.
+        kmem.memcpy_to_page(page, off, buf + pos if isinstance(buf, int) else buf[pos:pos + n],
+                            n)
         pos += n
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 import kmem
 from kmem import PAGE_SHIFT, PAGE_SIZE, Page
+from kmem import stats as _stats
 from kmem.access import Buffer, buffer_views, page_views
 from kmem.errno import KernelBug
 from sgl.scatterlist import (
@@ -327,10 +328,15 @@ def sg_copy_buffer(sgl: ScatterlistPtr | None, nents: int, buf: Buffer, buflen: 
             part = cur.take(n)
             src = miter.view[:n]
             if len(part) == 1:
+                # The one-piece fast path skips copy_views: count it here,
+                # or compare would see a bounce through sg_copy_*_buffer
+                # as free.
                 if to_buffer:
                     part[0][:] = src
                 else:
                     src[:] = part[0]
+                if _stats.ON:
+                    _stats.note_copy(n)
             elif to_buffer:
                 kmem.copy_views(part, [src])
             else:
