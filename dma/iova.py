@@ -102,9 +102,7 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
     # (The per-range hot path of a converted driver: the checks of
     # check_dev_dir and _state inline, messages formatted only when a
     # check fails.)
-    if type(dev) is not Device:
-        check_dev_dir(dev, dir)
-    elif dir not in _DIRS:
+    if type(dev) is not Device or dir not in _DIRS:
         check_dev_dir(dev, dir)
     if type(state) is not DmaIovaState:
         _state(state)
