@@ -29,10 +29,11 @@ GCM (``mode="gcm"``), shaped on the GCM blocks behind atmel-aes and
 stm32-cryp: the engine derives H = E_K(0^128) itself, hashes the AD phase
 (descriptors with no destination segments, which come first), runs GCTR
 from J0 + 1 over the data while hashing the ciphertext, hashes the length
-block and leaves GHASH ^ E_K(J0) in its tag register (``job.tag``).  What
-stays on the CPU: formatting J0 from the IV (written into the IV slot),
-and reading the tag register: writing the tag after the ciphertext, or
-comparing it with the received one (-EBADMSG).
+block and leaves GHASH ^ E_K(J0) in its tag register (``job.tag``).  It
+takes J0 = IV || 0^31 || 1 only (96-bit IVs).  What stays on the CPU:
+formatting J0 from the IV (written into the IV slot), and reading the tag
+register: writing the tag after the ciphertext, or comparing it with the
+received one (-EBADMSG).
 
 Nothing runs until the CPU waits: the engine is registered with
 kmem.softirq, and each idle step runs one job (see kmem.softirq).
@@ -51,9 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ciphers.ctr import Ctr
-from ciphers.gcm import GcmKey
-from ciphers.ghash import Ghash
+from ciphers.aead_accel import AccelGcm, AccelGcmKey
 from ciphers.skcipher_algs import SkcipherImpl, impls
 from dma.debug import IommuFault
 from dma.device import Device
@@ -341,17 +340,21 @@ class CryptoEngine:
             pos += n
 
     def _run_gcm(self, job: EngineJob) -> None:
-        """GCTR and GHASH over the job; the tag register at the end."""
+        """GCTR and GHASH over the job; the tag register at the end.  The
+        engine takes J0 = IV || 0^31 || 1 (96-bit IVs, as gcm(aes) has)."""
+        if job.iv[12:] != b"\0\0\0\1":
+            job.status = -E.EINVAL
+            return
         gk = self._keys.get(("gcm", job.key))
         if gk is None:
             if len(self._keys) > 64:
                 self._keys.clear()
-            gk = self._keys[("gcm", job.key)] = GcmKey(job.key)
-        ctr = Ctr(gk.cipher, job.iv)
-        mask = np.zeros(ENGINE_BLOCK, np.uint8)
-        ctr.update(mask, mask)                          # E_K(J0); data from J0 + 1
-        ghash = Ghash(gk.ghash_key)
-        ctlen = 0
+            gk = self._keys[("gcm", job.key)] = AccelGcmKey(job.key)
+        # The arithmetic through OpenSSL: GHASH always runs over the
+        # ciphertext, so a decryption re-encrypts what it produced to get
+        # the tag register (the hardware's one pass, done twice in C).
+        mac = AccelGcm(gk, job.iv[:12])
+        dec = None if job.encrypt else AccelGcm(gk, job.iv[:12], decrypt=True)
         try:
             for d in job.descs:
                 if self.fail_desc == 0:
@@ -362,23 +365,17 @@ class CryptoEngine:
                     self.fail_desc -= 1
                 src = self._gather(d.src)
                 if not d.dst:
-                    ghash.update(src)
+                    mac.update_ad(src)
                 else:
-                    if not ctlen:
-                        ghash.pad()
                     out = np.empty(d.length, np.uint8)
-                    if not job.encrypt:
-                        ghash.update(src)
-                    ctr.update(src, out)
-                    if job.encrypt:
-                        ghash.update(out)
+                    if dec is None:
+                        mac.update(src, out)
+                    else:
+                        dec.update(src, out)
+                        mac.update(out, np.empty(d.length, np.uint8))
                     self._scatter(d.dst, out)
-                    ctlen += d.length
                 job.done_descs += 1
-            ghash.pad()
-            ghash.update((job.assoclen * 8).to_bytes(8, "big") + (ctlen * 8).to_bytes(8, "big"))
-            s = int.from_bytes(ghash.digest(), "big") ^ int.from_bytes(mask.tobytes(), "big")
-            job.tag = s.to_bytes(16, "big")
+            job.tag = mac.finalize()
         except IommuFault:
             job.status = -E.EIO
 
