@@ -33,7 +33,7 @@ from ciphers.aes import AES_BLOCK_SIZE, BlockCipher, as_key_bytes, u8_view
 from ciphers.ctr import ctr_blocks
 from ciphers.ecb import BlockModeCore
 
-__all__ = ["LRW_BLOCK_SIZE", "Lrw", "LrwTable", "gf128mul_bbe"]
+__all__ = ["LRW_BLOCK_SIZE", "Lrw", "LrwTable", "LrwTweak", "gf128mul_bbe"]
 
 LRW_BLOCK_SIZE = AES_BLOCK_SIZE
 _M128 = (1 << 128) - 1
@@ -103,10 +103,55 @@ class LrwTable:
         return self.mul(blk).tobytes()
 
 
+class LrwTweak:
+    """The tweaks of one request, a span at a time: T_i = K2 ⊗ (I + i) from
+    the 16-byte index ``iv``.  :meth:`xor` XORs them into whole blocks
+    (lrw_xor_tweak()'s step); :attr:`index` is the next block's index."""
+
+    __slots__ = ("_idx", "_table", "_tw", "index")
+
+    def __init__(self, table: LrwTable, iv: bytes | np.ndarray) -> None:
+        if not isinstance(table, LrwTable):
+            raise TypeError("table: expected an LrwTable")
+        ivb = u8_view(iv, "iv")
+        if ivb.size != LRW_BLOCK_SIZE:
+            raise ValueError(f"iv: LRW IV must be 16 bytes, got {ivb.size}")
+        self._table = table
+        self.index = int.from_bytes(ivb.tobytes(), "big")
+        self._idx = np.empty(0, dtype=np.uint8)
+        self._tw = np.empty(0, dtype=np.uint8)
+
+    def tweaks(self, nblocks: int) -> np.ndarray:
+        """The next ``nblocks`` tweaks (flat uint8, valid until the next
+        call), advancing :attr:`index`."""
+        nbytes = nblocks * LRW_BLOCK_SIZE
+        if self._tw.size < nbytes:
+            self._idx = np.empty(nbytes, dtype=np.uint8)
+            self._tw = np.empty(nbytes, dtype=np.uint8)
+        tw = self._table.mul(ctr_blocks(self.index, nblocks, self._idx), self._tw)
+        self.index = (self.index + nblocks) & _M128
+        return tw
+
+    def xor(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """dst = src ⊕ T for whole blocks (dst may be src)."""
+        n = src.size
+        if n % LRW_BLOCK_SIZE:
+            raise ValueError(f"src: {n} bytes is not a whole number of blocks")
+        for off in range(0, n, _CHUNK):
+            end = min(off + _CHUNK, n)
+            np.bitwise_xor(src[off:end], self.tweaks((end - off) // LRW_BLOCK_SIZE),
+                           out=dst[off:end])
+
+    def next_iv(self) -> bytes:
+        """The kernel's IV output: the index after the last block."""
+        return self.index.to_bytes(LRW_BLOCK_SIZE, "big")
+
+
 class Lrw(BlockModeCore):
     """Incremental LRW for one request: ``update(src, dst)`` with any split
     (a partial block is carried, see ciphers.ecb); lengths must end on a
     block boundary (``finish`` checks, the driver returns -EINVAL first).
+    The three steps of crypto/lrw.c (tweak, block cipher, tweak) per span.
 
     ``cipher`` is the block cipher keyed with K1 (16-byte blocks), ``table``
     the :class:`LrwTable` of K2, ``iv`` the 16-byte starting index.
@@ -119,36 +164,29 @@ class Lrw(BlockModeCore):
         if cipher.block_size != LRW_BLOCK_SIZE:
             raise ValueError(f"cipher: LRW needs 16-byte blocks, {cipher.cra_name} has "
                              f"{cipher.block_size}")
-        if not isinstance(table, LrwTable):
-            raise TypeError("table: expected an LrwTable")
-        ivb = u8_view(iv, "iv")
-        if ivb.size != LRW_BLOCK_SIZE:
-            raise ValueError(f"iv: LRW IV must be 16 bytes, got {ivb.size}")
         super().__init__(LRW_BLOCK_SIZE)
         self._fn = cipher.encrypt_blocks if encrypt else cipher.decrypt_blocks
-        self._table = table
-        self.index = int.from_bytes(ivb.tobytes(), "big")
-        self._idx = np.empty(0, dtype=np.uint8)
-        self._tw = np.empty(0, dtype=np.uint8)
+        self._tweak = LrwTweak(table, iv)
         self._tmp = np.empty(0, dtype=np.uint8)
+
+    @property
+    def index(self) -> int:
+        """The next block's index."""
+        return self._tweak.index
 
     def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
         n = src.size
         step = min(n, _CHUNK)
-        if self._tw.size < step:
-            self._idx = np.empty(step, dtype=np.uint8)
-            self._tw = np.empty(step, dtype=np.uint8)
+        if self._tmp.size < step:
             self._tmp = np.empty(step, dtype=np.uint8)
         for off in range(0, n, step):
             end = min(off + step, n)
-            nb = (end - off) // LRW_BLOCK_SIZE
-            tw = self._table.mul(ctr_blocks(self.index, nb, self._idx), self._tw)
+            tw = self._tweak.tweaks((end - off) // LRW_BLOCK_SIZE)
             tmp = self._tmp[:end - off]
             np.bitwise_xor(src[off:end], tw, out=tmp)
             self._fn(tmp, tmp)
             np.bitwise_xor(tmp, tw, out=dst[off:end])
-            self.index = (self.index + nb) & _M128
 
     def next_iv(self) -> bytes:
         """The kernel's IV output: the index after the last block."""
-        return self.index.to_bytes(LRW_BLOCK_SIZE, "big")
+        return self._tweak.next_iv()
