@@ -27,6 +27,8 @@ where the previous one stopped.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ciphers.aes import AES_BLOCK_SIZE, BlockCipher, as_key_bytes, u8_view
@@ -53,6 +55,29 @@ def gf128mul_bbe(a: int, b: int) -> int:
     return z
 
 
+@functools.lru_cache(maxsize=256)
+def _table_rows(k2: bytes) -> np.ndarray:
+    """The 64K table of K2 (read-only, shared by every key with this K2: a
+    disk's tfms share it, and a setkey per request stays cheap)."""
+    products = []
+    b = int.from_bytes(k2, "big")
+    for _ in range(128):  # K2 ⊗ x^k, k = 0..127
+        products.append(b.to_bytes(16, "big"))
+        b <<= 1
+        if b >> 128:
+            b = (b & _M128) ^ 0x87
+    # basis[p, bit]: K2 ⊗ x^(8(15-p) + bit).  Entries v in [2^bit, 2^(bit+1))
+    # are the ones below 2^bit XOR basis[bit]: eight doublings fill all
+    # sixteen rows.
+    basis = np.frombuffer(b"".join(products), dtype=np.uint64).reshape(16, 8, 2)[::-1]
+    rows = np.zeros((16, 256, 2), dtype=np.uint64)
+    for bit in range(8):
+        half = 1 << bit
+        np.bitwise_xor(rows[:, :half], basis[:, bit, None, :], out=rows[:, half:2 * half])
+    rows.flags.writeable = False
+    return rows
+
+
 class LrwTable:
     """Multiplication by a fixed K2 (``gf128mul_init_64k_bbe()``): for byte
     position p (0 = most significant) and byte value v, ``K2 ⊗ (v·x^(8(15-p)))``
@@ -67,22 +92,7 @@ class LrwTable:
         kb = as_key_bytes(k2, "k2")
         if len(kb) != LRW_BLOCK_SIZE:
             raise ValueError(f"k2: the LRW tweak key is 16 bytes, got {len(kb)}")
-        products = []
-        b = int.from_bytes(kb, "big")
-        for _ in range(128):  # K2 ⊗ x^k, k = 0..127
-            products.append(b.to_bytes(16, "big"))
-            b <<= 1
-            if b >> 128:
-                b = (b & _M128) ^ 0x87
-        # basis[p, bit]: K2 ⊗ x^(8(15-p) + bit).  Entries v in [2^bit, 2^(bit+1))
-        # are the ones below 2^bit XOR basis[bit]: eight doublings fill all
-        # sixteen rows.
-        basis = np.frombuffer(b"".join(products), dtype=np.uint64).reshape(16, 8, 2)[::-1]
-        rows = np.zeros((16, 256, 2), dtype=np.uint64)
-        for bit in range(8):
-            half = 1 << bit
-            np.bitwise_xor(rows[:, :half], basis[:, bit, None, :], out=rows[:, half:2 * half])
-        self._rows = rows
+        self._rows = _table_rows(kb)
 
     def mul(self, blocks: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """K2 ⊗ each 16-byte big-endian value of ``blocks`` (flat uint8, a
