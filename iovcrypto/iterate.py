@@ -461,14 +461,37 @@ def iov_iter_spans(i: iov_iter, len: int, *, write: bool | None = None
     walker processes the views, then calls iov_iter_advance(i, done).  The
     views stay valid as long as the memory does: for ITER_XARRAY the caller
     must hold the folios (the kernel's rule for that type too)."""
-    views: list[np.ndarray] = []
+    if type(len) is int and len > 0:
+        n = min(len, i.count)
+        views = bvec_head_views(i, n, not i.data_source if write is None else bool(write))
+        if views is not None:
+            return views, n
+    views = []
     n = iterate_and_advance2(i.copy(), len, views, None, _collect, _collect, write=write,
                              page_steps=False)
     return views, n
 
 
+def bvec_head_views(it: iov_iter, n: int, write: bool) -> list[np.ndarray] | None:
+    """The views of the next ``n`` bytes (0 < n <= count) of an ITER_BVEC
+    when they lie in its current bio_vec, else None: what the collecting
+    walk gives for that one piece (the same page_views() call, so the same
+    checks and records), without its machinery.  Does not advance."""
+    if it.iter_type != ITER_BVEC or not 0 < n <= it.count:
+        return None
+    vec, idx = it._ptr, it.vec_idx
+    if not 0 <= idx < len(vec):
+        return None
+    bv = vec[idx]
+    skip = it.iov_offset
+    if n > bv.bv_len - skip:
+        return None
+    return page_views(bv.bv_page, bv.bv_offset + skip, n, write=write)
+
+
 __all__ = [
     "Step",
+    "bvec_head_views",
     "iov_iter_spans",
     "iterate_and_advance",
     "iterate_and_advance2",

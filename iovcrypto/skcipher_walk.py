@@ -73,7 +73,7 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
 from iovcrypto.aead import AeadRequest
 from iovcrypto.api import iter_assign
 from iovcrypto.iov_iter import iov_iter_advance
-from iovcrypto.iterate import iov_iter_spans, iterate_and_advance2
+from iovcrypto.iterate import bvec_head_views, iov_iter_spans, iterate_and_advance2
 from iovcrypto.iterate_bulk import bulk_spans
 from iovcrypto.skcipher import SkcipherRequest
 from iovcrypto.uio import (
@@ -88,7 +88,7 @@ from iovcrypto.uio import (
 )
 from kmem import PAGE_SHIFT, PAGE_SIZE
 from kmem import errno as E
-from kmem.access import Buffer, buffer_views, copy_views, page_views, virt_views
+from kmem.access import Buffer, buffer_views, copy_views, virt_views
 
 _STEP_FLAGS = STEP_FLAGS
 
@@ -142,15 +142,12 @@ class _Side:
             got = min(want, it.count, PAGE_SIZE)
             iov_iter_advance(it, got)
             views = [np.empty(got, np.uint8)] if got else []
-        elif (it.iter_type == ITER_BVEC and 0 <= it.vec_idx < len(it._ptr)
-              and 0 < want <= it.count
-              and want <= it._ptr[it.vec_idx].bv_len - it.iov_offset):
+        elif (views := bvec_head_views(it, want, self.write)) is not None:
             # The whole window lies in the current bio_vec (the common
-            # request): what the collecting walk below would do for one
-            # piece, without its machinery.
+            # request): resolved as the collecting walk below would, and
+            # the private copy moved past it here.
+            views = [v for v in views if len(v)]
             bv, skip = it._ptr[it.vec_idx], it.iov_offset
-            views = [v for v in page_views(bv.bv_page, bv.bv_offset + skip, want,
-                                           write=self.write) if len(v)]
             got = want
             phys = (bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + skip if len(views) == 1 else -1
             if skip + want >= bv.bv_len:
