@@ -25,7 +25,6 @@ assoclen rules) so that the reference can compute them.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -33,19 +32,21 @@ from dataclasses import dataclass
 
 import numpy as np
 from Crypto.Cipher import AES as _PAES
-from Crypto.Cipher import DES as _PDES
-from Crypto.Cipher import DES3 as _PDES3
 from Crypto.Cipher import ChaCha20 as _PChaCha
 from Crypto.Cipher import _mode_gcm as _pgcm
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-try:  # cryptography moved Camellia to its "decrepit" package
-    from cryptography.hazmat.decrepit.ciphers.algorithms import Camellia as _Camellia
-except ImportError:  # pragma: no cover - older releases
-    from cryptography.hazmat.primitives.ciphers.algorithms import Camellia as _Camellia
-
 from iovcrypto.tools.conformance.configs import Prandom
+from iovcrypto.tools.conformance.refs_block import (
+    block_mode_encrypt,
+    cbc_iv_out,
+    ctr_iv_out_for,
+    des3_encrypt,
+    lrw_encrypt,
+    lrw_iv_out,
+    xts_encrypt_for,
+)
 
 AES_KEYS = (16, 24, 32)
 
@@ -265,164 +266,28 @@ def _adiantum(nrounds: int) -> Callable[[bytes, bytes, bytes], bytes]:
     return encrypt
 
 
-# The other block ciphers: pycryptodome's DES3 (ECB, CBC, and CTR with its
-# own 64-bit counter), cryptography's SM4 (ECB, CBC, CTR) and Camellia
-# (ECB, CBC).  What no library has over them (CTR for Camellia, XTS, CTS,
-# LRW) is composed here from the library's ECB/CBC and Python ints,
-# following the definitions (IEEE 1619, RFC 2040, the LRW draft), not the
-# project's cores.
-
-_LIB_CIPHERS = {"aes": algorithms.AES, "sm4": algorithms.SM4, "camellia": _Camellia}
-
-
-def _lib_mode(cipher: str, mode: object, key: bytes, data: bytes, enc: bool = True) -> bytes:
-    c = Cipher(_LIB_CIPHERS[cipher](key), mode)
-    ctx = c.encryptor() if enc else c.decryptor()
-    return ctx.update(data) + ctx.finalize()
-
-
-def _xor(a: bytes, b: bytes) -> bytes:
-    return (np.frombuffer(a, np.uint8) ^ np.frombuffer(b, np.uint8)).tobytes()
-
-
-def _des3(mode: str) -> Callable[[bytes, bytes | None, bytes], bytes]:
-    def enc(key: bytes, iv: bytes | None, pt: bytes) -> bytes:
-        if mode == "ecb":
-            # EDE by its definition over single DES: pycryptodome's DES3
-            # refuses the k1 == k2 / k2 == k3 keys the kernel accepts.
-            k1, k2, k3 = key[:8], key[8:16], key[16:]
-            stage = _PDES.new(k1, _PDES.MODE_ECB).encrypt(pt)
-            stage = _PDES.new(k2, _PDES.MODE_ECB).decrypt(stage)
-            return _PDES.new(k3, _PDES.MODE_ECB).encrypt(stage)
-        if mode == "cbc":
-            return _PDES3.new(key, _PDES3.MODE_CBC, iv=iv).encrypt(pt)
-        return _PDES3.new(key, _PDES3.MODE_CTR, nonce=b"", initial_value=iv).encrypt(pt)
-    return enc
-
-
-def _block_mode(cipher: str, mode: str) -> Callable[[bytes, bytes | None, bytes], bytes]:
-    def enc(key: bytes, iv: bytes | None, pt: bytes) -> bytes:
-        if mode == "ecb":
-            return _lib_mode(cipher, modes.ECB(), key, pt)
-        if mode == "cbc":
-            return _lib_mode(cipher, modes.CBC(iv), key, pt)
-        if mode == "ctr" and cipher == "sm4":
-            return _lib_mode(cipher, modes.CTR(iv), key, pt)
-        if mode == "ctr":
-            c0, n = int.from_bytes(iv, "big"), -(-len(pt) // 16)
-            ctrs = b"".join(((c0 + i) % (1 << 128)).to_bytes(16, "big") for i in range(n))
-            return _xor(pt, _lib_mode(cipher, modes.ECB(), key, ctrs)[:len(pt)])
-        if mode == "cts":
-            return _cts_compose(lambda d: _lib_mode(cipher, modes.CBC(iv), key, d), pt)
-        raise ValueError(mode)
-    return enc
-
-
-def _cts_compose(cbc: Callable[[bytes], bytes], pt: bytes) -> bytes:
-    if len(pt) <= 16:
-        return cbc(pt)
-    r = len(pt) % 16 or 16
-    c = cbc(pt + bytes(16 - r if r != 16 else 0))
-    n = len(c) // 16
-    return c[:16 * (n - 2)] + c[16 * (n - 1):] + c[16 * (n - 2):16 * (n - 2) + r]
-
-
-def _xts(cipher: str) -> Callable[[bytes, bytes, bytes], bytes]:
-    """IEEE 1619 XTS over the library's ECB: T_j = E_k2(IV)·x^j (little-endian,
-    x^128 = x^7 + x^2 + x + 1), ciphertext stealing for a partial tail."""
-    def enc(key: bytes, iv: bytes, pt: bytes) -> bytes:
-        half = len(key) // 2
-        k1, k2 = key[:half], key[half:]
-        t = int.from_bytes(_lib_mode(cipher, modes.ECB(), k2, iv), "little")
-        full, r = divmod(len(pt), 16)
-        tweaks = []
-        for _ in range(full + 1):
-            tweaks.append(t.to_bytes(16, "little"))
-            t <<= 1
-            if t >> 128:
-                t = (t & ((1 << 128) - 1)) ^ 0x87
-
-        def blocks(data: bytes, tws: list[bytes]) -> bytes:
-            tw = b"".join(tws)
-            return _xor(_lib_mode(cipher, modes.ECB(), k1, _xor(data, tw)), tw)
-
-        if not r:
-            return blocks(pt, tweaks[:full])
-        head = blocks(pt[:16 * (full - 1)], tweaks[:full - 1]) if full > 1 else b""
-        cc = blocks(pt[16 * (full - 1):16 * full], [tweaks[full - 1]])
-        last = blocks(pt[16 * full:] + cc[r:], [tweaks[full]])
-        return head + last + cc[:r]
-    return enc
-
-
-def _gf128_bbe(a: int, b: int) -> int:
-    r = 0
-    for i in range(128):
-        if a >> i & 1:
-            r ^= b
-        b = (b << 1) ^ (0x87 if b >> 127 else 0)
-        b &= (1 << 128) - 1
-    return r
-
-
-@functools.lru_cache(maxsize=64)
-def _lrw_mulinc(k2: int) -> tuple[int, ...]:
-    return tuple(_gf128_bbe((1 << (k + 1)) - 1, k2) for k in range(128))
-
-
-def _lrw(cipher: str) -> Callable[[bytes, bytes, bytes], bytes]:
-    """LRW as the draft (and the kernel) computes it: T = K2 ⊗ I once, then
-    per block T ^= K2 ⊗ (2^(k+1) - 1) for the k trailing ones of I."""
-    def enc(key: bytes, iv: bytes, pt: bytes) -> bytes:
-        k1, k2 = key[:-16], int.from_bytes(key[-16:], "big")
-        mulinc = _lrw_mulinc(k2)
-        index = int.from_bytes(iv, "big")
-        t = _gf128_bbe(index, k2)
-        tws = []
-        for _ in range(len(pt) // 16):
-            tws.append(t.to_bytes(16, "big"))
-            ones = (~index & (index + 1)).bit_length() - 1
-            t ^= mulinc[min(ones, 127)]
-            index = (index + 1) % (1 << 128)
-        tw = b"".join(tws)
-        return _xor(_lib_mode(cipher, modes.ECB(), k1, _xor(pt, tw)), tw)
-    return enc
-
-
-def _lrw_iv_out(iv: bytes, ct: bytes) -> bytes:
-    return ((int.from_bytes(iv, "big") + len(ct) // 16) % (1 << 128)).to_bytes(16, "big")
-
-
-def _ctr_iv_out(bs: int) -> Callable[[bytes, bytes], bytes]:
-    def iv_out(iv: bytes, ct: bytes) -> bytes:
-        v = (int.from_bytes(iv, "big") + -(-len(ct) // bs)) % (1 << (8 * bs))
-        return v.to_bytes(bs, "big")
-    return iv_out
-
-
-def _cbc_out(bs: int) -> Callable[[bytes, bytes], bytes]:
-    return lambda iv, ct: ct[-bs:] if len(ct) >= bs else iv
-
-
 def _cipher_specs() -> list[AlgSpec]:
     """The AlgSpecs of ciphers.skcipher_ciphers' algorithms."""
     des, cam, sm4 = (24,), (16, 24, 32), (16,)
-    out = [AlgSpec("ecb(des3_ede)", "skcipher", des, 0, _des3("ecb"), block=8),
-           AlgSpec("cbc(des3_ede)", "skcipher", des, 8, _des3("cbc"), block=8,
-                   iv_out=_cbc_out(8)),
-           AlgSpec("ctr(des3_ede)", "skcipher", des, 8, _des3("ctr"), iv_out=_ctr_iv_out(8))]
+    out = [AlgSpec("ecb(des3_ede)", "skcipher", des, 0, des3_encrypt("ecb"), block=8),
+           AlgSpec("cbc(des3_ede)", "skcipher", des, 8, des3_encrypt("cbc"), block=8,
+                   iv_out=cbc_iv_out(8)),
+           AlgSpec("ctr(des3_ede)", "skcipher", des, 8, des3_encrypt("ctr"),
+                   iv_out=ctr_iv_out_for(8))]
     for name, keys in (("sm4", sm4), ("camellia", cam)):
-        out += [AlgSpec(f"ecb({name})", "skcipher", keys, 0, _block_mode(name, "ecb"), block=16),
-                AlgSpec(f"cbc({name})", "skcipher", keys, 16, _block_mode(name, "cbc"),
-                        block=16, iv_out=_cbc_out(16)),
-                AlgSpec(f"ctr({name})", "skcipher", keys, 16, _block_mode(name, "ctr"),
-                        iv_out=_ctr_iv_out(16)),
-                AlgSpec(f"xts({name})", "skcipher", tuple(2 * k for k in keys), 16, _xts(name),
-                        minlen=16)]
-    out.append(AlgSpec("cts(cbc(sm4))", "skcipher", sm4, 16, _block_mode("sm4", "cts"),
+        out += [AlgSpec(f"ecb({name})", "skcipher", keys, 0, block_mode_encrypt(name, "ecb"),
+                        block=16),
+                AlgSpec(f"cbc({name})", "skcipher", keys, 16, block_mode_encrypt(name, "cbc"),
+                        block=16, iv_out=cbc_iv_out(16)),
+                AlgSpec(f"ctr({name})", "skcipher", keys, 16, block_mode_encrypt(name, "ctr"),
+                        iv_out=ctr_iv_out_for(16)),
+                AlgSpec(f"xts({name})", "skcipher", tuple(2 * k for k in keys), 16,
+                        xts_encrypt_for(name), minlen=16)]
+    out.append(AlgSpec("cts(cbc(sm4))", "skcipher", sm4, 16, block_mode_encrypt("sm4", "cts"),
                        minlen=16))
-    out += [AlgSpec(f"lrw({name})", "skcipher", tuple(k + 16 for k in AES_KEYS), 16, _lrw(name),
-                    block=16, iv_out=_lrw_iv_out) for name in ("aes", "camellia")]
+    out += [AlgSpec(f"lrw({name})", "skcipher", tuple(k + 16 for k in AES_KEYS), 16,
+                    lrw_encrypt(name), block=16, iv_out=lrw_iv_out)
+            for name in ("aes", "camellia")]
     return out
 
 
