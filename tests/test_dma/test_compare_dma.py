@@ -35,3 +35,20 @@ def test_dma_costs_per_path_on_the_engine():
 def test_no_dma_table_without_a_device():
     recs = run_compare(("ecb(aes)",), ("pages",), size=4096, repeat=1)
     assert "DMA costs" not in render_text(recs)
+
+
+def test_the_iov_iter_api_never_copies_more_than_the_extracting_caller():
+    """On the engine drivers, over the layouts that bounce (fragmented,
+    user) and those that do not: the converted driver copies no more bytes
+    than extract_iter_to_sg + the legacy driver, and the legacy bounce
+    through sg_copy_*_buffer is counted (its one-piece path was not)."""
+    recs = run_compare(("cbc(aes)", "gcm(aes)"), ("pages", "fragmented", "user"), size=16384,
+                       repeat=1)
+    for rec in recs:
+        assert rec["drivers"]["iter"].endswith("-aes-engine")
+        p = _paths(rec)
+        a, c = p["a:extract"]["counters"], p["c:iter"]["counters"]
+        assert c["bytes_copied"] <= a["bytes_copied"], (rec["alg"], rec["layout"])
+        if c["bounce_bytes"]:
+            # A bounce copies the text in and out, on both paths.
+            assert a["bytes_copied"] >= 2 * 16384
