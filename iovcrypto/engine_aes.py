@@ -309,23 +309,24 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> i
             # Only the pages extracted: the array has room for more.
             rm.pinned += pages[:-(-(off + got) // PAGE_SIZE)]
         left = got
+        ranges, mmios, pieces = rm.ranges, rm.mmio, rm.pieces
         for page in pages:
             if not left:
                 break
             n = min(PAGE_SIZE - off, left)
-            rm.pieces.append((page, off, n))
+            pieces.append((page, off, n))
             phys = page_to_phys(page) + off
             mmio = is_pci_p2pdma_page(page)
-            last = rm.ranges[-1] if rm.ranges else None
-            if last is not None and last.paddr + last.len == phys and rm.mmio[-1] == mmio:
-                rm.ranges[-1] = PhysVec(last.paddr, last.len + n)
+            last = ranges[-1] if ranges else None
+            if last is not None and last.paddr + last.len == phys and mmios[-1] == mmio:
+                ranges[-1] = PhysVec(last.paddr, last.len + n)
             else:
                 # Each range becomes a bus segment at its own page offset:
                 # the engine's rules, checked as the ranges are built.
                 if phys % ENGINE_ADDR_ALIGN or (last is not None and last.len % ENGINE_BLOCK):
                     rm.aligned = False
-                rm.ranges.append(PhysVec(phys, n))
-                rm.mmio.append(mmio)
+                ranges.append(PhysVec(phys, n))
+                mmios.append(mmio)
             left -= n
             off = 0
         len -= got
@@ -352,22 +353,23 @@ def engine_aes_map_ranges(dev: Device, rm: RangeMap) -> tuple[int, list]:
                 (r.paddr & (PAGE_SIZE - 1))
         offsets.append(pos)
         pos += r.len
-    if dma_iova_try_alloc(dev, rm.state, rm.ranges[0].paddr, pos):
+    state, dir = rm.state, rm.dir
+    if dma_iova_try_alloc(dev, state, rm.ranges[0].paddr, pos):
+        # Link each range, and collect the bus segments as they join up.
+        segs: list[list[int]] = []
+        base = state.addr
         for r, mmio, off in zip(rm.ranges, rm.mmio, offsets, strict=True):
-            err = dma_iova_link(dev, rm.state, r.paddr, off, r.len, rm.dir,
+            err = dma_iova_link(dev, state, r.paddr, off, r.len, dir,
                                 DMA_ATTR_MMIO if mmio else 0)
             if err:
-                dma_iova_destroy(dev, rm.state, off, rm.dir, 0)
+                dma_iova_destroy(dev, state, off, dir, 0)
                 return err, []
-        rm.iova_len = pos
-        dma_iova_sync(dev, rm.state, 0, pos)
-        segs: list[list[int]] = []
-        for r, off in zip(rm.ranges, offsets, strict=True):
-            bus = rm.state.addr + off
-            if segs and segs[-1][0] + segs[-1][1] == bus:
+            if segs and segs[-1][0] + segs[-1][1] == base + off:
                 segs[-1][1] += r.len
             else:
-                segs.append([bus, r.len])
+                segs.append([base + off, r.len])
+        rm.iova_len = pos
+        dma_iova_sync(dev, state, 0, pos)
         return 0, [(b, n) for b, n in segs]
     for r, mmio in zip(rm.ranges, rm.mmio, strict=True):
         addr = dma_map_phys(dev, r.paddr, r.len, rm.dir, DMA_ATTR_MMIO if mmio else 0)
