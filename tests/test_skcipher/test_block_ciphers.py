@@ -139,3 +139,55 @@ def test_the_default_run_samples_one_algorithm_per_cipher() -> None:
     picks = {frozenset(S.sample_ciphers(S.Options(seed=seed), set(DRIVERS)))
              for seed in range(1, 9)}
     assert len(picks) > 1
+
+
+def test_converted_lrw_makes_one_pass_so_dst_may_be_discard() -> None:
+    """The conversion's point: iovcrypto/lrw.py never reads dst back, so a
+    dst that cannot be read (ITER_DISCARD) works; the IV still advances."""
+    import kmem
+    from kmem import GFP_KERNEL
+
+    key = bytes(range(48))
+    tfm = iovcrypto.crypto_alloc_skcipher("lrw(ecb(aes-generic))", 0, 0)
+    assert iovcrypto.crypto_skcipher_setkey(tfm, key, 48) == 0
+    buf = kmem.kmalloc(64, GFP_KERNEL)
+    kmem.write_virt(buf, bytes(range(64)))
+    src, dst = iovcrypto.iov_iter(), iovcrypto.iov_iter()
+    iovcrypto.iov_iter_kvec(src, iovcrypto.ITER_SOURCE, [iovcrypto.kvec(buf, 64)], 1, 64)
+    iovcrypto.iov_iter_discard(dst, iovcrypto.ITER_DEST, 64)
+    req = iovcrypto.skcipher_request_alloc(tfm, GFP_KERNEL)
+    iv = bytearray(b"\x00" * 15 + b"\x07")
+    iovcrypto.skcipher_request_set_iter(req, src, dst, 64, iv)
+    assert iovcrypto.crypto_skcipher_encrypt(req) == 0
+    assert bytes(iv) == bytes(15) + b"\x0b"
+    assert iovcrypto.iov_iter_count(src) == iovcrypto.iov_iter_count(dst) == 0
+    iovcrypto.skcipher_request_free(req)
+    iovcrypto.crypto_free_skcipher(tfm)
+    kmem.kfree(buf)
+
+
+def test_legacy_lrw_keys_its_child_ecb_with_all_but_k2() -> None:
+    import kmem
+    from kmem import GFP_KERNEL
+
+    key = bytes(range(100, 140))
+    tfm = sgl.crypto_alloc_skcipher("lrw(ecb-aes-openssl)", 0, 0)
+    try:
+        assert sgl.crypto_skcipher_setkey(tfm, key, 40) == 0
+        child = sgl.crypto_skcipher_ctx(tfm).child
+        assert sgl.crypto_skcipher_driver_name(child) == "ecb-aes-openssl"
+        block = bytes(range(16))
+        buf = kmem.kmalloc(16, GFP_KERNEL)
+        kmem.write_virt(buf, block)
+        sg = sgl.sg_array(1)
+        sgl.sg_init_table(sg, 1)
+        sgl.sg_set_buf(sg[0], buf, 16)
+        req = sgl.skcipher_request_alloc(child, GFP_KERNEL)
+        sgl.skcipher_request_set_crypt(req, sg, sg, 16, None)
+        assert sgl.crypto_skcipher_encrypt(req) == 0
+        assert kmem.read_virt(buf, 16) == AesBlockCipher(key[:24]).encrypt_block(block)
+        sgl.skcipher_request_free(req)
+        kmem.kfree(buf)
+        assert sgl.crypto_skcipher_setkey(tfm, key[:20], 20) == -EINVAL
+    finally:
+        sgl.crypto_free_skcipher(tfm)
