@@ -75,12 +75,28 @@ def check_size(name: str, value: object) -> int:
     return value
 
 
+# Every store into a segment's field (bio_vec, kvec, iovec), construction
+# included, bumps this count: a description of a segment array kept since
+# an older count may describe fields that have changed, so it is not used
+# (iovcrypto.iterate_bulk).  Replacing, adding or removing an array's
+# entries is seen by comparing the entries themselves.
+segment_stores = 0
+
+
+def _store(seg: object, name: str, value: object) -> None:
+    global segment_stores
+    segment_stores += 1
+    object.__setattr__(seg, name, value)
+
+
 @dataclass(slots=True)
 class iovec:
     """``struct iovec``: a user-space segment (``iov_base`` is a user address)."""
 
     iov_base: int = 0
     iov_len: int = 0
+
+    __setattr__ = _store
 
 
 @dataclass(slots=True)
@@ -89,6 +105,8 @@ class kvec:
 
     iov_base: Any = 0
     iov_len: int = 0
+
+    __setattr__ = _store
 
 
 @dataclass(slots=True)
@@ -100,6 +118,8 @@ class bio_vec:
     bv_page: Page | None = None
     bv_len: int = 0
     bv_offset: int = 0
+
+    __setattr__ = _store
 
 
 def bvec_set_page(bv: bio_vec, page: Page, len: int, offset: int) -> None:

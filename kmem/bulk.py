@@ -40,6 +40,20 @@ _BANK_BYTES_SHIFT = BANK_SHIFT + PAGE_SHIFT
 _RAM_BASE = PFN_BASE << PAGE_SHIFT
 
 
+def distinct(a: np.ndarray) -> list[int]:
+    """The distinct values of the int array ``a``, ascending.  The values
+    here (banks, page-table numbers) span little, so a mark per value is
+    much cheaper than np.unique's sort or hash."""
+    lo, hi = int(a.min()), int(a.max())
+    if lo == hi:
+        return [lo]
+    if hi - lo > 4 * len(a) + 4096:
+        return np.unique(a).tolist()
+    seen = np.zeros(hi - lo + 1, bool)
+    seen[a - lo] = True
+    return (np.flatnonzero(seen) + lo).tolist()
+
+
 class Ranges:
     """Checked ranges: bank, byte start in the bank and length of each."""
 
@@ -86,7 +100,7 @@ def resolve_ranges(phys: np.ndarray, lens: np.ndarray) -> Ranges | None:
         h0 = np.empty_like(rel)
         h1 = np.empty_like(rel)
         st = np.empty(len(rel), dtype=np.uint8)
-        for b in np.unique(bank).tolist():
+        for b in distinct(bank):
             m = bank == b
             h0[m] = _heads[b][frame0[m]]
             h1[m] = _heads[b][frame1[m]]
@@ -105,7 +119,7 @@ def resolve_ranges(phys: np.ndarray, lens: np.ndarray) -> Ranges | None:
             lim = _limit[lo][frame0]
         else:
             lim = np.empty_like(rel)
-            for b in np.unique(bank).tolist():
+            for b in distinct(bank):
                 m = bank == b
                 lim[m] = _limit[b][frame0[m]]
         per_object = slab & (lim == SLAB_LIMIT_PER_OBJECT)
@@ -135,7 +149,7 @@ def copy_ranges(r: Ranges, buf: np.ndarray, to_mem: bool) -> None:
     bytes): into memory if ``to_mem``, else out of it.  Counting the copy
     in kmem.stats is the caller's, as for a copy step."""
     lens, starts, bank = r.lens, r.starts, r.bank
-    banks = np.unique(bank).tolist()
+    banks = distinct(bank)
     pos = np.cumsum(lens) - lens
     # The middle of a copy over equal aligned segments (4 KiB pages, say:
     # the first and last may be partial) is rows of the bank, copied with

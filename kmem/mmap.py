@@ -17,9 +17,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kmem.access import RunBuilder, page_views
+from kmem.bulk import distinct
 from kmem.errno import EINVAL, ENOMEM
 from kmem.mm_types import GFP_HIGHUSER, PAGE_SHIFT, PAGE_SIZE, Folio, Kind
-from kmem.page_alloc import _alloc_folio, folio_put, pfn_run_views, pfn_to_page, phys_frame_view
+from kmem.page_alloc import (
+    _alloc_folio,
+    folio_put,
+    frees,
+    pfn_run_views,
+    pfn_to_page,
+    phys_frame_view,
+)
 from kmem.preempt import might_sleep, pagefault_disabled
 from kmem.sanitizer import next_seq, register_allocation_scanner
 
@@ -40,6 +48,11 @@ VM_IO = 0x4000
 VM_PFNMAP = 0x400
 
 
+# Every store into a Vma's field, construction included, bumps this count
+# (the mm's numpy table of its mappings is remade when it moves).
+_vma_stores = [0]
+
+
 @dataclass
 class Vma:
     """``struct vm_area_struct``: [start, end) with its protection."""
@@ -50,15 +63,101 @@ class Vma:
     backing: list | None = None  # fixed pages of a driver/file mapping (None: anonymous)
     seq: int = 0                 # allocation sequence number (sanitizer leak check)
 
+    def __setattr__(self, name: str, value: object) -> None:
+        _vma_stores[0] += 1
+        object.__setattr__(self, name, value)
+
+
+_PT_SHIFT = 9                    # 512 entries a table: what one PMD maps
+_PT_MASK = (1 << _PT_SHIFT) - 1
+
+
+class PageTable(dict):
+    """The present anonymous pages of an mm (vpn -> page), mirrored in numpy
+    tables of pfns (-1: not present), 512 to a table, so that the pages
+    under many user addresses are found at once.  Every way of changing the
+    dict goes through the mirror."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tables: dict[int, np.ndarray] = {}
+        self._checked = -1       # page_alloc.frees when every page was last seen live
+
+    def _mirror(self, vpn: int, pfn: int) -> None:
+        t = self._tables.get(vpn >> _PT_SHIFT)
+        if t is None:
+            if pfn < 0:
+                return
+            t = self._tables[vpn >> _PT_SHIFT] = np.full(1 << _PT_SHIFT, -1, np.int64)
+        t[vpn & _PT_MASK] = pfn
+
+    def __setitem__(self, vpn: int, page: Folio) -> None:
+        super().__setitem__(vpn, page)
+        self._mirror(vpn, page.pfn)
+        self._checked = -1
+
+    def __delitem__(self, vpn: int) -> None:
+        super().__delitem__(vpn)
+        self._mirror(vpn, -1)
+
+    def pop(self, vpn: int, *default: object) -> object:
+        if vpn in self:
+            self._mirror(vpn, -1)
+        return super().pop(vpn, *default)
+
+    def popitem(self) -> tuple[int, Folio]:
+        vpn, page = super().popitem()
+        self._mirror(vpn, -1)
+        return vpn, page
+
+    def clear(self) -> None:
+        super().clear()
+        self._tables.clear()
+
+    def setdefault(self, vpn: int, page: Folio) -> Folio:  # type: ignore[override]
+        if vpn not in self:
+            self[vpn] = page
+        return self[vpn]
+
+    def update(self, *args: object, **kw: object) -> None:  # type: ignore[override]
+        for vpn, page in dict(*args, **kw).items():
+            self[vpn] = page
+
+    def __ior__(self, other: object) -> PageTable:  # type: ignore[override]
+        self.update(other)
+        return self
+
+    def pfns(self, vpns: np.ndarray) -> np.ndarray | None:
+        """The pfn under each vpn (-1 where none is present); None when a
+        page in the table may no longer be a live user page (one was freed
+        behind the mm's back), which only the per-page path may judge."""
+        if self._checked != frees[0]:
+            if not all(p.kind is Kind.USER for p in self.values()):
+                return None
+            self._checked = frees[0]
+        keys = vpns >> _PT_SHIFT
+        k0 = int(keys[0])
+        if (keys == k0).all():
+            t = self._tables.get(k0)
+            return np.full(len(vpns), -1, np.int64) if t is None else t[vpns & _PT_MASK]
+        out = np.full(len(vpns), -1, np.int64)
+        for k in distinct(keys):
+            t = self._tables.get(k)
+            if t is not None:
+                m = keys == k
+                out[m] = t[vpns[m] & _PT_MASK]
+        return out
+
 
 @dataclass(eq=False)
 class MmStruct:
     """``struct mm_struct``: a user address space."""
 
     vmas: list[Vma] = field(default_factory=list)
-    pages: dict[int, Folio] = field(default_factory=dict)   # vpn -> page
+    pages: PageTable = field(default_factory=PageTable)   # vpn -> page
     next_base: int = MMAP_BASE
     _last_vma: Vma | None = None   # the kernel's per-mm VMA cache, in spirit
+    _vma_table: tuple | None = None  # numpy (starts, ends, readable, writable), see user_ranges
 
     # Mapping.
 
@@ -214,6 +313,54 @@ class MmStruct:
             phys_frame_view(page.pfn, 0, PAGE_SIZE)[:] = 0
             self.pages[vpn] = page
         return page
+
+    def _mappings(self) -> tuple[np.ndarray, ...]:
+        """Starts, ends, and whether readable / writable anonymous memory,
+        of the mappings in address order; remade whenever the list or any
+        Vma has changed since."""
+        vt, vmas = self._vma_table, self.vmas
+        if vt is None or vt[0] is not vmas or vt[1] != len(vmas) or vt[2] != _vma_stores[0]:
+            anon = [v.backing is None for v in vmas]
+            cols = (np.array([v.start for v in vmas], np.int64),
+                    np.array([v.end for v in vmas], np.int64),
+                    np.array([a and bool(v.flags & VM_READ) for v, a in zip(vmas, anon)], bool),
+                    np.array([a and bool(v.flags & VM_WRITE) for v, a in zip(vmas, anon)], bool))
+            vt = self._vma_table = (vmas, len(vmas), _vma_stores[0], cols)
+        return vt[3]
+
+    def user_ranges(self, bases: np.ndarray, lens: np.ndarray, write: bool
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The physical (address, length) of every page piece of the user
+        ranges (``bases``, ``lens``: int64, lengths > 0), in order, when each
+        range passes access_ok(), lies in one anonymous mapping that allows
+        the access and has every page present; None otherwise (the per-page
+        path, user_views(), then faults and records exactly as ever)."""
+        if not len(bases):
+            return None
+        ends = bases + lens
+        if bases.min() < 0 or ends.max() > TASK_SIZE:
+            return None
+        starts_m, ends_m, readable, writable = self._mappings()
+        vi = np.searchsorted(starts_m, bases, side="right") - 1
+        if vi.min() < 0:
+            return None
+        if (ends > ends_m[vi]).any() or not (writable if write else readable)[vi].all():
+            return None
+        first = bases >> PAGE_SHIFT
+        npg = ((ends - 1) >> PAGE_SHIFT) - first + 1
+        if (npg == 1).all():
+            vpns, seg = first, None
+        else:
+            seg = np.repeat(np.arange(len(bases)), npg)
+            vpns = first[seg] + (np.arange(int(npg.sum())) - (np.cumsum(npg) - npg)[seg])
+        pfns = self.pages.pfns(vpns)
+        if pfns is None or pfns.min() < 0:
+            return None
+        if seg is None:
+            return (pfns << PAGE_SHIFT) + (bases & (PAGE_SIZE - 1)), lens
+        lo = np.maximum(bases[seg], vpns << PAGE_SHIFT)
+        hi = np.minimum(ends[seg], (vpns + 1) << PAGE_SHIFT)
+        return (pfns << PAGE_SHIFT) + (lo & (PAGE_SIZE - 1)), hi - lo
 
     def user_views(self, uaddr: int, length: int, write: bool) -> tuple[list[np.ndarray], int]:
         """Views of the user range up to the first fault, physically adjacent

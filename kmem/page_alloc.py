@@ -61,6 +61,9 @@ _heads: list[np.ndarray] = []        # per bank: pfn of each frame's head, -1 if
 _state: list[np.ndarray] = []        # per bank: each frame's FRAME_* state (kmem.bulk)
 _limit: list[np.ndarray] = []        # per bank: slab frames' bytes in bounds (set_slab_limit)
 mem_map: dict[int, Page] = {}        # pfn -> struct page
+# Folios freed so far: a description that checked its folios were live
+# still holds while this has not moved (kmem.bulk's kept descriptors).
+frees = [0]
 _free_lists: list[list[int]] = [[] for _ in range(MAX_PAGE_ORDER + 1)]
 _bump = [PFN_BASE]                   # next never-used pfn
 _fail = {"skip": 0, "times": 0}      # fault injection (fail_page_alloc / failslab)
@@ -247,6 +250,7 @@ def _release(folio: Folio) -> None:
             mem_map.pop(pfn, None)
     folio.freed = True
     folio.kind = None
+    frees[0] += 1
 
 
 def _put_testzero(what: str, page: Page) -> None:
