@@ -16,14 +16,18 @@ import pytest
 import iovcrypto.iterate_bulk as bulk_mod
 import kmem
 from iovcrypto import (
+    ITER_BVECQ,
     ITER_DEST,
     ITER_SOURCE,
     bio_vec,
+    bvecq_alloc_chain,
+    bvecq_put,
     copy_from_iter,
     copy_to_iter,
     iov_iter,
     iov_iter_advance,
     iov_iter_bvec,
+    iov_iter_bvec_queue,
     iov_iter_folio_queue,
     iov_iter_kvec,
     kvec,
@@ -50,13 +54,14 @@ class Case:
         if kind == "folioq":
             self._folioq(clean)
             return
+        self.bv_kind = "bvec" if kind == "bvecq" else kind
         if rng.random() < 0.2:
             # Equal segments, aligned or not: the bulk path's row copies.
             seglen = int(rng.choice([512, 1024, PAGE]))
             for _ in range(int(rng.integers(8, 40))):
                 off = int(rng.integers(0, PAGE // 512)) * 512 if rng.random() < 0.5 else 0
                 f = self._folio(1)
-                if kind == "bvec":
+                if self.bv_kind == "bvec":
                     self.segs.append(bio_vec(f, seglen, off))
                 else:
                     self.segs.append(kvec(kmem.page_address(f) + off, seglen))
@@ -82,7 +87,7 @@ class Case:
         bad = None if clean or rng.random() > 0.08 else rng.choice(
             ["stale", "device", "oob", "freed_obj", "vmalloc", "small_oob"])
         empty = rng.random() < 0.05
-        if self.kind == "bvec":
+        if self.bv_kind == "bvec":
             if bad == "device":
                 f = kmem.alloc_device_pages(0)
                 self.frees.append(lambda: kmem.free_device_pages(f))
@@ -170,8 +175,145 @@ class Case:
             seg = seg.next
         self.fq_bytes = sum(PAGE << f.order for f in folios)
 
+    def mutate(self) -> None:
+        """Change the array after a description of it was kept (or not:
+        an unchanged array must be found unchanged)."""
+        rng = self.rng
+        what = rng.choice(["none", "none", "field", "replace", "same", "grow", "shrink",
+                           "stale"])
+        if self.kind == "folioq":
+            seg = self.fq
+            slot = int(rng.integers(0, seg.nr))
+            if what == "field":
+                seg.orders[slot] += 1                  # lies about the size
+            elif what == "replace":
+                f = self._folio(int(rng.integers(0, 3)))
+                seg.folios[slot], seg.orders[slot] = f, f.order
+                self.fq_bytes = sum(PAGE << o for s in self._fq_segs()
+                                    for o in s.orders[:s.nr])
+            elif what in ("shrink", "grow"):
+                seg.folios[slot] = None                # a hole
+            elif what == "stale":
+                self._restale(seg.folios, slot)
+            return
+        if self.kind == "bvecq":
+            slots = [(bq, i) for bq in self._bq_segs() for i in range(bq.nr_slots)]
+            bq, i = slots[int(rng.integers(0, len(slots)))]
+            segs, k = bq.bv, i
+            last = self._bq_segs()[-1]
+            if what == "grow" and last.nr_slots < last.max_slots:
+                f = self._folio(0)
+                last.add(f, int(rng.integers(1, PAGE + 1)), 0)
+                return
+            if what == "shrink":
+                last.nr_slots -= 1
+                return
+            if what == "replace":
+                f = self._folio(0)
+                segs[k] = bio_vec(f, int(rng.integers(1, PAGE + 1)), 0)
+                return
+        else:
+            segs = self.segs
+        if not segs:
+            return
+        k = k if self.kind == "bvecq" else int(rng.integers(0, len(segs)))
+        if what == "field":
+            if self.bv_kind == "bvec":
+                segs[k].bv_offset += int(rng.integers(1, 100))
+            else:
+                segs[k].iov_base += int(rng.integers(1, 100))
+        elif what == "same":
+            old = segs[k]
+            segs[k] = type(old)(*(getattr(old, f) for f in old.__slots__))
+        elif what == "replace" and self.kind != "bvecq":
+            segs[k] = self._segment(True)
+        elif what == "grow" and self.kind != "bvecq":
+            segs.append(self._segment(True))
+        elif what == "shrink" and self.kind != "bvecq":
+            segs.pop()
+        elif what == "stale" and self.bv_kind == "bvec":
+            self._restale(segs, k)
+
+    def _restale(self, arr: list, k: int) -> None:
+        """Free the folio under entry ``k`` and hand its frames out again:
+        the entry is stale, though the frames are live memory once more."""
+        old = self._stale_folio
+        if old is None:
+            return
+        kmem.folio_put(old)
+        self._stale_folio = None
+        self.frees.remove(self._stale_free)
+        self._folio(old.order)                          # likely the same frames
+
+    def prepare_stale(self) -> None:
+        """Point one entry at a folio of its own, to be freed by mutate()."""
+        self._stale_folio = None
+        if self.rng.random() > 0.2:
+            return
+        f = kmem.folio_alloc(kmem.GFP_KERNEL, 0)
+        self.frames.append((f.pfn, PAGE))
+        self._stale_folio = f
+        self._stale_free = lambda: kmem.folio_put(f)
+        self.frees.append(self._stale_free)
+        if self.kind == "folioq":
+            seg = self.fq
+            slot = int(self.rng.integers(0, seg.nr))
+            seg.folios[slot], seg.orders[slot] = f, 0
+            self.fq_bytes = sum(PAGE << o for s in self._fq_segs() for o in s.orders[:s.nr])
+            return
+        if self.bv_kind != "bvec":
+            return
+        segs = self.chain_segs() if self.kind == "bvecq" else self.segs
+        if segs:
+            k = int(self.rng.integers(0, len(segs)))
+            segs[k].bv_page, segs[k].bv_offset = f, 0
+            segs[k].bv_len = min(segs[k].bv_len, PAGE)
+
+    def _fq_segs(self) -> list:
+        out, seg = [], self.fq
+        while seg is not None:
+            out.append(seg)
+            seg = seg.next
+        return out
+
+    def chain(self) -> None:
+        """Put the bio_vecs in an ITER_BVECQ chain of random segment sizes."""
+        rng = self.rng
+        self.head = head = bvecq_alloc_chain(0, kmem.GFP_KERNEL)
+        bq, left = head, list(self.segs)
+        while left:
+            take = int(rng.integers(1, 30))
+            for bv in left[:take]:
+                if bq.nr_slots == bq.max_slots:
+                    nxt = bvecq_alloc_chain(int(rng.integers(1, 30)), kmem.GFP_KERNEL)
+                    bq.next, nxt.prev = nxt, bq
+                    bq = nxt
+                bq.add(bv.bv_page, bv.bv_len, bv.bv_offset)
+            left = left[take:]
+        self.frees.insert(0, lambda: bvecq_put(head))
+
+    def _bq_segs(self) -> list:
+        out, bq = [], self.head
+        while bq is not None:
+            out.append(bq)
+            bq = bq.next
+        return out
+
+    def chain_segs(self) -> list:
+        return [bv for bq in self._bq_segs() for bv in bq.bv[:bq.nr_slots]]
+
     def iterator(self, direction: int) -> iov_iter:
         it = iov_iter()
+        if self.kind == "bvecq":
+            segs = self.chain_segs()
+            first = int(self.rng.integers(0, min(3, len(self.head.bv[:self.head.nr_slots])) + 1))
+            first = min(first, self.head.nr_slots)
+            skip = 0
+            if first < self.head.nr_slots and self.rng.random() < 0.3:
+                skip = int(self.rng.integers(0, self.head.bv[first].bv_len + 1))
+            count = max(0, sum(b.bv_len for b in segs[first:]) - skip)
+            iov_iter_bvec_queue(it, direction, self.head, first, skip, count)
+            return it
         if self.kind == "folioq":
             skip = int(self.rng.integers(0, PAGE)) if self.rng.random() < 0.4 else 0
             count = self.fq_bytes - skip
@@ -208,11 +350,22 @@ def _state(it: iov_iter) -> tuple:
 
 
 def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> None:
-    kind = ("bvec", "kvec", "folioq")[seed % 3]
+    kind = ("bvec", "kvec", "folioq", "bvecq")[seed % 4]
     case = Case(seed, kind)
     rng = case.rng
+    if kind == "bvecq":
+        if not case.segs:
+            case.segs.append(case._segment(True))
+        case.chain()
     to_iter = rng.random() < 0.5
-    base = case.iterator(ITER_DEST if to_iter else ITER_SOURCE)
+    direction = ITER_DEST if to_iter else ITER_SOURCE
+    # Keep a description, then perhaps change what it describes.
+    case.prepare_stale()
+    warm = case.iterator(direction)
+    if warm.count:
+        bulk_mod._resolve(warm, warm.count)
+    case.mutate()
+    base = case.iterator(direction)
     if base.count and rng.random() < 0.4:
         iov_iter_advance(base, int(rng.integers(0, base.count)))
     if base.count and rng.random() < 0.2:
