@@ -180,7 +180,7 @@ class Case:
         an unchanged array must be found unchanged)."""
         rng = self.rng
         what = rng.choice(["none", "none", "field", "replace", "same", "grow", "shrink",
-                           "stale"])
+                           "stale", "swap"])
         if self.kind == "folioq":
             seg = self.fq
             slot = int(rng.integers(0, seg.nr))
@@ -217,6 +217,10 @@ class Case:
         if not segs:
             return
         k = k if self.kind == "bvecq" else int(rng.integers(0, len(segs)))
+        if what == "swap":
+            # Entries moved, no field stored: only comparing entries sees it.
+            i = int(rng.integers(0, len(segs)))
+            segs[i], segs[k] = segs[k], segs[i]
         if what == "field":
             if self.bv_kind == "bvec":
                 segs[k].bv_offset += int(rng.integers(1, 100))
