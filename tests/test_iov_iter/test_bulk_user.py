@@ -123,11 +123,17 @@ class UserCase:
         """Change the address space or the array after the bulk path has
         described them once."""
         rng = self.rng
-        what = rng.choice(["none", "none", "unmap", "protect", "move", "swap"])
+        what = rng.choice(["none", "none", "unmap", "protect", "move", "swap", "remap", "remap"])
         base, size = self.maps[int(rng.integers(0, len(self.maps)))]
         lo = int(rng.integers(0, size // PAGE)) * PAGE
         if what == "unmap":
             self.mm.munmap(base + lo, PAGE)
+        elif what == "remap":
+            # Unmapped, its frame handed to the kernel, mapped again empty:
+            # the page table must not still point at that frame.
+            if self.mm.munmap(base + lo, PAGE) == 0:
+                self.extra.append(kmem.alloc_page(kmem.GFP_KERNEL))
+                self.mm.mmap(PAGE, RW, base + lo)
         elif what == "protect":
             self.mm.mprotect(base + lo, PAGE, PROT_READ if rng.random() < 0.7 else PROT_NONE)
         elif what == "move" and vec:
