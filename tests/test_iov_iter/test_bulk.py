@@ -16,7 +16,6 @@ import pytest
 import iovcrypto.iterate_bulk as bulk_mod
 import kmem
 from iovcrypto import (
-    ITER_BVECQ,
     ITER_DEST,
     ITER_SOURCE,
     bio_vec,
