@@ -75,49 +75,65 @@ def check_size(name: str, value: object) -> int:
     return value
 
 
-# Every store into a segment's field (bio_vec, kvec, iovec), construction
-# included, bumps this count: a description of a segment array kept since
-# an older count may describe fields that have changed, so it is not used
-# (iovcrypto.iterate_bulk).  Replacing, adding or removing an array's
-# entries is seen by comparing the entries themselves.
+# Every store into a field of an existing segment (bio_vec, kvec, iovec)
+# bumps this count: a description of a segment array kept since an older
+# count may describe fields that have changed, so it is not used
+# (iovcrypto.iterate_bulk).  A new segment cannot be in a kept description:
+# replacing, adding or removing an array's entries is seen by comparing the
+# entries themselves.
 segment_stores = 0
+_set = object.__setattr__
 
 
 def _store(seg: object, name: str, value: object) -> None:
     global segment_stores
     segment_stores += 1
-    object.__setattr__(seg, name, value)
+    _set(seg, name, value)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class iovec:
     """``struct iovec``: a user-space segment (``iov_base`` is a user address)."""
 
-    iov_base: int = 0
-    iov_len: int = 0
+    iov_base: int
+    iov_len: int
+
+    def __init__(self, iov_base: int = 0, iov_len: int = 0) -> None:
+        _set(self, "iov_base", iov_base)
+        _set(self, "iov_len", iov_len)
 
     __setattr__ = _store
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class kvec:
     """``struct kvec``: a kernel segment (``iov_base`` is a kernel address)."""
 
-    iov_base: Any = 0
-    iov_len: int = 0
+    iov_base: Any
+    iov_len: int
+
+    def __init__(self, iov_base: Any = 0, iov_len: int = 0) -> None:
+        _set(self, "iov_base", iov_base)
+        _set(self, "iov_len", iov_len)
 
     __setattr__ = _store
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class bio_vec:
     """``struct bio_vec``: ``bv_len`` bytes at ``bv_offset`` from ``bv_page``
     (the offset may exceed PAGE_SIZE: the range then starts in a later page
     of the same physically contiguous block)."""
 
-    bv_page: Page | None = None
-    bv_len: int = 0
-    bv_offset: int = 0
+    bv_page: Page | None
+    bv_len: int
+    bv_offset: int
+
+    def __init__(self, bv_page: Page | None = None, bv_len: int = 0,
+                 bv_offset: int = 0) -> None:
+        _set(self, "bv_page", bv_page)
+        _set(self, "bv_len", bv_len)
+        _set(self, "bv_offset", bv_offset)
 
     __setattr__ = _store
 
