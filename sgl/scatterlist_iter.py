@@ -27,6 +27,7 @@ from sgl.scatterlist import (
     sg_next,
     sg_page,
 )
+from sgl.sg_bulk import sg_bulk_copy, sg_ranges
 from sgl.sg_table import SgTable
 
 SG_MITER_ATOMIC = 1 << 0
@@ -314,6 +315,10 @@ def sg_copy_buffer(sgl: ScatterlistPtr | None, nents: int, buf: Buffer, buflen: 
     the skip runs past its end)."""
     _check_len(buflen, "buflen")
     _check_len(skip, "skip")
+    if buflen:
+        r = sg_ranges(sgl, skip, buflen, nents)
+        if r is not None and sg_bulk_copy(r, buf, buflen, not to_buffer):
+            return r.total
     flags = SG_MITER_LOCAL | (SG_MITER_FROM_SG if to_buffer else SG_MITER_TO_SG)
     miter = sg_miter_start(SgMappingIter(), sgl, nents, flags)
     if not sg_miter_skip(miter, skip):

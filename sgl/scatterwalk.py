@@ -36,6 +36,7 @@ from sgl.scatterlist import (
     sg_set_page,
 )
 from sgl.scatterlist_iter import _Cursor
+from sgl.sg_bulk import sg_bulk_copy, sg_ranges
 
 
 class ScatterWalk:
@@ -193,9 +194,20 @@ def memcpy_to_scatterwalk(walk: ScatterWalk, buf: Buffer, nbytes: int) -> None:
     _walk_copy(walk, _buf_cursor(buf, nbytes, False), nbytes, True)
 
 
+def _bulk(sg: ScatterlistPtr | None, start: int, buf: Buffer, nbytes: int, to_sg: bool) -> bool:
+    """The whole copy at once when the list holds all ``nbytes`` and
+    sgl.sg_bulk accepts them (the per-step walk otherwise)."""
+    if not (isinstance(start, int) and isinstance(nbytes, int)) or start < 0 or nbytes < 0:
+        return False
+    r = sg_ranges(sg, start, nbytes)
+    return r is not None and r.total == nbytes and sg_bulk_copy(r, buf, nbytes, to_sg)
+
+
 def memcpy_from_sglist(buf: Buffer, sg: ScatterlistPtr | None, start: int, nbytes: int) -> None:
     """``memcpy_from_sglist()``: nothing for nbytes == 0 (sg may be None)."""
     if nbytes == 0:
+        return
+    if _bulk(sg, start, buf, nbytes, False):
         return
     walk = ScatterWalk()
     scatterwalk_start_at_pos(walk, sg, start)
@@ -204,6 +216,8 @@ def memcpy_from_sglist(buf: Buffer, sg: ScatterlistPtr | None, start: int, nbyte
 
 def memcpy_to_sglist(sg: ScatterlistPtr | None, start: int, buf: Buffer, nbytes: int) -> None:
     if nbytes == 0:
+        return
+    if _bulk(sg, start, buf, nbytes, True):
         return
     walk = ScatterWalk()
     scatterwalk_start_at_pos(walk, sg, start)

@@ -1,0 +1,281 @@
+"""The bulk path for scatterlist copies (sgl/sg_bulk.py) against the
+per-step walks, on random lists: chained arrays, entries in folios of
+several orders and in kmalloc objects, some that must make a record or a
+KernelBug (a stale page, device memory, a range past its folio or object,
+a zero-length or pageless entry, an array with no end mark), buffers that
+are numpy arrays, kernel addresses (direct map or vmalloc) or views of the
+list's own memory.  sg_copy_buffer() both ways and memcpy_from_sglist()/
+memcpy_to_sglist() must give the same return value or exception, the same
+bytes in memory and in the buffer and the same ledger records with the bulk
+path on and off."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import kmem
+import sgl
+import sgl.sg_bulk as sg_bulk
+from kmem import sanitizer
+from kmem.page_alloc import phys_frame_view
+
+PAGE = kmem.PAGE_SIZE
+
+
+class SgCase:
+    def __init__(self, seed: int) -> None:
+        self.rng = rng = np.random.default_rng(seed)
+        self.frames: list[tuple[int, int]] = []
+        self.frees: list = []
+        clean = rng.random() < 0.6
+        if rng.random() < 0.25:
+            pieces = [(self._folio(0), PAGE, 0) for _ in range(int(rng.integers(8, 40)))]
+        elif rng.random() < 0.1:
+            # Entries of several pages: a step is at most one page of them.
+            pieces = [(self._folio(2), 4 * PAGE, 0) for _ in range(int(rng.integers(8, 12)))]
+        else:
+            pieces = [self._piece(clean) for _ in range(int(rng.integers(1, 40)))]
+        self.pieces = pieces
+        self.nbytes = sum(n for _, n, _ in pieces)
+        # Split over one to three chained arrays.
+        cuts = sorted(int(c) for c in rng.integers(1, len(pieces) + 1, int(rng.integers(0, 3))))
+        groups, last = [], 0
+        for c in [*cuts, len(pieces)]:
+            if c > last:
+                groups.append(pieces[last:c])
+                last = c
+        arrays = []
+        for k, g in enumerate(groups):
+            link = 1 if k + 1 < len(groups) else 0
+            # The last array may have spare slots past its end mark (a list
+            # trimmed after it was built): nothing may be read there.
+            spare = int(rng.integers(1, 4)) if not link and rng.random() < 0.2 else 0
+            arr = sgl.sg_array(len(g) + link + spare)
+            sgl.sg_init_table(arr, len(g) + link + spare)
+            for s, (page, n, off) in zip(arr, g + [(self._folio(0), PAGE, 0)] * spare):
+                sgl.sg_set_page(s, page, n, off)
+            if spare:
+                sgl.sg_mark_end(arr[len(g) - 1])
+            arrays.append(arr)
+        for a, b in itertools.pairwise(arrays):
+            sgl.sg_chain(a, len(a), b)
+        if not clean and rng.random() < 0.05:
+            sgl.sg_unmark_end(arrays[-1][-1])           # no end mark: runs off
+        self.sg = arrays[0]
+        self.nents = len(pieces) + (int(rng.integers(-3, 3)) if rng.random() < 0.3 else 0)
+
+    def _folio(self, order: int) -> kmem.Folio:
+        f = kmem.folio_alloc(kmem.GFP_KERNEL, order)
+        self.frames.append((f.pfn, PAGE << order))
+        self.frees.append(lambda: kmem.folio_put(f))
+        return f
+
+    def _piece(self, clean: bool) -> tuple:
+        rng = self.rng
+        bad = None if clean or rng.random() > 0.08 else rng.choice(
+            ["stale", "device", "oob", "empty", "nopage"])
+        if bad == "device":
+            f = kmem.alloc_device_pages(0)
+            self.frees.append(lambda: kmem.free_device_pages(f))
+            return f, int(rng.integers(1, PAGE)), 0
+        if bad == "stale":
+            f = kmem.folio_alloc(kmem.GFP_KERNEL, 0)
+            kmem.folio_put(f)
+            return f, 512, 0
+        if bad == "empty":
+            return self._folio(0), 0, int(rng.integers(0, PAGE))
+        if bad == "nopage":
+            return None, 64, 0
+        if rng.random() < 0.3:
+            size = int(rng.choice([64, 100, 4096, 5000, 8192]))
+            a = kmem.kmalloc(size, kmem.GFP_KERNEL)
+            head = kmem.virt_to_page(a).head
+            self.frames.append((head.pfn, PAGE << head.order))
+            self.frees.append(lambda: kmem.kfree(a))
+            off = int(rng.integers(0, size))
+            n = int(rng.integers(1, size - off + 1))
+            if bad == "oob":
+                n = size - off + int(rng.integers(1, 64))
+            page = kmem.virt_to_page(a + off)
+            return page, n, (a + off) & (PAGE - 1)
+        order = int(rng.integers(0, 3))
+        f = self._folio(order)
+        size = PAGE << order
+        off = int(rng.integers(0, size))
+        n = int(rng.integers(1, size - off + 1))
+        if bad == "oob":
+            n = size - off + int(rng.integers(1, PAGE))
+        return f, n, off
+
+    def buffer(self, n: int) -> tuple[object, object, object]:
+        """A buffer of ``n`` bytes, a way to read it and one to reset it."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.22:
+            a = kmem.kmalloc(max(n, 1), kmem.GFP_KERNEL) if r < 0.15 else kmem.vmalloc(max(n, 1))
+            free = kmem.kfree if r < 0.15 else kmem.vfree
+            self.frees.append(lambda: free(a))
+            views = kmem.virt_views(a, n, write=True)
+            flat = (lambda: np.concatenate(views)) if views else (lambda: np.empty(0, np.uint8))
+            return a, lambda: flat().tobytes(), lambda d: kmem.copy_views(
+                views, [np.frombuffer(d, np.uint8)]) if n else None
+        if r < 0.3 and self.frames:
+            # The list's own memory, from a little after an entry's start:
+            # overlapping what is copied, shifted.
+            pfn, size = self.frames[int(rng.integers(0, len(self.frames)))]
+            shift = int(rng.integers(0, 300))
+            if size >= n + shift:
+                view = phys_frame_view(pfn, 0, size)[shift:shift + n]
+                return view, view.tobytes, lambda d: None   # restored with the memory
+        if r < 0.35:
+            b = bytearray(rng.integers(0, 256, n, dtype=np.uint8).tobytes())
+
+            def put(d: bytes) -> None:
+                b[:] = d
+            return b, lambda: bytes(b), put
+        arr = rng.integers(0, 256, n, dtype=np.uint8)
+
+        def put_arr(d: bytes) -> None:
+            arr[:] = np.frombuffer(d, np.uint8)
+        return arr, arr.tobytes, put_arr
+
+    def aliased(self, skip: int, n: int) -> tuple[object, object, object, int] | None:
+        """The list's own bytes from ``skip`` on, shifted by a few bytes:
+        source and destination overlap, as a careless caller's may (the
+        per-step copies then define what lands where)."""
+        ends = np.cumsum([ln for _, ln, _ in self.pieces])
+        k = int(np.searchsorted(ends, skip, side="right"))
+        if k >= len(self.pieces):
+            return None
+        pos = int(ends[k - 1]) if k else 0
+        page, _, off = self.pieces[k]
+        if page is None or page.head.freed or page.kind is kmem.Kind.DEVICE:
+            return None
+        folio = page.head
+        start = ((page.pfn - folio.pfn) << kmem.PAGE_SHIFT) + off + skip - pos
+        start += int(self.rng.integers(-64, 65))
+        n = min(n, (PAGE << folio.order) - start)
+        if start < 0 or n <= 0:
+            return None
+        view = phys_frame_view(folio.pfn, 0, PAGE << folio.order)[start:start + n]
+        return view, view.tobytes, lambda d: None, n    # restored with the memory
+
+    def snapshot(self) -> list[bytes]:
+        return [phys_frame_view(p, 0, n).tobytes() for p, n in self.frames]
+
+    def restore(self, snap: list[bytes]) -> None:
+        for (p, n), data in zip(self.frames, snap):
+            phys_frame_view(p, 0, n)[:] = np.frombuffer(data, np.uint8)
+
+    def free(self) -> None:
+        for f in reversed(self.frees):
+            f()
+
+
+def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> None:
+    case = SgCase(seed)
+    rng = case.rng
+    op = rng.choice(["to_buffer", "from_buffer", "memcpy_from", "memcpy_to"])
+    total = case.nbytes
+    skip = int(rng.integers(0, total + 2)) if rng.random() < 0.4 else 0
+    r = rng.random()
+    n = int(rng.integers(0, total + 300)) if r < 0.5 else total - min(skip, total)
+    if r > 0.8:
+        n += int(rng.integers(1, 2 * PAGE))     # more than the list holds
+    alias = case.aliased(skip, n) if rng.random() < 0.15 else None
+    if alias is not None:
+        buf, read, write, n = alias
+    else:
+        buf, read, write = case.buffer(n)
+    before = case.snapshot()
+    buf_before = read()
+    results = []
+    for bulk in (True, False):
+        case.restore(before)
+        write(buf_before)
+        if bulk:
+            def counting(*a, _real=sg_bulk.sg_ranges):
+                r = _real(*a)
+                used[0] += r is not None
+                return r
+            for mod in ("sgl.scatterwalk", "sgl.scatterlist_iter"):
+                monkeypatch.setattr(f"{mod}.sg_ranges", counting)
+        else:
+            for mod in ("sgl.scatterwalk", "sgl.scatterlist_iter"):
+                monkeypatch.setattr(f"{mod}.sg_ranges", lambda *a: None)
+        mark = sanitizer.mark()
+        try:
+            if op == "to_buffer":
+                ret = sgl.sg_pcopy_to_buffer(case.sg, case.nents, buf, n, skip)
+            elif op == "from_buffer":
+                ret = sgl.sg_pcopy_from_buffer(case.sg, case.nents, buf, n, skip)
+            elif op == "memcpy_from":
+                ret = sgl.memcpy_from_sglist(buf, case.sg, skip, n)
+            else:
+                ret = sgl.memcpy_to_sglist(case.sg, skip, buf, n)
+        except (kmem.KernelBug, ValueError, TypeError) as e:
+            ret = (type(e).__name__, str(e))
+        records = [(r.kind, r.message) for r in sanitizer.since(mark)]
+        del sanitizer.ledger.records[mark:]
+        results.append((ret, records, read(), case.snapshot()))
+    case.free()
+    b, p = results
+    what = f"seed {seed} ({op}, skip={skip}, n={n}, buffer {type(buf).__name__})"
+    assert b[0] == p[0], f"{what}: return value"
+    assert b[1] == p[1], f"{what}: ledger"
+    assert b[2] == p[2], f"{what}: buffer"
+    assert b[3] == p[3], f"{what}: memory"
+
+
+def test_sg_bulk_matches_per_step_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    used = [0]
+    for seed in range(500):
+        _run_case(seed, monkeypatch, used)
+    assert used[0] > 100
+
+
+@pytest.mark.slow
+def test_sg_bulk_matches_per_step_path_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    used = [0]
+    for seed in range(500, 4500):
+        _run_case(seed, monkeypatch, used)
+    assert used[0] > 800
+
+
+@pytest.mark.parametrize("op", ["to_buffer", "from_buffer", "memcpy_from", "memcpy_to"])
+def test_sg_bulk_buffer_overlapping_the_list(op: str) -> None:
+    """A buffer that is the list's own memory a few bytes off: the page
+    steps copy it chunk by chunk, which is not one memmove, so the bulk path
+    must leave such a copy to them (same bytes either way)."""
+    folios = [kmem.folio_alloc(kmem.GFP_KERNEL, 2) for _ in range(10)]
+    sg = sgl.sg_array(10)
+    sgl.sg_init_table(sg, 10)
+    for s, f in zip(sg, folios):
+        sgl.sg_set_page(s, f, 4 * PAGE, 0)
+    mem = phys_frame_view(folios[8].pfn, 0, 4 * PAGE)
+    n = 3 * PAGE
+    for d in (-40, -8, 8, 40, 100):
+        got = []
+        for min_entries in (sg_bulk.BULK_MIN_ENTRIES, 1 << 30):
+            mem[:] = np.arange(4 * PAGE) % 251
+            buf = mem[max(d, 0):max(d, 0) + n]
+            pos = 8 * 4 * PAGE + max(-d, 0)
+            saved, sg_bulk.BULK_MIN_ENTRIES = sg_bulk.BULK_MIN_ENTRIES, min_entries
+            try:
+                if op == "to_buffer":
+                    assert sgl.sg_pcopy_to_buffer(sg, 10, buf, n, pos) == n
+                elif op == "from_buffer":
+                    assert sgl.sg_pcopy_from_buffer(sg, 10, buf, n, pos) == n
+                elif op == "memcpy_from":
+                    sgl.memcpy_from_sglist(buf, sg, pos, n)
+                else:
+                    sgl.memcpy_to_sglist(sg, pos, buf, n)
+            finally:
+                sg_bulk.BULK_MIN_ENTRIES = saved
+            got.append(mem.tobytes())
+        assert got[0] == got[1], f"shift {d}"
+    for f in folios:
+        kmem.folio_put(f)
