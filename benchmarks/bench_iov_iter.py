@@ -26,10 +26,12 @@ from iovcrypto import (
     ITER_DEST,
     ITER_SOURCE,
     bio_vec,
+    bvecq_alloc_chain,
     copy_from_iter,
     copy_to_iter,
     iov_iter,
     iov_iter_bvec,
+    iov_iter_bvec_queue,
     iov_iter_folio_queue,
     iov_iter_init,
     iov_iter_kvec,
@@ -56,6 +58,14 @@ class Buffers:
             pages = [kmem.alloc_pages(kmem.GFP_KERNEL, order) for _ in range(nseg)]
             self.free = [lambda: [kmem.folio_put(p) for p in pages]]
             self.segs = [bio_vec(p, seglen, 0) for p in pages]
+        elif kind == "BVECQ":
+            pages = [kmem.alloc_pages(kmem.GFP_KERNEL, order) for _ in range(nseg)]
+            self.free = [lambda: [kmem.folio_put(p) for p in pages]]
+            self.bq = bq = bvecq_alloc_chain(nseg, kmem.GFP_KERNEL)
+            for p in pages:
+                while bq.nr_slots == bq.max_slots:
+                    bq = bq.next
+                bq.add(p, seglen, 0)
         elif kind == "FOLIOQ":
             folios = [kmem.folio_alloc(kmem.GFP_KERNEL, order) for _ in range(nseg)]
             self.free = [lambda: [kmem.folio_put(f) for f in folios]]
@@ -77,6 +87,8 @@ class Buffers:
             iov_iter_bvec(it, direction, self.segs, self.nseg, self.total)
         elif self.kind == "FOLIOQ":
             iov_iter_folio_queue(it, direction, self.fq, 0, 0, self.total)
+        elif self.kind == "BVECQ":
+            iov_iter_bvec_queue(it, direction, self.bq, 0, 0, self.total)
         else:
             iov_iter_init(it, direction, self.segs, self.nseg, self.total)
         return it

@@ -71,7 +71,7 @@ def copies(rounds: int, mib: int) -> None:
     def numpy_copy() -> None:
         flat[:] = data
 
-    for seglen, kinds, goal in ((4096, ("KVEC", "BVEC", "FOLIOQ", "IOVEC"), 0.5),
+    for seglen, kinds, goal in ((4096, ("KVEC", "BVEC", "FOLIOQ", "IOVEC", "BVECQ"), 0.5),
                                 (MIB, ("IOVEC",), 0.7)):
         for kind in kinds:
             buf = bi.Buffers(kind, total // seglen, seglen)
@@ -83,6 +83,31 @@ def copies(rounds: int, mib: int) -> None:
             r = min(r_to, r_from)
             row(f"copy_to/from_iter {kind}, {seglen >> 10} KiB segments / numpy",
                 f"{r_to:.2f} / {r_from:.2f}", f">= {goal}", r >= goal)
+    sg_copies(rounds, data, out, numpy_copy)
+
+
+def sg_copies(rounds: int, data: np.ndarray, out: np.ndarray,
+              numpy_copy: Callable[[], None]) -> None:
+    """The scatterlist world's copy helpers over 4 KiB pages."""
+    total = len(data)
+    pages = [kmem.alloc_page(kmem.GFP_KERNEL) for _ in range(total >> 12)]
+    sg = sgl.sg_array(len(pages))
+    sgl.sg_init_table(sg, len(pages))
+    for s, p in zip(sg, pages):
+        sgl.sg_set_page(s, p, 4096, 0)
+    for name, to_sg, from_sg in (
+            ("sg_copy_from/to_buffer",
+             lambda: sgl.sg_copy_from_buffer(sg, len(pages), data, total),
+             lambda: sgl.sg_copy_to_buffer(sg, len(pages), out, total)),
+            ("memcpy_to/from_sglist",
+             lambda: sgl.memcpy_to_sglist(sg, 0, data, total),
+             lambda: sgl.memcpy_from_sglist(out, sg, 0, total))):
+        r_to = median_ratio(numpy_copy, to_sg, rounds)
+        r_from = median_ratio(numpy_copy, from_sg, rounds)
+        row(f"{name}, 4 KiB entries / numpy", f"{r_to:.2f} / {r_from:.2f}", ">= 0.5",
+            min(r_to, r_from) >= 0.5)
+    for p in pages:
+        kmem.__free_page(p)
 
 
 def walk_slope(rounds: int) -> None:

@@ -36,7 +36,7 @@ from sgl.scatterlist import (
     sg_set_page,
 )
 from sgl.scatterlist_iter import _Cursor
-from sgl.sg_bulk import sg_bulk_copy, sg_ranges
+from sgl.sg_bulk import sg_bulk_copy, sg_bulk_memcpy, sg_ranges
 
 
 class ScatterWalk:
@@ -238,6 +238,8 @@ def memcpy_sglist(dst: ScatterlistPtr | None, src: ScatterlistPtr | None, nbytes
     memmove semantics inside each step; steps whose source and destination
     are the same bytes are skipped.  Lists may describe the same memory."""
     if nbytes == 0:
+        return
+    if isinstance(nbytes, int) and nbytes > 0 and sg_bulk_memcpy(dst, src, nbytes):
         return
     s = _need(src, "src")
     d = _need(dst, "dst")

@@ -1,7 +1,8 @@
 """Copies over a whole scatterlist run at once (model helper, no kernel twin).
 
-sg_copy_buffer() (through sg_miter) and memcpy_from_sglist()/
-memcpy_to_sglist() (through the scatterwalk) copy one page step at a time.
+sg_copy_buffer() (through sg_miter), memcpy_from_sglist()/
+memcpy_to_sglist() (through the scatterwalk) and memcpy_sglist() copy one
+page step at a time.
 Here the entries the copy covers are described as numpy (physical address,
 length) arrays in one pass along the list, checked and copied by kmem.bulk
 (one row operation per memory bank for equal aligned entries).  The bulk
@@ -151,4 +152,34 @@ def sg_bulk_copy(r: Ranges, buf: Buffer, buflen: int, to_sg: bool) -> bool:
             pos += k
             if pos == n:
                 break
+    return True
+
+
+def _meet(a: Ranges, b: Ranges) -> bool:
+    """Whether any two of the ranges of ``a`` and ``b`` together share a byte
+    (within one list too: a list naming a byte twice is left to the steps)."""
+    lo = np.concatenate([a.bank * BANK_BYTES + a.starts, b.bank * BANK_BYTES + b.starts])
+    hi = lo + np.concatenate([a.lens, b.lens])
+    order = np.argsort(lo, kind="stable")
+    return bool((lo[order][1:] < np.maximum.accumulate(hi[order])[:-1]).any())
+
+
+def sg_bulk_memcpy(dst: ScatterlistPtr | None, src: ScatterlistPtr | None, nbytes: int) -> bool:
+    """memcpy_sglist() at once: nothing to do when both lists put every byte
+    at the same address (the steps all skip), one gather and one scatter
+    when no byte is shared; False (nothing done) otherwise."""
+    rs = sg_ranges(src, 0, nbytes)
+    if rs is None or rs.total != nbytes:
+        return False
+    rd = sg_ranges(dst, 0, nbytes)
+    if rd is None or rd.total != nbytes:
+        return False
+    if (len(rs.lens) == len(rd.lens) and (rs.lens == rd.lens).all()
+            and (rs.starts == rd.starts).all() and (rs.bank == rd.bank).all()):
+        return True                 # in place, entry for entry
+    if _meet(rs, rd):
+        return False
+    tmp = np.empty(nbytes, np.uint8)
+    copy_ranges(rs, tmp, False)
+    copy_ranges(rd, tmp, True)
     return True

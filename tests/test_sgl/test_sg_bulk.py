@@ -5,7 +5,8 @@ KernelBug (a stale page, device memory, a range past its folio or object,
 a zero-length or pageless entry, an array with no end mark), buffers that
 are numpy arrays, kernel addresses (direct map or vmalloc) or views of the
 list's own memory.  sg_copy_buffer() both ways and memcpy_from_sglist()/
-memcpy_to_sglist() must give the same return value or exception, the same
+memcpy_to_sglist() and memcpy_sglist() (into another list or the same one)
+must give the same return value or exception, the same
 bytes in memory and in the buffer and the same ledger records with the bulk
 path on and off."""
 
@@ -178,7 +179,14 @@ class SgCase:
 def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> None:
     case = SgCase(seed)
     rng = case.rng
-    op = rng.choice(["to_buffer", "from_buffer", "memcpy_from", "memcpy_to"])
+    op = rng.choice(["to_buffer", "from_buffer", "memcpy_from", "memcpy_to", "memcpy_sglist"])
+    other = case.sg
+    if op == "memcpy_sglist" and rng.random() < 0.7:
+        # Another list (its frames snapshotted and freed with the case's).
+        second = SgCase(seed + 100000)
+        other = second.sg
+        case.frames += second.frames
+        case.frees = second.frees + case.frees
     total = case.nbytes
     skip = int(rng.integers(0, total + 2)) if rng.random() < 0.4 else 0
     r = rng.random()
@@ -201,10 +209,10 @@ def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> No
                 r = _real(*a)
                 used[0] += r is not None
                 return r
-            for mod in ("sgl.scatterwalk", "sgl.scatterlist_iter"):
+            for mod in ("sgl.scatterwalk", "sgl.scatterlist_iter", "sgl.sg_bulk"):
                 monkeypatch.setattr(f"{mod}.sg_ranges", counting)
         else:
-            for mod in ("sgl.scatterwalk", "sgl.scatterlist_iter"):
+            for mod in ("sgl.scatterwalk", "sgl.scatterlist_iter", "sgl.sg_bulk"):
                 monkeypatch.setattr(f"{mod}.sg_ranges", lambda *a: None)
         mark = sanitizer.mark()
         try:
@@ -214,6 +222,8 @@ def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> No
                 ret = sgl.sg_pcopy_from_buffer(case.sg, case.nents, buf, n, skip)
             elif op == "memcpy_from":
                 ret = sgl.memcpy_from_sglist(buf, case.sg, skip, n)
+            elif op == "memcpy_sglist":
+                ret = sgl.memcpy_sglist(other, case.sg, n)
             else:
                 ret = sgl.memcpy_to_sglist(case.sg, skip, buf, n)
         except (kmem.KernelBug, ValueError, TypeError) as e:
