@@ -67,6 +67,8 @@ class SgCase:
         if not clean and rng.random() < 0.05:
             sgl.sg_unmark_end(arrays[-1][-1])           # no end mark: runs off
         self.sg = arrays[0]
+        for pfn, size in self.frames:       # known bytes everywhere, not zeroes
+            phys_frame_view(pfn, 0, size)[:] = rng.integers(0, 256, size, np.uint8)
         self.nents = len(pieces) + (int(rng.integers(-3, 3)) if rng.random() < 0.3 else 0)
 
     def _folio(self, order: int) -> kmem.Folio:
@@ -182,7 +184,15 @@ def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> No
     rng = case.rng
     op = rng.choice(["to_buffer", "from_buffer", "memcpy_from", "memcpy_to", "memcpy_sglist"])
     other = case.sg
-    if op == "memcpy_sglist" and rng.random() < 0.7:
+    r = rng.random()
+    if op == "memcpy_sglist" and r < 0.3:
+        # The same bytes in another order: source and destination overlap.
+        pieces = case.pieces[1:] + case.pieces[:1]
+        other = sgl.sg_array(len(pieces))
+        sgl.sg_init_table(other, len(pieces))
+        for sge, (page, ln, off) in zip(other, pieces):
+            sgl.sg_set_page(sge, page, ln, off)
+    elif op == "memcpy_sglist" and r < 0.8:
         # Another list (its frames snapshotted and freed with the case's).
         second = SgCase(seed + 100000)
         other = second.sg
