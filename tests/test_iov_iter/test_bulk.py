@@ -438,9 +438,9 @@ def test_bulk_matches_per_segment_path(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.slow
 def test_bulk_matches_per_segment_path_long(monkeypatch: pytest.MonkeyPatch) -> None:
     used = [0]
-    for seed in range(1000, 6000):
+    for seed in range(1000, 2500):
         _run_case(seed, monkeypatch, used)
-    assert used[0] > 1000
+    assert used[0] > 300
 
 
 def test_bulk_copies_whole_pages_as_rows() -> None:

@@ -261,9 +261,9 @@ def test_sg_bulk_matches_per_step_path(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.slow
 def test_sg_bulk_matches_per_step_path_long(monkeypatch: pytest.MonkeyPatch) -> None:
     used = [0]
-    for seed in range(500, 4500):
+    for seed in range(500, 1500):
         _run_case(seed, monkeypatch, used)
-    assert used[0] > 800
+    assert used[0] > 200
 
 
 @pytest.mark.parametrize("op", ["to_buffer", "from_buffer", "memcpy_from", "memcpy_to"])
