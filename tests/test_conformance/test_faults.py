@@ -7,8 +7,8 @@ import pytest
 import iovcrypto as iov
 import kmem
 from iovcrypto.tools.conformance import faults as F
-from iovcrypto.tools.conformance import runner as R
 from iovcrypto.tools.conformance import session as S
+from iovcrypto.tools.conformance import vec_cfg as V
 from kmem import sanitizer
 
 
@@ -57,14 +57,14 @@ def test_mprotect_makes_a_page_fault_on_write_only() -> None:
 
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list:
     log: list = []
-    orig = R.run_vec_cfg
+    orig = V.run_vec_cfg
 
     def spy(ctx, tfm, vec, name, cfg, enc, real=None, sg_kind="page", fault=None):
         ok = orig(ctx, tfm, vec, name, cfg, enc, real, sg_kind, fault)
         if fault is not None:
             log.append((ctx.target.api, fault, ctx.last_shot))
         return ok
-    monkeypatch.setattr(R, "run_vec_cfg", spy)
+    monkeypatch.setattr(V, "run_vec_cfg", spy)
     return log
 
 

@@ -647,8 +647,13 @@ def expected_snapshot(t: TestIter, before: tuple, n: int) -> tuple:
             if slot >= kmem.folioq_nr_slots(q) and q.next is not None:
                 q, slot = q.next, 0
         return (itype_, src_, nofault, size, count - n, id(q), ptr_int, idx, slot)
+    if t.itype == "DISCARD":
+        # A sink keeps no position: only the count drops.
+        return (itype_, src_, nofault, off, count - n, ptr_id, ptr_int, idx, u)
     return (itype_, src_, nofault, off + n, count - n, ptr_id, ptr_int, idx, u)
 
 
-def realisation_name(itype: str, kind: str) -> str:
-    return f"ITER_{itype}/{kind}"
+def realisation_name(itype: str, kind: str, dst: str = "") -> str:
+    """``ITER_KVEC/slab``; with a dst type of its own (a DISCARD sink),
+    ``ITER_KVEC/slab -> ITER_DISCARD``."""
+    return f"ITER_{itype}/{kind}" + (f" -> ITER_{dst}" if dst else "")
