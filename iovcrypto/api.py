@@ -58,7 +58,7 @@ from ciphers.crypto_api import (  # noqa: F401  (re-exported)
     crypto_wait_req,
 )
 from iovcrypto.iov_iter import iov_iter_advance, iov_iter_zero, iter_advance
-from iovcrypto.uio import iov_iter
+from iovcrypto.uio import ITER_DISCARD, iov_iter
 from kmem import errno as E
 from kmem.sanitizer import WARN
 
@@ -93,10 +93,16 @@ def _put_back(it: iov_iter, state: tuple) -> None:
 
 
 def check_directions(src: iov_iter | None, dst: iov_iter | None) -> int:
-    """0, or WARN and -EINVAL for a src that is not ITER_SOURCE, a dst that
-    is not ITER_DEST, or one iterator as both that is not ITER_DEST."""
+    """0, or WARN and -EINVAL for a src that is not ITER_SOURCE (an
+    ITER_DISCARD src included: a sink is always ITER_DEST), a dst that is
+    not ITER_DEST, or one iterator as both that is not ITER_DEST or is a
+    sink (nothing to read).  A DISCARD dst is accepted: its output is
+    computed and dropped."""
     if src is not None and src is dst:
         if WARN(src.data_source, "in place with one iov_iter: it must be ITER_DEST"):
+            return -E.EINVAL
+        if WARN(src.iter_type == ITER_DISCARD, "in place with one ITER_DISCARD iov_iter: "
+                "there is nothing to read"):
             return -E.EINVAL
         return 0
     if src is not None and WARN(not src.data_source, "crypto src iov_iter is not ITER_SOURCE"):

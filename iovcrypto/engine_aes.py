@@ -107,7 +107,7 @@ from iovcrypto.skcipher import (
     skcipher_request_set_iter,
 )
 from iovcrypto.skcipher_walk import iter_pcopy_from
-from iovcrypto.uio import iov_iter, iov_iter_extract_will_pin
+from iovcrypto.uio import ITER_DISCARD, iov_iter, iov_iter_extract_will_pin
 from kmem import PAGE_SIZE
 from kmem import errno as E
 from kmem.access import buffer_views, copy_views
@@ -403,7 +403,9 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
     # a partial ctr block is not worth a descriptor rule of its own); and
     # user memory is not pinned just to be looked at: where the virtual
     # layout alone already breaks the rules it is bounced straight away.
-    direct = not n % ENGINE_BLOCK and all(
+    # A DISCARD sink has no pages for the engine to write: the bounce takes
+    # its output, and the copy out drops it.
+    direct = req.dst.iter_type != ITER_DISCARD and not n % ENGINE_BLOCK and all(
         engine_aes_virt_aligned(it, n) for it in {id(req.src): req.src, id(req.dst): req.dst}
         .values() if iov_iter_extract_will_pin(it))
     if direct:

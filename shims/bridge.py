@@ -11,7 +11,9 @@ in one world that serves its requests with a driver of the other world:
 - :class:`IterToSgSkcipher` / :class:`IterToSgAead` are registered in the
   iov_iter world: they build scatterlists with extract_iter_to_sg() (pins
   for user-backed iterators, nothing otherwise) and run a legacy driver;
-  the pins they take are released when the request completes.  The
+  the pins they take are released when the request completes.  An
+  ITER_DISCARD dst, which extract_iter_to_sg() refuses, gets scratch
+  pages whose contents are dropped (the native walk's answer too).  The
   iov_iter API's own contract (iterators advanced on success, unmoved on
   error, dst plaintext zeroed on -EBADMSG) is enforced by that API around
   every driver, bridges included.
@@ -47,10 +49,20 @@ from ciphers.algapi import (
     CryptoAlg,
     Registry,
 )
-from iovcrypto import ITER_DEST, ITER_SOURCE, iov_iter, iov_iter_bvec, iov_iter_extract_will_pin
+from iovcrypto import (
+    ITER_DEST,
+    ITER_DISCARD,
+    ITER_SOURCE,
+    iov_iter,
+    iov_iter_advance,
+    iov_iter_bvec,
+    iov_iter_extract_will_pin,
+)
 from iovcrypto.iov_iter_query import iov_iter_npages_cap
+from kmem import PAGE_SIZE
 from kmem import errno as E
-from sgl import SgTable, sg_init_table, sg_kfree, sg_kmalloc, sg_mark_end, sg_page
+from kmem.page_alloc import __free_pages
+from sgl import SgTable, sg_init_table, sg_kfree, sg_kmalloc, sg_mark_end, sg_page, sg_set_page
 from shims.extract import extract_iter_to_sg
 from shims.sg_iter import BvecArray, bvec_array_free, iov_iter_bvec_from_sg
 
@@ -126,11 +138,12 @@ class ExtractedTable(SgTable):
     """An sg_table whose flat array :func:`iter_to_sg_table` allocated
     (``alloc_nents`` entries)."""
 
-    __slots__ = ("alloc_nents",)
+    __slots__ = ("alloc_nents", "scratch")
 
     def __init__(self) -> None:
         super().__init__()
         self.alloc_nents = 0
+        self.scratch: list = []      # a DISCARD sink's pages
 
 
 def iter_to_sg_table(it: iov_iter, nbytes: int, gfp: int = kmem.GFP_KERNEL,
@@ -144,6 +157,8 @@ def iter_to_sg_table(it: iov_iter, nbytes: int, gfp: int = kmem.GFP_KERNEL,
     table = ExtractedTable()
     if nbytes == 0:
         return 0, table
+    if it.iter_type == ITER_DISCARD:
+        return _discard_to_sg_table(it, nbytes, gfp, table)
     nr = max(1, iov_iter_npages_cap(it, 1 << 31, nbytes))
     first = sg_kmalloc(nr, gfp)
     if first is None:
@@ -164,11 +179,47 @@ def iter_to_sg_table(it: iov_iter, nbytes: int, gfp: int = kmem.GFP_KERNEL,
     return 0, table
 
 
+def _discard_to_sg_table(it: iov_iter, nbytes: int, gfp: int, table: ExtractedTable
+                         ) -> tuple[int, ExtractedTable | None]:
+    """A DISCARD sink has no memory to describe, and extract_iter_to_sg()
+    refuses it (WARN, -EIO).  The iov_iter API accepts it as dst, so the
+    bridge hands the legacy driver scratch pages, one entry each, and drops
+    what lands there (the native walk does the same with its scratch
+    buffer); ``it`` advances past the ``nbytes``.  -ENOMEM with nothing held
+    if a page cannot be had."""
+    nr = -(-nbytes // PAGE_SIZE)
+    first = sg_kmalloc(nr, gfp)
+    if first is None:
+        return -E.ENOMEM, None
+    sg_init_table(first, nr)
+    table.sgl = first
+    table.alloc_nents = nr
+    arr, base = first._arr, first._idx
+    left = nbytes
+    for k in range(nr):
+        page = kmem.alloc_pages(gfp, 0)
+        if page is None:
+            table.orig_nents = k
+            release_sg_table(table, it)
+            return -E.ENOMEM, None
+        table.scratch.append(page)
+        sg_set_page(arr[base + k], page, min(left, PAGE_SIZE), 0)
+        left -= min(left, PAGE_SIZE)
+    table.nents = table.orig_nents = nr
+    sg_mark_end(arr[base + nr - 1])
+    iov_iter_advance(it, nbytes)
+    return 0, table
+
+
 def release_sg_table(table: ExtractedTable | None, it: iov_iter) -> None:
-    """Unpin what extraction pinned (if ``it``'s type pins) and free the
-    array of a table made by :func:`iter_to_sg_table`."""
+    """Unpin what extraction pinned (if ``it``'s type pins), free a DISCARD
+    sink's scratch pages and the array of a table made by
+    :func:`iter_to_sg_table`."""
     if table is None or table.sgl is None:
         return
+    for page in table.scratch:
+        __free_pages(page, 0)
+    table.scratch = []
     if iov_iter_extract_will_pin(it):
         arr, base = table.sgl._arr, table.sgl._idx
         for k in range(table.orig_nents):

@@ -28,7 +28,7 @@ import sgl.scatterwalk as sw
 import shims.bridge as br
 import shims.extract as ex
 import shims.sg_iter as sgi
-from iovcrypto import ITER_XARRAY, iov_iter_advance, iov_iter_zero
+from iovcrypto import ITER_DISCARD, ITER_XARRAY, iov_iter_advance, iov_iter_zero
 from iovcrypto.tools.conformance import session as S
 from kmem import PAGE_SIZE
 from kmem import errno as E
@@ -411,6 +411,65 @@ def key_through_direct_map(mp: MP) -> None:
     mp.setattr(capi, "buffer_views", views)
 
 
+# -- ITER_DISCARD as dst ---------------------------------------------------
+
+def discard_aead_shortcut(mp: MP) -> None:
+    """"Nothing to write, nothing to do": an AEAD driver returns 0 at once
+    for a DISCARD dst, so an inauthentic message is never rejected."""
+    import iovcrypto.aead_template as at
+
+    real = at.AeadTemplateDriver.decrypt
+
+    def decrypt(self, req):
+        if req.dst is not None and req.dst.iter_type == ITER_DISCARD:
+            return 0
+        return real(self, req)
+    mp.setattr(at.AeadTemplateDriver, "decrypt", decrypt)
+
+
+def discard_skcipher_shortcut(mp: MP) -> None:
+    """The same shortcut in a skcipher driver: the chained output IV is
+    never computed."""
+    import iovcrypto.skcipher_template as st
+
+    real = st.WalkDriver._crypt
+
+    def crypt(self, req, encrypt):
+        if req.dst.iter_type == ITER_DISCARD:
+            return 0
+        return real(self, req, encrypt)
+    mp.setattr(st.WalkDriver, "_crypt", crypt)
+
+
+def discard_dst_not_advanced(mp: MP) -> None:
+    """"A sink has no position": the API leaves a DISCARD dst's count
+    alone on success."""
+    def after(src, dst, need_src, need_dst, err):
+        if err == 0 and dst is not None and dst is not src and dst.iter_type == ITER_DISCARD:
+            dst.count += need_dst
+    _wrap_run_on_iters(mp, after)
+
+
+def discard_in_place_accepted(mp: MP) -> None:
+    """The direction rule without the sink case: one DISCARD iterator as
+    both src and dst reaches the driver."""
+    def check(src, dst):
+        if src is not None and src is dst:
+            return -E.EINVAL if kmem.WARN(src.data_source, "one object not ITER_DEST") else 0
+        if src is not None and kmem.WARN(not src.data_source, "src not ITER_SOURCE"):
+            return -E.EINVAL
+        if dst is not None and kmem.WARN(dst.data_source, "dst not ITER_DEST"):
+            return -E.EINVAL
+        return 0
+    mp.setattr(api, "check_directions", check)
+
+
+def bridge_discard_extracted(mp: MP) -> None:
+    """The iov->sg bridge hands a DISCARD dst to extract_iter_to_sg() like
+    any other iterator (WARN, -EIO)."""
+    mp.setattr(br, "ITER_DISCARD", -1)
+
+
 BUGS: dict[str, tuple[Callable[[MP], None], dict]] = {
     # iov_iter arithmetic (checked against the layout oracle)
     "vec-advance-exact-end": (vec_advance_exact_end, dict(driver="cbc(aes-generic)", api="iter")),
@@ -464,6 +523,16 @@ BUGS: dict[str, tuple[Callable[[MP], None], dict]] = {
     "length-check-off-by-one": (length_check_off_by_one,
                                 dict(driver="cbc(aes-generic)", api="iter")),
     "short-copy-is-the-end": (short_copy_is_the_end, dict(driver="cbc(aes-generic)", api="iter")),
+    # ITER_DISCARD as dst, and the forms the API refuses
+    "discard-aead-shortcut": (discard_aead_shortcut, dict(alg="gcm(aes)", api="iter")),
+    "discard-skcipher-shortcut": (discard_skcipher_shortcut,
+                                  dict(driver="cbc(aes-generic)", api="iter")),
+    "discard-dst-not-advanced": (discard_dst_not_advanced,
+                                 dict(driver="ctr(aes-generic)", api="iter")),
+    "discard-in-place-accepted": (discard_in_place_accepted,
+                                  dict(driver="gcm-aes-openssl", api="iter")),
+    "bridge-discard-extracted": (bridge_discard_extracted,
+                                 dict(driver="bridge(cbc(aes-generic))", api="bridge")),
     # key and IV in vmalloc and stack memory (the scatterlist world)
     "key-through-direct-map": (key_through_direct_map, dict(driver="cbc(aes-generic)", api="sg")),
 }

@@ -78,3 +78,33 @@ def test_one_iterator_in_place_is_dest_and_advances_once(aead: bool) -> None:
     assert it.count == 0 and it.iov_offset == 0 and it.vec_idx == 1
     assert kmem.read_virt(a, n) != bytes(range(n))
     kmem.kfree(a)
+
+
+@pytest.mark.parametrize("aead", [False, True])
+@pytest.mark.parametrize("case", ["discard-src", "one-discard"])
+def test_a_discard_src_is_refused_before_anything_is_touched(case: str, aead: bool) -> None:
+    # A sink is always ITER_DEST: as src it breaks the direction rule; as
+    # the one in-place iterator it has nothing to read.
+    n = 64
+    b = _kbuf(b"\xee" * n)
+    sink = iov.iov_iter()
+    iov.iov_iter_discard(sink, iov.ITER_DEST, n)
+    src, dst = (sink, _iter(b, n, iov.ITER_DEST)) if case == "discard-src" else (sink, sink)
+    before = (iter_snapshot(src), iter_snapshot(dst))
+    with kmem.expect_violations("warn"):
+        assert _run(src, dst, n, aead) == -E.EINVAL
+    assert (iter_snapshot(src), iter_snapshot(dst)) == before
+    assert kmem.read_virt(b, n) == b"\xee" * n
+    kmem.kfree(b)
+
+
+@pytest.mark.parametrize("aead", [False, True])
+def test_a_discard_dst_is_computed_and_dropped(aead: bool) -> None:
+    n = 64
+    a = _kbuf(bytes(range(n)))
+    src = _iter(a, n - 16 if aead else n, iov.ITER_SOURCE)
+    sink = iov.iov_iter()
+    iov.iov_iter_discard(sink, iov.ITER_DEST, n + 3)
+    assert _run(src, sink, n, aead) == 0
+    assert src.count == 0 and sink.count == 3 and sink.iov_offset == 0
+    kmem.kfree(a)

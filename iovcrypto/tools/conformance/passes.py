@@ -8,16 +8,23 @@ it), with the same checks as every other run.
 from __future__ import annotations
 
 import functools
+import warnings
 import zlib
 from typing import TYPE_CHECKING
 
+import iovcrypto as iov
 import kmem
+from iovcrypto.tools.conformance import buffers as B
 from iovcrypto.tools.conformance import faults as F
 from iovcrypto.tools.conformance import vec_cfg as V
 from iovcrypto.tools.conformance.configs import InplaceMode, Prandom, TestSgDivision, TestvecConfig
+from iovcrypto.tools.conformance.discard import DST as DISCARD_DST
 from iovcrypto.tools.conformance.engine import dma_safe_realisations
+from iovcrypto.tools.conformance.keyiv import IvBuf
 from iovcrypto.tools.conformance.vec_cfg import Ctx
 from iovcrypto.tools.conformance.vectors import AeadVec, CipherVec, Vector
+from kmem import errno as E
+from kmem import sanitizer
 
 if TYPE_CHECKING:
     from iovcrypto.tools.conformance.runner import Plan
@@ -33,6 +40,7 @@ FAULT_CONFIGS: tuple[TestvecConfig, ...] = (
     TestvecConfig("fault: in place across pages", InplaceMode.INPLACE_ONE_SGLIST,
                   src_divs=(_D(10000, kmem.PAGE_SIZE - 40),)),
 )
+_PLAIN_CFG = TestvecConfig("plain")
 _USER_REALISATIONS = (("UBUF", "user"), ("IOVEC", "user"))
 
 
@@ -148,3 +156,107 @@ def run_large(ctx: Ctx, tfm: object, plan: Plan, seed: int) -> None:
             real = pick[k % len(pick)]
         if not V.run_vec_cfg(ctx, tfm, vec, f"large {LARGE_LEN}", LARGE_CONFIG, enc, real, kind):
             return
+
+
+# ITER_DISCARD as dst (discard.py): every vector once, both directions, on
+# the default out-of-place configurations in turn, src over a rotating
+# realisation.  Then the two forms the API refuses.
+
+def run_discard(ctx: Ctx, tfm: object, vectors: list[Vector], vec_names: list[str] | None,
+                plan: Plan) -> None:
+    cfgs = [c for c in plan.configs if not c.inplace and not c.random]
+    reals = dma_safe_realisations(ctx.target.alg, list(plan.realisations))
+    if not cfgs or not reals:
+        return
+    k = 0
+    for enc in (True, False):
+        for vi, vec in enumerate(vectors):
+            if enc and isinstance(vec, AeadVec) and vec.novrfy:
+                continue
+            name = vec_names[vi] if vec_names else str(vi)
+            real = reals[k % len(reals)] + (DISCARD_DST,)
+            cfg = cfgs[k % len(cfgs)]
+            k += 1
+            if not V.run_vec_cfg(ctx, tfm, vec, name, cfg, enc, real):
+                return
+
+
+def run_discard_refused(ctx: Ctx, tfm: object, vectors: list[Vector],
+                        vec_names: list[str] | None) -> None:
+    """A DISCARD src, and one DISCARD iterator as both src and dst: each
+    must be -EINVAL with one WARN, before anything is touched (request
+    fields, iterators, dst's bytes)."""
+    vi = _fault_vector(vectors)
+    if vi is None:
+        return
+    vec = vectors[vi]
+    name = vec_names[vi] if vec_names else str(vi)
+    t = ctx.target
+    api = V.world_module(t.world)
+    aead = t.type == "aead"
+    if V._setkey(ctx, api, tfm, vec, name, _PLAIN_CFG, 0) is not None:
+        return
+    if aead and api.crypto_aead_setauthsize(tfm, vec.authsize):
+        return
+    alen = len(vec.assoc) if aead else 0
+    n = len(vec.ptext)
+    total = alen + n + (vec.authsize if aead else 0)
+    for form in ("DISCARD src", "one DISCARD iov_iter in place"):
+        where = f"{form}: refused"
+        ctx.stats.realisations.add(where)
+        pos = sanitizer.mark()
+        apos = sanitizer.allocation_mark()
+        dst_t = None
+        sink = iov.iov_iter()
+        iov.iov_iter_discard(sink, iov.ITER_DEST, total)
+        if form == "DISCARD src":
+            dst_t = B.build_test_iter("KVEC", "slab", (_D(10000, 0),), 0, total, total, None,
+                                      iov.ITER_DEST, False)
+            src, dst = sink, dst_t.it
+            poisoned = B.read_pieces(dst_t.pieces, 0, total)
+        else:
+            src = dst = sink
+        before = (B.iter_snapshot(src), B.iter_snapshot(dst))
+        req = ctx.req
+        ivsize = (api.crypto_aead_ivsize if aead else api.crypto_skcipher_ivsize)(tfm)
+        ivb = IvBuf(vec.iv, ivsize, 0) if ivsize else None
+        iv = ivb.addr if ivb else None
+        try:
+            wait = api.CryptoWait()
+            if aead:
+                api.aead_request_set_callback(req, 0, api.crypto_req_done, wait)
+                api.aead_request_set_iter(req, src, dst, n, iv)
+                api.aead_request_set_ad(req, alen)
+                fn = api.crypto_aead_encrypt
+            else:
+                api.skcipher_request_set_callback(req, 0, api.crypto_req_done, wait)
+                api.skcipher_request_set_iter(req, src, dst, n, iv)
+                fn = api.crypto_skcipher_encrypt
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", kmem.KernelWarning)
+                    err = api.crypto_wait_req(fn(req), wait)
+            except Exception as e:
+                ctx.fail(f"encryption with a {form} crashed ({type(e).__name__}: {e}) on "
+                         f"test vector {name}", name, form, "encryption", where)
+                return
+            records = sanitizer.since(pos)
+            warned = [r for r in records if r.kind == "warn"]
+            moved = (B.iter_snapshot(src), B.iter_snapshot(dst)) != before
+            touched = dst_t is not None and B.read_pieces(dst_t.pieces, 0, total) != poisoned
+            for ok, what in ((err == -E.EINVAL, f"returned {err}, not -EINVAL"),
+                             (len(warned) == 1 and len(records) == 1,
+                              f"left {len(records)} ledger records, not one WARN"),
+                             (not moved, "moved an iterator"),
+                             (not touched, "wrote to dst")):
+                if not ctx.check(ok):
+                    ctx.fail(f"encryption with a {form} {what} on test vector {name}", name,
+                             form, "encryption", where)
+                    return
+        finally:
+            del sanitizer.ledger.records[pos:]
+            if dst_t is not None:
+                dst_t.free()
+            if ivb is not None:
+                ivb.free()
+            sanitizer.check_leaks(since=apos)

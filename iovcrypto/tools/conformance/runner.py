@@ -78,6 +78,7 @@ class Plan:
     sg_kinds: tuple[str, ...] = ("page",)
     faults: bool = True                   # the fault configurations (faults.py)
     large: bool = True                    # one request past every walk window
+    discard: bool = True                  # ITER_DISCARD as dst, and its refused forms
 
 
 def realisations_for(plan: Plan, vi: int, ci: int, cfg: TestvecConfig,
@@ -140,6 +141,10 @@ def run_target(target: Target, vectors: list[Vector], plan: Plan, seed: int,
                 P.run_large(ctx, tfm, plan, seed)
             if plan.faults and not failures and target.world != "lib":
                 P.run_faults(ctx, tfm, vectors, vec_names, plan, seed)
+            if plan.discard and not failures and target.world == "iter":
+                P.run_discard(ctx, tfm, vectors, vec_names, plan)
+                if not failures:
+                    P.run_discard_refused(ctx, tfm, vectors, vec_names)
     finally:
         if ctx.req is not None:
             (api.skcipher_request_free if target.type == "skcipher"
