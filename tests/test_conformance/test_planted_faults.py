@@ -470,6 +470,60 @@ def bridge_discard_extracted(mp: MP) -> None:
     mp.setattr(br, "ITER_DISCARD", -1)
 
 
+# -- one request reused through the async path -----------------------------
+
+def engine_iv_after_completion(mp: MP) -> None:
+    """The engine's done tasklet writes the output IV through ``req->iv``
+    after calling the completion -- by then a caller that resubmits from
+    its callback has pointed the request at the next IV."""
+    import iovcrypto.engine_aes as eng
+
+    def done_task(dd):
+        job = dd.hw.fetch_completion()
+        if job is None or job.cookie is not dd.areq:
+            return
+        eng.timer_delete(dd.timer)
+        req = dd.areq
+        dd.is_async = True
+        eng.engine_aes_unmap(dd, req, eng.skcipher_request_ctx(req), job.status == 0)
+        eng.engine_aes_complete(dd, job.status)
+        if job.status == 0 and job.iv_out and req.iv is not None:
+            out = eng.np.frombuffer(job.iv_out, eng.np.uint8)
+            eng.copy_views(eng.buffer_views(req.iv, out.size, write=True), [out])
+    mp.setattr(eng.engine_dd.done_task, "func", done_task)
+
+
+def iterators_moved_after_completion(mp: MP) -> None:
+    """The iov_iter API calls the caller's completion first and applies
+    its iterator contract after it, so the callback sees src and dst
+    where they were."""
+    real = api.run_on_iters
+
+    def run(base, src, dst, need_src, need_dst, call, zero_on_error=None):
+        user = base.complete
+        base.complete = None
+
+        def call_late():
+            api_complete = base.complete
+
+            def late(data, err):
+                if err == -E.EINPROGRESS:
+                    return user(data, err)
+                base.complete = user
+                user(data, err)
+                cur = base.complete          # a resubmission's, or still the caller's
+                api_complete(data, err)
+                base.complete = cur
+            base.complete = late
+            return call()
+        err = real(base, src, dst, need_src, need_dst, call_late, zero_on_error)
+        if base.complete is None:
+            base.complete = user
+        return err
+    mp.setattr(sk, "run_on_iters", run)
+    mp.setattr(ae, "run_on_iters", run)
+
+
 BUGS: dict[str, tuple[Callable[[MP], None], dict]] = {
     # iov_iter arithmetic (checked against the layout oracle)
     "vec-advance-exact-end": (vec_advance_exact_end, dict(driver="cbc(aes-generic)", api="iter")),
@@ -533,6 +587,11 @@ BUGS: dict[str, tuple[Callable[[MP], None], dict]] = {
                                   dict(driver="gcm-aes-openssl", api="iter")),
     "bridge-discard-extracted": (bridge_discard_extracted,
                                  dict(driver="bridge(cbc(aes-generic))", api="bridge")),
+    # one request reused through the async path
+    "engine-iv-after-completion": (engine_iv_after_completion,
+                                   dict(driver="cbc-aes-engine", api="iter")),
+    "iterators-moved-after-completion": (iterators_moved_after_completion,
+                                         dict(driver="cbc-aes-engine", api="iter")),
     # key and IV in vmalloc and stack memory (the scatterlist world)
     "key-through-direct-map": (key_through_direct_map, dict(driver="cbc(aes-generic)", api="sg")),
 }

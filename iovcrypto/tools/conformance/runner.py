@@ -21,6 +21,7 @@ from iovcrypto.tools.conformance import passes as P
 from iovcrypto.tools.conformance.configs import TestvecConfig
 from iovcrypto.tools.conformance.engine import dma_safe_realisations
 from iovcrypto.tools.conformance.keyiv import MAX_IVLEN, IvBuf, KeyBuf
+from iovcrypto.tools.conformance.reuse import run_async_reuse
 from iovcrypto.tools.conformance.vec_cfg import (
     APIS,
     Ctx,
@@ -79,6 +80,7 @@ class Plan:
     faults: bool = True                   # the fault configurations (faults.py)
     large: bool = True                    # one request past every walk window
     discard: bool = True                  # ITER_DISCARD as dst, and its refused forms
+    async_reuse: bool = True              # requests resubmitted from their completions
 
 
 def realisations_for(plan: Plan, vi: int, ci: int, cfg: TestvecConfig,
@@ -145,6 +147,8 @@ def run_target(target: Target, vectors: list[Vector], plan: Plan, seed: int,
                 P.run_discard(ctx, tfm, vectors, vec_names, plan)
                 if not failures:
                     P.run_discard_refused(ctx, tfm, vectors, vec_names)
+            if plan.async_reuse and not failures:
+                run_async_reuse(ctx, tfm, plan, seed)
     finally:
         if ctx.req is not None:
             (api.skcipher_request_free if target.type == "skcipher"

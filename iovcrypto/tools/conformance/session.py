@@ -195,7 +195,7 @@ def make_plan(opts: Options) -> R.Plan:
     # configurations: --configs random asks for random layouts only.
     fixed = opts.configs in ("default", "all")
     return R.Plan(cfgs, all_realisations_vectors=opts.all_realisations_vectors,
-                  faults=fixed, large=fixed, discard=fixed)
+                  faults=fixed, large=fixed, discard=fixed, async_reuse=fixed)
 
 
 # Units run in the parent or in forked workers.
