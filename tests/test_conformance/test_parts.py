@@ -93,15 +93,17 @@ def test_iter_realisations_describe_the_input(itype: str, kind: str, cfg) -> Non
     mm = kmem.mm_alloc()
     with kmem.use_mm(mm):
         t = B.build_cipher_test_iters(cfg, 7, 3000, 3016, data, itype, kind)
+        # (An ITER_BVECQ also covers a trailer slot after the data.)
+        more = B.BQ.TRAILER if itype == "BVECQ" else 0
         try:
             assert t.src.it.iter_type == getattr(iov, f"ITER_{itype}")
             if t.src is t.dst:
                 # In place, one iterator object as both: ITER_DEST, sized
                 # for the larger side.
-                assert t.src.it.count == 3016 and not t.src.it.data_source
+                assert t.src.it.count == 3016 + more and not t.src.it.data_source
                 assert B.read_pieces(t.src.pieces, 0, 3000) == data
             else:
-                assert t.src.it.count == 3000 and t.dst.it.count == 3016
+                assert t.src.it.count == 3000 + more and t.dst.it.count == 3016 + more
                 buf = bytearray(3000)
                 assert iov.copy_from_iter(buf, 3000, t.src.it.copy()) == 3000
                 assert bytes(buf) == data
@@ -143,3 +145,35 @@ def test_parse_nist_inherits_section_fields(tmp_path) -> None:
     recs = list(parse_nist(str(p)))
     assert [(r["Key"], r["CT"], r["Alen"], "FAIL" in r) for r in recs] == \
         [("00ff", "01", "0", False), ("00ff", "02", "0", True)]
+
+
+def test_a_bvecq_position_is_judged_as_a_place() -> None:
+    # 100 | 200 in one segment, 50 | trailer in the next (prepended head).
+    from iovcrypto.tools.conformance import bvecq_layout as BQ
+
+    areas = [B.alloc_area("page", 300) for _ in range(4)]
+    pieces = [B.Piece(a, 8, n) for a, n in zip(areas, (100, 200, 50, BQ.TRAILER))]
+    try:
+        head = BQ.build_chain(pieces)
+        it = iov.iov_iter()
+        BQ.iter_init(it, iov.ITER_SOURCE, 350, head)
+        before = B.iter_snapshot(it)
+        snap = list(before)
+        snap[4] -= 300
+        at = dict(end_of_slot=(id(head), 1, 200), next_slot=(id(head.next), 0, 0),
+                  past_the_last_slot=(id(head), 2, 0))
+        for ptr, slot, off in at.values():
+            snap[5], snap[8], snap[3] = ptr, slot, off
+            assert not BQ.misplaced(head, tuple(snap), before, 300)
+            assert BQ.misplaced(head, tuple(snap), before, 299)
+        # Field values that name no place of the chain.
+        for ptr, slot, off in ((id(head), 1, 201), (id(head), 3, 0), (id(head), 2, 5),
+                               (id(object()), 0, 0)):
+            snap[5], snap[8], snap[3] = ptr, slot, off
+            assert BQ.misplaced(head, tuple(snap), before, 300)
+        # What the model's advance leaves is one of the equivalent forms.
+        iov.iov_iter_advance(it, 300)
+        assert not BQ.misplaced(head, B.iter_snapshot(it), before, 300)
+    finally:
+        for a in areas:
+            a.free()

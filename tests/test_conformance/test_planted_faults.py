@@ -411,6 +411,57 @@ def key_through_direct_map(mp: MP) -> None:
     mp.setattr(capi, "buffer_views", views)
 
 
+# -- ITER_BVECQ: positions judged as places, not field values ---------------
+
+def bvecq_advance_keeps_slot(mp: MP) -> None:
+    """iov_iter_bvecq_advance() moves on to the next bvecq segment but
+    keeps the slot index it had reached in the old one."""
+    def seek(bq, slot, by):
+        while True:
+            if slot >= bq.nr_slots:
+                if bq.next is None:
+                    break
+                bq = bq.next
+                continue
+            n = bq.bv[slot].bv_len
+            if by < n:
+                break
+            by -= n
+            slot += 1
+            if not by:
+                break
+        return bq, slot, by
+    mp.setattr(ii, "_bvecq_seek", seek)
+
+
+def bvecq_extract_drops_bv_offset(mp: MP) -> None:
+    """extract_bvecq_to_sg() gives each entry the iterator's offset into
+    the slot and forgets the bio_vec's own offset into its page."""
+    def to_sg(it, maxsize, out, sg_max):
+        bq, slot, offset = it._ptr, it.bvecq_slot, it.iov_offset
+        maxsize = min(maxsize, it.count)
+        ret = 0
+        while sg_max > 0 and ret < maxsize:
+            if slot >= bq.nr_slots:
+                if bq.next is None:
+                    break
+                bq, slot, offset = bq.next, 0, 0
+                continue
+            bv = bq.bv[slot]
+            if offset >= bv.bv_len:
+                offset, slot = 0, slot + 1
+                continue
+            part = min(maxsize - ret, bv.bv_len - offset)
+            out.append(bv.bv_page, part, offset)
+            sg_max -= 1
+            offset += part
+            ret += part
+        it._ptr, it.bvecq_slot, it.iov_offset = bq, slot, offset
+        it.count -= ret
+        return ret
+    mp.setattr(ex, "_bvecq_to_sg", to_sg)
+
+
 # -- ITER_DISCARD as dst ---------------------------------------------------
 
 def discard_aead_shortcut(mp: MP) -> None:
@@ -577,6 +628,11 @@ BUGS: dict[str, tuple[Callable[[MP], None], dict]] = {
     "length-check-off-by-one": (length_check_off_by_one,
                                 dict(driver="cbc(aes-generic)", api="iter")),
     "short-copy-is-the-end": (short_copy_is_the_end, dict(driver="cbc(aes-generic)", api="iter")),
+    # ITER_BVECQ (linux-next): a wrong advance is no equivalent position
+    "bvecq-advance-keeps-slot": (bvecq_advance_keeps_slot,
+                                 dict(driver="ctr(aes-generic)", api="iter")),
+    "bvecq-extract-drops-bv-offset": (bvecq_extract_drops_bv_offset,
+                                      dict(driver="bridge(ecb(aes-generic))", api="bridge")),
     # ITER_DISCARD as dst, and the forms the API refuses
     "discard-aead-shortcut": (discard_aead_shortcut, dict(alg="gcm(aes)", api="iter")),
     "discard-skcipher-shortcut": (discard_skcipher_shortcut,

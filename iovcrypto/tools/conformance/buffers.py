@@ -7,6 +7,7 @@ and the same thing for every iov_iter type:
 - ``KVEC`` over kmalloc, vmalloc, on-stack or direct-map page memory;
 - ``BVEC`` over (two-page, compound) pages;
 - ``FOLIOQ`` over a folio queue; ``XARRAY`` over page-cache folios;
+- ``BVECQ`` over pages, a bvecq chain of one bio_vec a piece (bvecq_layout.py);
 - ``UBUF`` and ``IOVEC`` over a user address space.
 
 Each division of the configuration gets its own two-page buffer, entirely
@@ -37,6 +38,7 @@ import numpy as np
 import iovcrypto as iov
 import kmem
 import sgl
+from iovcrypto.tools.conformance import bvecq_layout as BQ
 from iovcrypto.tools.conformance.configs import (
     TESTMGR_POISON_BYTE,
     TESTMGR_POISON_LEN,
@@ -53,7 +55,7 @@ from kmem.page_alloc import __free_pages as _free_pages
 ITER_REALISATIONS: tuple[tuple[str, str], ...] = (
     ("KVEC", "slab"), ("KVEC", "vmalloc"), ("KVEC", "stack"), ("KVEC", "page"),
     ("BVEC", "page"), ("FOLIOQ", "folio"), ("XARRAY", "pagecache"),
-    ("UBUF", "user"), ("IOVEC", "user"),
+    ("UBUF", "user"), ("IOVEC", "user"), ("BVECQ", "page"),
 )
 SG_KINDS: tuple[str, ...] = ("page", "slab")
 _CONTIGUOUS = ("FOLIOQ", "XARRAY", "UBUF")
@@ -478,6 +480,7 @@ class TestIter(_Owner):
         self.extra: object = None
         self.zeros = False
         self.zeros_ok = True
+        self.trailer: Piece | None = None     # ITER_BVECQ: a slot past the data
 
     def save(self) -> None:
         self.saved_segs = [_seg_key(s) for s in (self.segs or [])]
@@ -525,6 +528,10 @@ def _iter_init(t: TestIter, direction: int, count: int, segs: list | None) -> No
         if t.extra is None:
             t.extra = kmem.folioq_from_folios(area.folios)
         iov.iov_iter_folio_queue(it, direction, t.extra, 0, p0.offset, count)
+    elif t.itype == BQ.ITYPE:
+        if t.extra is None:
+            t.extra = BQ.build_chain([*t.pieces, t.trailer])
+        BQ.iter_init(it, direction, count + BQ.TRAILER, t.extra)
     elif t.itype == "XARRAY":
         area = p0.area
         iov.iov_iter_xarray(it, direction, area.mapping.i_pages,
@@ -549,7 +556,14 @@ def build_test_iter(itype: str, kind: str, divs: tuple[TestSgDivision, ...], ali
         t.areas.append(area)
         t.pieces.append(Piece(area, off, n))
     _fill(t.pieces, data or b"")
-    if itype not in _CONTIGUOUS:
+    if itype == BQ.ITYPE:
+        # A trailer slot after the data, inside the iterator: a request
+        # must leave the iterator at its start (bvecq_layout.py).
+        area = alloc_area("page", BQ.TRAILER)
+        t.areas.append(area)
+        kmem.fill_views(area.views(0, area.size, write=True), TESTMGR_POISON_BYTE)
+        t.trailer = Piece(area, 0, BQ.TRAILER)
+    if itype not in _CONTIGUOUS and itype != BQ.ITYPE:
         # Zero-length segments in every other layout (by size and offset).
         t.zeros_ok = zeros
         t.zeros = zeros and (total + t.pieces[0].offset) % 2 == 0
@@ -565,6 +579,10 @@ def twin_iter(t: TestIter, direction: int, count: int, share_segs: bool) -> Test
     twin = TestIter(t.itype, t.kind)
     twin.pieces = list(t.pieces)
     twin.extra = t.extra
+    twin.trailer = t.trailer
+    if t.itype == BQ.ITYPE and not share_segs:
+        # Two lists: the same pages, split over segments differently.
+        twin.extra = BQ.build_chain([*t.pieces, t.trailer], BQ.SLOTS + 1)
     if t.segs is not None:
         # Two lists: the same memory, with the other segment split.
         twin.zeros = t.zeros if share_segs else t.zeros_ok and not t.zeros
@@ -622,7 +640,7 @@ def expected_snapshot(t: TestIter, before: tuple, n: int) -> tuple:
     functions define it: vector types stop at the first segment with bytes
     left beyond the position (empty and used-up segments are stepped
     over), FOLIOQ steps over used-up folios, UBUF and XARRAY only move the
-    offset."""
+    offset.  (ITER_BVECQ has no single expected snapshot: iter_misplaced.)"""
     itype_, src_, nofault, off, count, ptr_id, ptr_int, idx, u = before
     if n == 0:
         return before
@@ -651,6 +669,16 @@ def expected_snapshot(t: TestIter, before: tuple, n: int) -> tuple:
         # A sink keeps no position: only the count drops.
         return (itype_, src_, nofault, off, count - n, ptr_id, ptr_int, idx, u)
     return (itype_, src_, nofault, off + n, count - n, ptr_id, ptr_int, idx, u)
+
+
+def iter_misplaced(t: TestIter, it: iov.iov_iter, before: tuple, n: int) -> bool:
+    """Whether ``it`` (whose snapshot was ``before``) is not ``n`` bytes
+    further on: every field as :func:`expected_snapshot` says, except that
+    an ITER_BVECQ position is judged as a place, not as field values
+    (bvecq_layout.py says why)."""
+    if t.itype == BQ.ITYPE:
+        return BQ.misplaced(t.extra, iter_snapshot(it), before, n)
+    return iter_snapshot(it) != expected_snapshot(t, before, n)
 
 
 def realisation_name(itype: str, kind: str, dst: str = "") -> str:

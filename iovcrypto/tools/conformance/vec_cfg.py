@@ -198,8 +198,7 @@ class _Layout:
         out = []
         for t, it, before, n in ((self.t.src, self.src, self.src_before, consumed),
                                  (self.t.dst, self.dst, self.dst_before, produced)):
-            want = B.expected_snapshot(t, before, n if ok else 0)
-            out.append(B.iter_snapshot(it) != want)
+            out.append(B.iter_misplaced(t, it, before, n if ok else 0))
         return out[0], out[1]
 
     def free(self) -> None:
