@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from iovcrypto.tools.conformance import runner as R
+from iovcrypto.tools.conformance.buffers import ITER_REALISATIONS
 from iovcrypto.tools.conformance.command import conformance
 from iovcrypto.tools.conformance.report import JSON_SCHEMA
 from iovcrypto.tools.conformance.session import Options, run
@@ -104,8 +105,13 @@ def test_json_output_matches_its_schema(tmp_path) -> None:
     apis = {r["api"] for r in doc["results"]}
     assert {"sg", "iter"} <= apis
     iter_rows = [r for r in doc["results"] if r["api"] == "iter" and r["kind"] == "vectors"]
-    # Every iov_iter type and memory kind is exercised by default.
-    assert len(iter_rows[0]["realisations"]) == 9
+    # Every iov_iter type and memory kind is exercised by default, and a
+    # DISCARD dst with the forms the API refuses.
+    reals = iter_rows[0]["realisations"]
+    assert len([r for r in reals if " -> " not in r and ":" not in r]) == \
+        len(ITER_REALISATIONS) == 10
+    assert any(r.endswith(" -> ITER_DISCARD") for r in reals)
+    assert {"DISCARD src: refused", "one DISCARD iov_iter in place: refused"} <= set(reals)
     assert iter_rows[0]["configs"] == 11          # nine defaults, one random, the large one
 
 
