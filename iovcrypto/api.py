@@ -131,7 +131,7 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
     applied when the completion is delivered (the caller's completion
     then sees the iterators already moved)."""
     if src is not None and src is dst:
-        if src.data_source:
+        if src.data_source or src.iter_type == ITER_DISCARD:
             return check_directions(src, dst)
     elif (src is not None and not src.data_source) or (dst is not None and dst.data_source):
         return check_directions(src, dst)

@@ -503,7 +503,7 @@ def discard_dst_not_advanced(mp: MP) -> None:
 
 def discard_in_place_accepted(mp: MP) -> None:
     """The direction rule without the sink case: one DISCARD iterator as
-    both src and dst reaches the driver."""
+    both src and dst is accepted."""
     def check(src, dst):
         if src is not None and src is dst:
             return -E.EINVAL if kmem.WARN(src.data_source, "one object not ITER_DEST") else 0
