@@ -96,7 +96,7 @@ from iovcrypto.engine_aes import (
 from iovcrypto.iov_iter import iov_iter_advance, iov_iter_truncate
 from iovcrypto.iov_iter_query import iov_iter_is_aligned, iov_iter_single_seg_count
 from iovcrypto.skcipher_walk import iter_pcopy_from, iter_pcopy_to
-from iovcrypto.uio import iov_iter, iov_iter_extract_will_pin
+from iovcrypto.uio import ITER_DISCARD, iov_iter, iov_iter_extract_will_pin
 from kmem import errno as E
 from kmem.access import buffer_views, gather
 from kmem.softirq import jiffies, mod_timer
@@ -251,7 +251,9 @@ def engine_gcm_prepare(req: AeadRequest, rctx: object) -> int:
         err, rctx.tag_map = _pin_for_cpu(req.dst, ad + n, rctx.authsize)
         if err:
             return err
+    # A DISCARD sink has no pages for the engine: the bounce takes the text.
     if engine_gcm_check_aligned(req.src, 0, ad) and engine_gcm_check_aligned(req.src, ad, n) \
+            and req.dst.iter_type != ITER_DISCARD \
             and (inplace or engine_gcm_check_aligned(req.dst, ad, n)):
         rctx.src_map = RangeMap(DMA_BIDIRECTIONAL if inplace else DMA_TO_DEVICE)
         err = engine_aes_extract(req.src, ad + n, rctx.src_map)
