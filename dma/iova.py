@@ -38,12 +38,12 @@ from dma.device import (
     DmaPiece,
     check_for_stack,
     dir_name,
-    is_device_phys,
 )
 from dma.mapping import check_dev_dir
-from kmem import PAGE_SIZE
+from kmem import PAGE_SHIFT, PAGE_SIZE, Kind
 from kmem import errno as E
 from kmem import stats as _stats
+from kmem.page_alloc import DEVICE_PFN_BASE, head_pfn_of, mem_map
 from kmem.sanitizer import WARN
 
 
@@ -118,11 +118,16 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
         WARN(True, f"dma_iova_link: IOVA {iova:#x} and phys {phys:#x} differ in their page "
                    f"offsets")
         return -E.EIO
-    if is_device_phys(phys):
+    pfn = phys >> PAGE_SHIFT
+    if pfn >= DEVICE_PFN_BASE:          # is_device_phys()
         if not attrs & DMA_ATTR_MMIO or not dev.p2p:
             return -E.EREMOTEIO
     else:
-        check_for_stack(dev, phys, size)
+        # check_for_stack(), without its call: only the holder's kind matters.
+        head = head_pfn_of(pfn)
+        folio = mem_map.get(head) if head >= 0 else None
+        if folio is not None and folio.kind is Kind.STACK:
+            check_for_stack(dev, phys, size)
     # The links so far, as sorted (start, end) spans: a link overlapping
     # one is refused, one starting where another ends extends a segment.
     spans = m.spans
@@ -130,7 +135,7 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
     if (k < len(spans) and spans[k][0] < iova + size) or (k and spans[k - 1][1] > iova):
         WARN(True, f"dma_iova_link: [{iova:#x}, +{size}) already linked")
         return -E.EEXIST
-    if dev.take_fail_map():
+    if dev.fail_maps > 0 and dev.take_fail_map():
         return -E.ENOMEM
     joins = bool(k) and spans[k - 1][1] == iova
     spans.insert(k, (iova, iova + size))
@@ -146,7 +151,9 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
 
 def dma_iova_sync(dev: Device, state: DmaIovaState, offset: int, size: int) -> int:
     """The IOTLB sync after linking: the links in range become visible."""
-    m = dev.mappings.get(_key(_state(state)))
+    if type(state) is not DmaIovaState:
+        _state(state)
+    m = dev.mappings.get(("iova", id(state)))
     if m is None:
         return -E.EIO
     lo, hi = state.addr + offset, state.addr + offset + size
@@ -158,11 +165,22 @@ def dma_iova_sync(dev: Device, state: DmaIovaState, offset: int, size: int) -> i
 
 def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, dir: int,
                     attrs: int = 0) -> None:
-    check_dev_dir(dev, dir)
-    m = dev.mappings.get(_key(_state(state)))
+    if type(dev) is not Device or dir not in _DIRS:
+        check_dev_dir(dev, dir)
+    if type(state) is not DmaIovaState:
+        _state(state)
+    m = dev.mappings.get(("iova", id(state)))
     lo, hi = state.addr + offset, state.addr + offset + size
     if m is None or not any(p.bus < hi and lo < p.bus + p.length for p in m.pieces):
         dma_debug_err(dev.name, f"dma_iova_unlink of [{lo:#x}, {hi:#x}) that is not linked")
+        return
+    if m.spans[0][0] >= lo and m.spans[-1][1] <= hi:
+        # Every link goes (the teardown's case): only the direction to check.
+        for p in m.pieces:
+            if p.dir != dir:
+                dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, linked with "
+                                        f"{dir_name(p.dir)}")
+        m.spans, m.pieces = [], []
         return
     keep = []
     m.spans = [t for t in m.spans if not (t[0] < hi and lo < t[1])]
@@ -180,7 +198,9 @@ def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, di
 
 def dma_iova_free(dev: Device, state: DmaIovaState) -> None:
     """Give the IOVA range back (links must be gone)."""
-    m = dev.mappings.pop(_key(_state(state)), None)
+    if type(state) is not DmaIovaState:
+        _state(state)
+    m = dev.mappings.pop(("iova", id(state)), None)
     if m is None:
         dma_debug_err(dev.name, "dma_iova_free of an IOVA range that is not allocated")
         return

@@ -69,7 +69,6 @@ from dma.device import (
     DMA_FROM_DEVICE,
     DMA_TO_DEVICE,
     Device,
-    is_pci_p2pdma_page,
 )
 from dma.engine import (
     ENGINE_ADDR_ALIGN,
@@ -108,10 +107,9 @@ from iovcrypto.skcipher import (
 )
 from iovcrypto.skcipher_walk import iter_pcopy_from
 from iovcrypto.uio import ITER_DISCARD, iov_iter, iov_iter_extract_will_pin
-from kmem import PAGE_SIZE
+from kmem import PAGE_SHIFT, PAGE_SIZE, Kind
 from kmem import errno as E
 from kmem.access import buffer_views, copy_views
-from kmem.page_alloc import page_to_phys
 from kmem.softirq import HZ, Tasklet, TimerList, jiffies, mod_timer, tasklet_schedule, timer_delete
 
 ENGINE_PRIORITY = 400
@@ -300,6 +298,12 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> i
     if skip:
         iov_iter_advance(t, skip)
     will_pin = iov_iter_extract_will_pin(it)
+    ranges, mmios, pieces = rm.ranges, rm.mmio, rm.pieces
+    # The range being built (physical start, length, device memory): it
+    # goes into rm.ranges when the next page does not continue it.
+    start, run, run_mmio = -1, 0, False
+    if ranges:                            # (a map extended by a second call)
+        (start, run), run_mmio = ranges.pop(), mmios.pop()
     while len:
         got, pages, off = iov_iter_extract_pages(t, None, len, EXTRACT_PAGES, 0)
         if got <= 0:
@@ -309,27 +313,31 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> i
             # Only the pages extracted: the array has room for more.
             rm.pinned += pages[:-(-(off + got) // PAGE_SIZE)]
         left = got
-        ranges, mmios, pieces = rm.ranges, rm.mmio, rm.pieces
         for page in pages:
             if not left:
                 break
-            n = min(PAGE_SIZE - off, left)
+            n = PAGE_SIZE - off if left > PAGE_SIZE - off else left
             pieces.append((page, off, n))
-            phys = page_to_phys(page) + off
-            mmio = is_pci_p2pdma_page(page)
-            last = ranges[-1] if ranges else None
-            if last is not None and last.paddr + last.len == phys and mmios[-1] == mmio:
-                ranges[-1] = PhysVec(last.paddr, last.len + n)
+            # page_to_phys() and is_pci_p2pdma_page(), inline: once per page.
+            phys = (page.pfn << PAGE_SHIFT) + off
+            mmio = page.head.kind is Kind.DEVICE
+            if start + run == phys and run_mmio == mmio:
+                run += n
             else:
                 # Each range becomes a bus segment at its own page offset:
                 # the engine's rules, checked as the ranges are built.
-                if phys % ENGINE_ADDR_ALIGN or (last is not None and last.len % ENGINE_BLOCK):
+                if phys % ENGINE_ADDR_ALIGN or run % ENGINE_BLOCK:
                     rm.aligned = False
-                ranges.append(PhysVec(phys, n))
-                mmios.append(mmio)
+                if run:
+                    ranges.append(PhysVec(start, run))
+                    mmios.append(run_mmio)
+                start, run, run_mmio = phys, n, mmio
             left -= n
             off = 0
         len -= got
+    if run:
+        ranges.append(PhysVec(start, run))
+        mmios.append(run_mmio)
     return 0
 
 
@@ -405,9 +413,11 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
     # layout alone already breaks the rules it is bounced straight away.
     # A DISCARD sink has no pages for the engine to write: the bounce takes
     # its output, and the copy out drops it.
-    direct = req.dst.iter_type != ITER_DISCARD and not n % ENGINE_BLOCK and all(
-        engine_aes_virt_aligned(it, n) for it in {id(req.src): req.src, id(req.dst): req.dst}
-        .values() if iov_iter_extract_will_pin(it))
+    src_pins = iov_iter_extract_will_pin(req.src)
+    dst_pins = src_pins if inplace else iov_iter_extract_will_pin(req.dst)
+    direct = req.dst.iter_type != ITER_DISCARD and not n % ENGINE_BLOCK and \
+        (not src_pins or engine_aes_virt_aligned(req.src, n)) and \
+        (inplace or not dst_pins or engine_aes_virt_aligned(req.dst, n))
     if direct:
         rm = RangeMap(DMA_BIDIRECTIONAL if inplace else DMA_TO_DEVICE)
         err = engine_aes_extract(req.src, n, rm)
@@ -415,12 +425,12 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
             return err
         if rm.aligned:
             rctx.src_map = rm
-        elif inplace and iov_iter_extract_will_pin(req.dst):
+        elif inplace and dst_pins:
             rm.dir, rctx.dst_map, direct = DMA_FROM_DEVICE, rm, False  # kept for the copy back
         else:
             engine_aes_release(rm, False)
             direct = False
-    if not inplace and (direct or iov_iter_extract_will_pin(req.dst)):
+    if not inplace and (direct or dst_pins):
         # dst's ranges: for the device, or (bounced) for the copy back.
         rm = RangeMap(DMA_FROM_DEVICE)
         err = engine_aes_extract(req.dst, n, rm)
@@ -432,10 +442,10 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
             direct = False
             engine_aes_release(rctx.src_map, False)
             rctx.src_map = None
-            if not iov_iter_extract_will_pin(req.dst):
+            if not dst_pins:
                 engine_aes_release(rm, False)
                 rctx.dst_map = None
-    elif inplace and not direct and rctx.dst_map is None and iov_iter_extract_will_pin(req.dst):
+    elif inplace and not direct and rctx.dst_map is None and dst_pins:
         rm = RangeMap(DMA_FROM_DEVICE)
         err = engine_aes_extract(req.dst, n, rm)
         if err:
