@@ -80,13 +80,15 @@ def dma_use_iova(state: DmaIovaState) -> bool:
 def dma_iova_try_alloc(dev: Device, state: DmaIovaState, phys: int, size: int) -> bool:
     """Reserve IOVA space for ``size`` bytes whose first byte has the
     in-page offset of ``phys``; False if there is no IOMMU or no space."""
-    if not isinstance(dev, Device):
+    if type(dev) is not Device and not isinstance(dev, Device):
         raise TypeError(f"dev must be a Device, got {type(dev).__name__}")
-    _state(state)
+    if type(state) is not DmaIovaState:
+        _state(state)
     state.addr, state.size = 0, 0
     if not dev.iommu:
         return False
-    if WARN(not size, "dma_iova_try_alloc: zero size"):
+    if not size:
+        WARN(True, "dma_iova_try_alloc: zero size")
         return False
     off = phys & (PAGE_SIZE - 1)
     base = dev.alloc_iova(off + size)
@@ -131,15 +133,18 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
     # The links so far, as sorted (start, end) spans: a link overlapping
     # one is refused, one starting where another ends extends a segment.
     spans = m.spans
-    k = bisect.bisect_left(spans, (iova, iova))
-    if (k < len(spans) and spans[k][0] < iova + size) or (k and spans[k - 1][1] > iova):
-        WARN(True, f"dma_iova_link: [{iova:#x}, +{size}) already linked")
-        return -E.EEXIST
+    if not spans or spans[-1][1] <= iova:
+        k = len(spans)                  # in order, as drivers link: nothing after it
+    else:
+        k = bisect.bisect_left(spans, (iova, iova))
+        if (k < len(spans) and spans[k][0] < iova + size) or (k and spans[k - 1][1] > iova):
+            WARN(True, f"dma_iova_link: [{iova:#x}, +{size}) already linked")
+            return -E.EEXIST
     if dev.fail_maps > 0 and dev.take_fail_map():
         return -E.ENOMEM
     joins = bool(k) and spans[k - 1][1] == iova
     spans.insert(k, (iova, iova + size))
-    m.pieces.append(DmaPiece(iova, size, phys, dir, synced=False))
+    m.pieces.append(DmaPiece(iova, size, phys, dir, False))     # not synced yet
     if m.dir == -1:
         m.dir = dir
     if _stats.ON:

@@ -353,32 +353,33 @@ def engine_aes_map_ranges(dev: Device, rm: RangeMap) -> tuple[int, list]:
     range otherwise.  (0, segments) or (-errno, []) with nothing mapped."""
     # IOVA slots: a range continues the previous one when both meet on a
     # page boundary, else it starts a new IOVA page at its own offset.
-    pad = rm.ranges[0].paddr & (PAGE_SIZE - 1)
+    ranges, mask = rm.ranges, PAGE_SIZE - 1
+    first = ranges[0].paddr
+    pad = first & mask
     offsets, pos = [], 0
-    for r in rm.ranges:
-        if pos and ((pad + pos) & (PAGE_SIZE - 1) or r.paddr & (PAGE_SIZE - 1)):
-            pos = ((pad + pos + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) - pad + \
-                (r.paddr & (PAGE_SIZE - 1))
+    for paddr, n in ranges:
+        if pos and ((pad + pos) & mask or paddr & mask):
+            pos = ((pad + pos + mask) & ~mask) - pad + (paddr & mask)
         offsets.append(pos)
-        pos += r.len
+        pos += n
     state, dir = rm.state, rm.dir
-    if dma_iova_try_alloc(dev, state, rm.ranges[0].paddr, pos):
+    if dma_iova_try_alloc(dev, state, first, pos):
         # Link each range, and collect the bus segments as they join up.
-        segs: list[list[int]] = []
-        base = state.addr
-        for r, mmio, off in zip(rm.ranges, rm.mmio, offsets, strict=True):
-            err = dma_iova_link(dev, state, r.paddr, off, r.len, dir,
-                                DMA_ATTR_MMIO if mmio else 0)
+        segs: list[tuple[int, int]] = []
+        base, end = state.addr, -1
+        for (paddr, n), mmio, off in zip(ranges, rm.mmio, offsets, strict=True):
+            err = dma_iova_link(dev, state, paddr, off, n, dir, DMA_ATTR_MMIO if mmio else 0)
             if err:
                 dma_iova_destroy(dev, state, off, dir, 0)
                 return err, []
-            if segs and segs[-1][0] + segs[-1][1] == base + off:
-                segs[-1][1] += r.len
+            if base + off == end:
+                segs[-1] = (segs[-1][0], segs[-1][1] + n)
             else:
-                segs.append([base + off, r.len])
+                segs.append((base + off, n))
+            end = base + off + n
         rm.iova_len = pos
         dma_iova_sync(dev, state, 0, pos)
-        return 0, [(b, n) for b, n in segs]
+        return 0, segs
     for r, mmio in zip(rm.ranges, rm.mmio, strict=True):
         addr = dma_map_phys(dev, r.paddr, r.len, rm.dir, DMA_ATTR_MMIO if mmio else 0)
         if dma_mapping_error(dev, addr):
@@ -482,7 +483,7 @@ def engine_aes_unprepare(req: SkcipherRequest, rctx: object, ok: bool) -> None:
         kmem.kfree_sensitive(rctx.bounce)
         rctx.bounce = 0
     for rm in (rctx.dst_map, rctx.src_map):
-        if rm is not None:
+        if rm is not None and rm.pinned:
             engine_aes_release(rm, ok and rm.dir != DMA_TO_DEVICE)
     rctx.src_map = rctx.dst_map = None
 

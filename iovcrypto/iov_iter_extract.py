@@ -24,7 +24,7 @@ room for ``maxpages`` entries and is filled in place.
 
 from __future__ import annotations
 
-from iovcrypto.iov_iter import check_iter, iov_iter_advance
+from iovcrypto.iov_iter import check_iter, iov_iter_advance, iter_advance
 from iovcrypto.uio import (
     ITER_ALLOW_P2PDMA,
     ITER_BVEC,
@@ -92,7 +92,8 @@ def _want_pages_array(pages: list | None, size: int, start: int, maxpages: int
     """``want_pages_array()``: how many entries this call may fill, and the
     array (allocated if ``pages`` is None; (0, None) when that fails)."""
     count = min(-(-(size + start) // PAGE_SIZE), maxpages)
-    WARN(not count, "iov_iter page extraction asked for no pages")
+    if not count:
+        WARN(True, "iov_iter page extraction asked for no pages")
     if pages is None:
         if should_fail_alloc():
             return 0, None
@@ -219,7 +220,7 @@ def _bvec_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int
                 break
         else:
             offset0 = off
-        out.add(_nth_page(bv.bv_page, mp // PAGE_SIZE))
+        out.add(bv.bv_page if mp < PAGE_SIZE else _nth_page(bv.bv_page, mp // PAGE_SIZE))
         size += ln
         if out.n >= count or off + ln != PAGE_SIZE:
             break
@@ -228,7 +229,7 @@ def _bvec_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int
         if done == bv.bv_len:
             bi_idx += 1
             done = 0
-    iov_iter_advance(i, size)
+    iter_advance(i, size)               # (i and size are known good here)
     return size, pages, offset0
 
 
