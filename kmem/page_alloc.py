@@ -66,6 +66,7 @@ mem_map: dict[int, Page] = {}        # pfn -> struct page
 frees = [0]
 _free_lists: list[list[int]] = [[] for _ in range(MAX_PAGE_ORDER + 1)]
 _bump = [PFN_BASE]                   # next never-used pfn
+_last0 = [-2]                        # the order-0 pfn handed out last
 _fail = {"skip": 0, "times": 0}      # fault injection (fail_page_alloc / failslab)
 
 
@@ -101,15 +102,22 @@ def _carve(order: int) -> int:
 
 
 def _take_block(order: int) -> int:
-    if _free_lists[order]:
-        return _free_lists[order].pop()
-    if order == 0:
+    if order:
+        return _free_lists[order].pop() if _free_lists[order] else _carve(order)
+    free = _free_lists[0]
+    if not free:
         # Refill from a fresh 64-page block; popping from the end hands the
         # pages out in descending pfn order (see the module docstring).
         base = _carve(6)
-        _free_lists[0].extend(range(base, base + 64))
-        return _free_lists[0].pop()
-    return _carve(order)
+        free.extend(range(base, base + 64))
+    pfn = free.pop()
+    if pfn == _last0[0] + 1 and free:
+        # Pages freed in the order they were allocated come back ascending;
+        # taking the next one keeps consecutive pages scattered, so no test
+        # or driver gets a physically contiguous vmalloc area by chance.
+        pfn, free[-1] = free[-1], pfn
+    _last0[0] = pfn
+    return pfn
 
 
 def should_fail_alloc() -> bool:
