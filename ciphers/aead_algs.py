@@ -26,11 +26,12 @@ rfc7539esp(...)         AD = src[0:assoclen-8]; assoclen < 8 is -EINVAL,
                         which the template notices in ``poly_genkey`` --
                         on encryption *after* ChaCha20 has written the
                         ciphertext (``late_err``).
-authenc(hmac,cbc(aes))  encrypt: when src != dst copy src AD -> dst AD, CBC
-                        the payload, HMAC dst[0:assoclen+cryptlen], tag
-                        after; decrypt: HMAC src[0:assoclen+ctlen] and
-                        compare first (-EBADMSG leaves dst alone), then
-                        CBC-decrypt.  req->iv receives CBC's next IV.
+authenc(hmac,<skcipher>) encrypt: when src != dst copy src AD -> dst AD,
+                        the child skcipher over the payload, HMAC
+                        dst[0:assoclen+cryptlen], tag after; decrypt: HMAC
+                        src[0:assoclen+ctlen] and compare first (-EBADMSG
+                        leaves dst alone), then decrypt.  req->iv receives
+                        the child's IV output (cbc, ctr; rfc3686 has none).
 ======================  =====================================================
 
 On decryption gcm, ccm and chachapoly decrypt *before* they compare tags,
@@ -59,16 +60,10 @@ from typing import Any
 
 import numpy as np
 
-from ciphers.accel import AccelCbc
 from ciphers.aead_accel import AccelCcm, AccelChaChaPoly, AccelGcm, AccelGcmKey
-from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, aes_check_keylen, u8_view
+from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, aes_check_keylen
 from ciphers.algapi import CryptoAlg
-from ciphers.authenc import (
-    AUTHENC_HASHES,
-    Hmac,
-    crypto_authenc_setkey,
-)
-from ciphers.cbc import Cbc
+from ciphers.authenc import AuthencCore, AuthencInstance, authenc_instances
 from ciphers.ccm import (
     CCM_AES_IV_SIZE,
     Ccm,
@@ -160,6 +155,8 @@ class AeadImpl:
     - ``setkey(key)`` -> ``(0, key schedule)`` or ``(-EINVAL, None)``;
     - ``setauthsize(authsize)`` -> 0 or -EINVAL (the template's hook, after
       the API's 1..maxauthsize check);
+    - with ``key_flags``, ``setkey(key, flags)`` also gets the tfm's request
+      flags (authenc passes them to its child skcipher: weak-key rules);
     - ``start(sched, iv, authsize, assoclen, cryptlen, decrypt)`` ->
       ``(0, AeadPlan)`` or ``(-errno, None)`` for a request the template
       rejects before touching any byte.
@@ -177,6 +174,7 @@ class AeadImpl:
     setauthsize: Callable[[int], int] | None
     start: StartFn
     accelerated: bool = False
+    key_flags: bool = False
 
     def make_alg(self) -> CryptoAlg:
         """A fresh ``struct aead_alg`` description for one registry."""
@@ -214,14 +212,19 @@ class AeadDriverBase(abc.ABC):
         self.alg = impl.make_alg()
 
     def init(self, tfm: Any) -> int:
-        """``init_tfm``: no key yet."""
+        """``init_tfm``: no key yet; remember the tfm for its flags."""
+        tfm.ctx.tfm = tfm
         tfm.ctx.key = None
         return 0
 
     def setkey(self, ctx: Any, key: bytes) -> int:
         """The template's setkey: 0 or -EINVAL (the old schedule is
         dropped on error; the API sets NEED_KEY anyway)."""
-        err, sched = self.impl.setkey(bytes(key))
+        if self.impl.key_flags:
+            flags = getattr(getattr(ctx, "tfm", None), "crt_flags", 0)
+            err, sched = self.impl.setkey(bytes(key), flags)
+        else:
+            err, sched = self.impl.setkey(bytes(key))
         ctx.key = None if err else sched
         return err
 
@@ -314,47 +317,6 @@ class AeadDriverBase(abc.ABC):
         return self.crypt(req, True)
 
 
-# ------------------------------------------------------------------ authenc
-
-class AuthencCore:
-    """One ``authenc(hmac(shaN),cbc(aes))`` request with the AEAD core
-    interface: ``update_ad`` feeds the HMAC only; ``update(src, dst)``
-    runs CBC and, when encrypting, MACs the ciphertext it wrote (the
-    template hashes dst after the skcipher finished: same bytes).  When
-    decrypting the template MACs and verifies the source *before*
-    decrypting, so the driver feeds AD ‖ ciphertext through ``update_ad``
-    and ``update`` only decrypts.  ``update`` takes whole blocks, as the
-    kernel's walk hands CBC; ``next_iv`` is CBC's IV output."""
-
-    __slots__ = ("_cbc", "_decrypt", "_mac")
-
-    def __init__(self, mac: Hmac, cbc: Any, *, decrypt: bool = False) -> None:
-        self._mac = mac
-        self._cbc = cbc
-        self._decrypt = decrypt
-
-    def update_ad(self, data: Any) -> None:
-        self._mac.update(data)
-
-    def update(self, src: Any, dst: Any) -> None:
-        s = u8_view(src, "src")
-        if s.size % AES_BLOCK_SIZE:
-            raise ValueError(f"update: {s.size} bytes is not a whole number of blocks")
-        self._cbc.update(s, dst)
-        if not self._decrypt:
-            self._mac.update(dst)
-
-    def finalize(self) -> bytes:
-        """The full HMAC digest (the driver truncates to authsize)."""
-        return self._mac.final()
-
-    def verify(self, tag: Any) -> bool:
-        return self._mac.verify(tag)
-
-    def next_iv(self) -> bytes:
-        return self._cbc.next_iv()
-
-
 # ------------------------------------------------------------------ key setup
 
 def _gcm_setkey(key: bytes) -> tuple[int, KeySched]:
@@ -399,15 +361,6 @@ def _chachapoly_setkey(saltlen: int) -> Callable[[bytes], tuple[int, KeySched]]:
     def setkey(key: bytes) -> tuple[int, KeySched]:
         err, ckey, salt = chachapoly_split_key(key, saltlen)
         return (err, None) if err else (0, (ckey, salt))
-    return setkey
-
-
-def _authenc_setkey(hash_name: str, accel: bool) -> Callable[[bytes], tuple[int, KeySched]]:
-    def setkey(key: bytes) -> tuple[int, KeySched]:
-        err, mac, enckey = crypto_authenc_setkey(hash_name, key)
-        if err:
-            return err, None
-        return 0, (mac, enckey if accel else AesBlockCipher(enckey))
     return setkey
 
 
@@ -509,19 +462,18 @@ def _chachapoly_start(accel: bool, esp: bool) -> StartFn:
     return start
 
 
-def _authenc_start(accel: bool) -> StartFn:
-    cbc_cls = AccelCbc if accel else Cbc
+def _authenc_start(inst: AuthencInstance) -> StartFn:
+    iv_out = inst.child.iv_out
 
     def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
               decrypt: bool) -> tuple[int, AeadPlan | None]:
-        mac_key, enc = k
         n = _ptlen(authsize, cryptlen, decrypt)
-        core = AuthencCore(mac_key.new(), cbc_cls(enc, iv, not decrypt), decrypt=decrypt)
+        core = inst.new_core(k, iv, decrypt)
         if decrypt:
             return 0, AeadPlan(core, assoclen + n, n, assoclen + n, verify_first=True,
-                               iv_out=True)
+                               iv_out=iv_out)
         return 0, AeadPlan(core, assoclen, n, assoclen + n, copy_len=assoclen,
-                           auth_from_dst=True, iv_out=True)
+                           auth_from_dst=True, iv_out=iv_out)
     return start
 
 
@@ -588,16 +540,10 @@ def _chachapoly_family(accel: bool) -> list[AeadImpl]:
 
 
 def _authenc_family(accel: bool) -> list[AeadImpl]:
-    cbc = "cbc-aes-openssl" if accel else "cbc(aes-generic)"
-    cbc_prio = ACCEL_PRIORITY if accel else GENERIC_PRIORITY
-    out = []
-    for h in ("sha1", "sha256", "sha512"):
-        out.append(AeadImpl(
-            f"authenc(hmac({h}),cbc(aes))", f"authenc(hmac({h}-generic),{cbc})", "authenc",
-            cbc_prio * 10 + GENERIC_PRIORITY, AES_BLOCK_SIZE, AES_BLOCK_SIZE, AES_BLOCK_SIZE,
-            AUTHENC_HASHES[h][0], _authenc_setkey(h, accel), None, _authenc_start(accel),
-            accel))
-    return out
+    return [AeadImpl(i.cra_name, i.cra_driver_name, "authenc", i.cra_priority,
+                     i.child.cra_blocksize, i.child.ivsize, i.child.chunksize, i.maxauthsize,
+                     i.setkey, None, _authenc_start(i), accel, key_flags=True)
+            for i in authenc_instances(accel)]
 
 
 _FAMILIES: dict[str, Callable[[bool], list[AeadImpl]]] = {

@@ -27,6 +27,7 @@ from iovcrypto.tools.conformance import runner as R
 from iovcrypto.tools.conformance.configs import DEFAULT_CIPHER_TESTVEC_CONFIGS, random_configs
 from iovcrypto.tools.conformance.engine import engine_dd, engine_target
 from iovcrypto.tools.conformance.fuzz import find_generic, fuzz_target
+from iovcrypto.tools.conformance.refs import SPECS
 from iovcrypto.tools.conformance.report import Report
 from iovcrypto.tools.conformance.vectors import corpora_available, vector_suite
 from kmem.quirks import QUIRKS
@@ -63,7 +64,12 @@ class Options:
 # same way.  Naming them (--alg/--driver), --testmgr or --full-corpus runs
 # every one in full.
 SAMPLED_CIPHERS = ("des3_ede", "sm4", "camellia")
-REDUCED = ("lrw(aes)",)
+# The AEADs with their own walks that add to the default run the same way
+# (h17b): aegis128 (sequential per block; its 24 testmgr vectors run in the
+# unit tests) and essiv over authenc (the authenc cbc(aes) instances run in
+# full); the authenc instances that differ from those only in hash or child
+# are a sample family of their own (refs.AlgSpec.sample).
+REDUCED = ("lrw(aes)", "aegis128", "essiv(authenc(hmac(sha256),cbc(aes)),sha256)")
 
 
 def _cipher_of(cra_name: str) -> str:
@@ -77,14 +83,27 @@ def sampling(opts: Options) -> bool:
         and opts.corpus_limit is not None
 
 
+def _family(cra_name: str) -> str | None:
+    """The sample family of an algorithm: its refs.SPECS sample group
+    (the authenc instances that differ from the always-run ones only in
+    hash or child), else its cipher if that is in SAMPLED_CIPHERS."""
+    spec = SPECS.get(cra_name)
+    if spec is not None and spec.sample:
+        return spec.sample
+    cipher = _cipher_of(cra_name)
+    return cipher if cipher in SAMPLED_CIPHERS else None
+
+
 def sample_ciphers(opts: Options, names: set[str]) -> set[str]:
-    """Of ``names`` (cra_names), those a sampling run keeps: one per
-    SAMPLED_CIPHERS family (chosen by the seed), and every other name."""
-    keep = {n for n in names if _cipher_of(n) not in SAMPLED_CIPHERS}
-    for cipher in SAMPLED_CIPHERS:
-        family = sorted(n for n in names if _cipher_of(n) == cipher)
-        if family:
-            keep.add(family[zlib.crc32(f"{opts.seed}/{cipher}".encode()) % len(family)])
+    """Of ``names`` (cra_names), those a sampling run keeps: one per family
+    (chosen by the seed), and every name outside the families."""
+    keep = {n for n in names if _family(n) is None}
+    families: dict[str, list[str]] = {}
+    for n in names - keep:
+        families.setdefault(_family(n), []).append(n)
+    for fam, members in families.items():
+        members.sort()
+        keep.add(members[zlib.crc32(f"{opts.seed}/{fam}".encode()) % len(members)])
     return keep
 
 
@@ -150,8 +169,9 @@ def select_targets(opts: Options) -> tuple[list[R.Target], list[str], list[tuple
         left = sorted({t.alg.cra_name for t in targets} - keep)
         targets = [t for t in targets if t.alg.cra_name in keep]
         if left:
-            notices.append(f"sampled: {len(left)} block-cipher algorithms left out this run "
-                           f"(one per cipher runs; --full-corpus runs all): {', '.join(left)}")
+            notices.append(f"sampled: {len(left)} algorithms left out this run (one per "
+                           f"cipher or sample group runs; --full-corpus runs all): "
+                           f"{', '.join(left)}")
     return targets, notices, skipped
 
 
@@ -209,7 +229,7 @@ def _run_unit(unit: tuple[int, str, R.Target]) -> tuple[int, str, R.TargetResult
     plan: R.Plan = _UNIT_STATE["plan"]
     n_random = opts.random_vectors
     name = target.alg.cra_name
-    if sampling(opts) and (_cipher_of(name) in SAMPLED_CIPHERS or name in REDUCED):
+    if sampling(opts) and (_family(name) is not None or name in REDUCED):
         plan, n_random = _UNIT_STATE["sampled_plan"], min(n_random, 1)
     s = unit_seed(opts.seed, kind, target.api, target.driver)
     if kind == "fuzz":
