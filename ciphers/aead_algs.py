@@ -32,6 +32,9 @@ authenc(hmac,<skcipher>) encrypt: when src != dst copy src AD -> dst AD,
                         src[0:assoclen+ctlen] and compare first (-EBADMSG
                         leaves dst alone), then decrypt.  req->iv receives
                         the child's IV output (cbc, ctr; rfc3686 has none).
+aegis128                key 16 bytes, authsize 8..16; AD = src[0:assoclen];
+                        dst AD untouched; on -EBADMSG the plaintext is
+                        wiped from dst (a second walk writing zeros).
 ======================  =====================================================
 
 On decryption gcm, ccm and chachapoly decrypt *before* they compare tags,
@@ -61,6 +64,13 @@ from typing import Any
 import numpy as np
 
 from ciphers.aead_accel import AccelCcm, AccelChaChaPoly, AccelGcm, AccelGcmKey
+from ciphers.aegis128 import (
+    AEGIS128_KEY_SIZE,
+    AEGIS128_MAX_AUTH_SIZE,
+    AEGIS128_NONCE_SIZE,
+    Aegis128,
+    crypto_aegis128_setauthsize,
+)
 from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, aes_check_keylen
 from ciphers.algapi import CryptoAlg
 from ciphers.authenc import AuthencCore, AuthencInstance, authenc_instances
@@ -107,7 +117,7 @@ __all__ = [
 
 GENERIC_PRIORITY = 100
 ACCEL_PRIORITY = 300
-AEAD_TEMPLATES = ("gcm", "ccm", "chacha20poly1305", "authenc")
+AEAD_TEMPLATES = ("gcm", "ccm", "chacha20poly1305", "authenc", "aegis128")
 RFC_ESP_IV_SIZE = 8
 
 Core = Any
@@ -129,7 +139,9 @@ class AeadPlan:
        ``iv_out`` the walk's IV follows ``core.next_iv()``;
     5. ``late_err``, if set, is returned now (no tag);
     6. encryption: write ``core.finalize()[:authsize]`` at ``tag_offset``
-       of dst; decryption: compare (constant time) -> -EBADMSG.
+       of dst; decryption: compare (constant time) -> -EBADMSG, after
+       walking dst's text again to zero it with ``wipe_on_badmsg``
+       (aegis128 does; gcm, ccm and chachapoly leave the plaintext).
     """
 
     core: Core
@@ -141,6 +153,7 @@ class AeadPlan:
     verify_first: bool = False
     iv_out: bool = False
     late_err: int = 0
+    wipe_on_badmsg: bool = False
 
 
 StartFn = Callable[[KeySched, bytes, int, int, int, bool], tuple[int, AeadPlan | None]]
@@ -301,6 +314,8 @@ class AeadDriverBase(abc.ABC):
         if not decrypt:
             return self.write_tag(req, rq.tag_offset, rq.core.finalize()[:authsize])
         if not rq.verify_first and not rq.core.verify(tag):
+            if rq.wipe_on_badmsg and rq.data_len:
+                self.walk_data(req, _Wipe(), True, False)
             return -E.EBADMSG
         return 0
 
@@ -315,6 +330,14 @@ class AeadDriverBase(abc.ABC):
 
     def decrypt(self, req: Any) -> int:
         return self.crypt(req, True)
+
+
+class _Wipe:
+    """A core that zeroes what the walk maps of dst (the kernel's
+    ``crypto_aegis128_wipe_chunk`` on a second walk after -EBADMSG)."""
+
+    def update(self, src: Any, dst: Any) -> None:
+        dst[:] = 0
 
 
 # ------------------------------------------------------------------ key setup
@@ -477,6 +500,20 @@ def _authenc_start(inst: AuthencInstance) -> StartFn:
     return start
 
 
+def _aegis_setkey(key: bytes) -> tuple[int, KeySched]:
+    """crypto_aegis128_setkey(): exactly 16 bytes."""
+    if len(key) != AEGIS128_KEY_SIZE:
+        return -E.EINVAL, None
+    return 0, key
+
+
+def _aegis_start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
+                 decrypt: bool) -> tuple[int, AeadPlan | None]:
+    n = _ptlen(authsize, cryptlen, decrypt)
+    return 0, AeadPlan(Aegis128(k, iv, decrypt=decrypt), assoclen, n, assoclen + n,
+                       wipe_on_badmsg=True)
+
+
 # ------------------------------------------------------------------ the table
 
 _GCM_GENERIC = "gcm_base(ctr(aes-generic),ghash-generic)"
@@ -546,19 +583,30 @@ def _authenc_family(accel: bool) -> list[AeadImpl]:
             for i in authenc_instances(accel)]
 
 
+def _aegis_family(accel: bool) -> list[AeadImpl]:
+    # crypto/aegis128-core.c: blocksize 1, chunksize 16; no library offers
+    # AEGIS-128 (only AEGIS-128L/256), so there is no accelerated driver.
+    if accel:
+        return []
+    return [AeadImpl("aegis128", "aegis128-generic", "aegis128", GENERIC_PRIORITY, 1,
+                     AEGIS128_NONCE_SIZE, AES_BLOCK_SIZE, AEGIS128_MAX_AUTH_SIZE, _aegis_setkey,
+                     crypto_aegis128_setauthsize, _aegis_start)]
+
+
 _FAMILIES: dict[str, Callable[[bool], list[AeadImpl]]] = {
     "gcm": _gcm_family,
     "ccm": _ccm_family,
     "chacha20poly1305": _chachapoly_family,
     "authenc": _authenc_family,
+    "aegis128": _aegis_family,
 }
 _IMPLS: dict[str, list[AeadImpl]] = {t: f(False) + f(True) for t, f in _FAMILIES.items()}
 
 
 def aead_impls(template: str | None = None) -> list[AeadImpl]:
     """The implementations of one kernel template file ("gcm", "ccm",
-    "chacha20poly1305", "authenc"), or of all of them: generic first,
-    then accelerated."""
+    "chacha20poly1305", "authenc", "aegis128"), or of all of them: generic
+    first, then accelerated."""
     if template is None:
         return [i for lst in _IMPLS.values() for i in lst]
     if template not in _IMPLS:

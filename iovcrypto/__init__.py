@@ -289,7 +289,7 @@ from iovcrypto import engine_aes  # noqa: E402
 
 # isort: split
 # The AEAD template drivers register themselves on import.
-from iovcrypto import authenc, ccm, chacha20poly1305, gcm  # noqa: E402
+from iovcrypto import aegis128, authenc, ccm, chacha20poly1305, gcm  # noqa: E402
 
 # isort: split
 # The engine's gcm comes after the software gcm it outranks and falls back to.

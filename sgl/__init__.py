@@ -290,6 +290,7 @@ from sgl.skcipher_walk import (
 # (after the API above).
 from sgl import (
     adiantum,
+    aegis128,
     authenc,
     cbc,
     ccm,

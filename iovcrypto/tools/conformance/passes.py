@@ -117,7 +117,7 @@ def large_vector(name: str, n: int, seed: int) -> Vector | None:
     from iovcrypto.tools.conformance.refs import SPECS, fit_length
 
     spec = SPECS.get(name)
-    if spec is None:
+    if spec is None or not spec.large:
         return None
     rng = Prandom(seed)
     key = spec.make_key(rng, spec.keylens[-1])

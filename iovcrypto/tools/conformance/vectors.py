@@ -36,6 +36,7 @@ from iovcrypto.tools.conformance.refs import (
     generate_random_bytes,
     generate_random_length,
 )
+from iovcrypto.tools.conformance.testmgr_vectors import TESTMGR_AEAD
 
 
 @dataclass
@@ -161,6 +162,9 @@ BUILTIN += [(n, CipherVec(_h(k), _h(iv), _h(p), _h(c), source=src))
 BUILTIN += [(n, CipherVec(_h(k), _h(iv) or None, _h(p), _h(c), iv_out=_h(ivo) or None, wk=wk,
                           setkey_error=err, source=src))
             for n, k, iv, p, c, ivo, wk, err, src in PUBLISHED_BLOCK]
+# testmgr.h's vectors for AEADs no library implements (see testmgr_vectors.py).
+BUILTIN += [(n, AeadVec(_h(k), _h(iv), _h(a), _h(p), _h(c), source=src))
+            for n, k, iv, a, p, c, src in TESTMGR_AEAD]
 
 
 def builtin_vectors(name: str) -> list[Vector]:
