@@ -1,6 +1,7 @@
 """The AEAD algorithm descriptions both worlds register (the ``struct
 aead_alg`` instances the kernel's templates build in crypto/gcm.c,
-crypto/ccm.c, crypto/chacha20poly1305.c and crypto/authenc.c, plus an
+crypto/ccm.c, crypto/chacha20poly1305.c, crypto/authenc.c and
+crypto/essiv.c, and crypto/aegis128-core.c's algorithm, plus an
 "arch" family on ``cryptography``/``pycryptodome``), with everything of
 their drivers that does not depend on how a request describes its buffers.
 
@@ -32,6 +33,9 @@ authenc(hmac,<skcipher>) encrypt: when src != dst copy src AD -> dst AD,
                         src[0:assoclen+ctlen] and compare first (-EBADMSG
                         leaves dst alone), then decrypt.  req->iv receives
                         the child's IV output (cbc, ctr; rfc3686 has none).
+essiv(authenc,sha256)   authenc's plan with the IV encrypted by AES-256
+                        (SHA-256(enckey ‖ authkey)) and stored over the
+                        AD's last 16 bytes (ciphers.essiv_aead).
 aegis128                key 16 bytes, authsize 8..16; AD = src[0:assoclen];
                         dst AD untouched; on -EBADMSG the plaintext is
                         wiped from dst (a second walk writing zeros).
@@ -56,14 +60,20 @@ streaming contexts (ciphers.aead_accel, ciphers.accel).
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
 
 from ciphers.aead_accel import AccelCcm, AccelChaChaPoly, AccelGcm, AccelGcmKey
+from ciphers.aead_plan import (
+    ACCEL_PRIORITY,
+    GENERIC_PRIORITY,
+    AeadDriverBase,
+    AeadImpl,
+    AeadPlan,
+    Core,
+    KeySched,
+    StartFn,
+    ptlen,
+)
 from ciphers.aegis128 import (
     AEGIS128_KEY_SIZE,
     AEGIS128_MAX_AUTH_SIZE,
@@ -72,8 +82,7 @@ from ciphers.aegis128 import (
     crypto_aegis128_setauthsize,
 )
 from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, aes_check_keylen
-from ciphers.algapi import CryptoAlg
-from ciphers.authenc import AuthencCore, AuthencInstance, authenc_instances
+from ciphers.authenc import AuthencCore, authenc_aead_impls
 from ciphers.ccm import (
     CCM_AES_IV_SIZE,
     Ccm,
@@ -87,6 +96,7 @@ from ciphers.chacha20poly1305 import (
     chachapoly_split_key,
     rfc7539esp_check_assoclen,
 )
+from ciphers.essiv_aead import essiv_aead_impls
 from ciphers.gcm import (
     GCM_AES_IV_SIZE,
     GCM_RFC4106_IV_SIZE,
@@ -101,8 +111,6 @@ from ciphers.gcm import (
     rfc4106_split_key,
 )
 from kmem import errno as E
-from kmem.access import buffer_views, gather
-from kmem.errno import KernelBug
 
 __all__ = [
     "ACCEL_PRIORITY",
@@ -115,230 +123,8 @@ __all__ = [
     "aead_impls",
 ]
 
-GENERIC_PRIORITY = 100
-ACCEL_PRIORITY = 300
-AEAD_TEMPLATES = ("gcm", "ccm", "chacha20poly1305", "authenc", "aegis128")
+AEAD_TEMPLATES = ("gcm", "ccm", "chacha20poly1305", "authenc", "essiv", "aegis128")
 RFC_ESP_IV_SIZE = 8
-
-Core = Any
-KeySched = Any
-
-
-@dataclass(frozen=True)
-class AeadPlan:
-    """What a driver does for one request, in this order:
-
-    1. ``copy_len`` bytes src -> dst, only when src and dst differ
-       (compared as the kernel does, ``req->src != req->dst``);
-    2. ``auth_len`` bytes from the start of src (of dst when
-       ``auth_from_dst``) into ``core.update_ad`` -- read in pieces;
-    3. decryption: read the tag at ``tag_offset`` of src; with
-       ``verify_first`` compare it now (-EBADMSG, nothing written);
-    4. ``data_len`` bytes from ``assoclen`` walked through
-       ``core.update(src, dst)`` (whole blocks when blocksize > 1); with
-       ``iv_out`` the walk's IV follows ``core.next_iv()``;
-    5. ``late_err``, if set, is returned now (no tag);
-    6. encryption: write ``core.finalize()[:authsize]`` at ``tag_offset``
-       of dst; decryption: compare (constant time) -> -EBADMSG, after
-       walking dst's text again to zero it with ``wipe_on_badmsg``
-       (aegis128 does; gcm, ccm and chachapoly leave the plaintext).
-    """
-
-    core: Core
-    auth_len: int
-    data_len: int
-    tag_offset: int
-    copy_len: int = 0
-    auth_from_dst: bool = False
-    verify_first: bool = False
-    iv_out: bool = False
-    late_err: int = 0
-    wipe_on_badmsg: bool = False
-
-
-StartFn = Callable[[KeySched, bytes, int, int, int, bool], tuple[int, AeadPlan | None]]
-
-
-@dataclass(frozen=True)
-class AeadImpl:
-    """One AEAD implementation: its description (a fresh
-    :class:`CryptoAlg` per world from :meth:`make_alg`) and its
-    layout-agnostic parts.
-
-    - ``setkey(key)`` -> ``(0, key schedule)`` or ``(-EINVAL, None)``;
-    - ``setauthsize(authsize)`` -> 0 or -EINVAL (the template's hook, after
-      the API's 1..maxauthsize check);
-    - with ``key_flags``, ``setkey(key, flags)`` also gets the tfm's request
-      flags (authenc passes them to its child skcipher: weak-key rules);
-    - ``start(sched, iv, authsize, assoclen, cryptlen, decrypt)`` ->
-      ``(0, AeadPlan)`` or ``(-errno, None)`` for a request the template
-      rejects before touching any byte.
-    """
-
-    cra_name: str
-    cra_driver_name: str
-    template: str
-    cra_priority: int
-    cra_blocksize: int
-    ivsize: int
-    chunksize: int
-    maxauthsize: int
-    setkey: Callable[[bytes], tuple[int, KeySched]]
-    setauthsize: Callable[[int], int] | None
-    start: StartFn
-    accelerated: bool = False
-    key_flags: bool = False
-
-    def make_alg(self) -> CryptoAlg:
-        """A fresh ``struct aead_alg`` description for one registry."""
-        return CryptoAlg(self.cra_name, self.cra_driver_name, "aead",
-                         cra_priority=self.cra_priority, cra_blocksize=self.cra_blocksize,
-                         ivsize=self.ivsize, chunksize=self.chunksize,
-                         maxauthsize=self.maxauthsize, cra_module=self.template)
-
-
-class AeadDriverBase(abc.ABC):
-    """The layout-agnostic half of an AEAD driver object as the worlds'
-    AEAD APIs expect it (``alg``, ``init``, ``setkey``, ``setauthsize``,
-    ``encrypt``, ``decrypt``).  A world's driver file subclasses it and
-    implements the buffer operations:
-
-    - ``same_buffers(req) -> bool``: src and dst are the same object;
-    - ``copy_prefix(req, nbytes) -> int``: src[0:nbytes] -> dst[0:nbytes];
-    - ``auth_prefix(req, core, nbytes, from_dst) -> int``: the first
-      nbytes of src (dst) into ``core.update_ad``, in pieces;
-    - ``read_tag(req, offset, n) -> (int, np.ndarray)`` (from src);
-    - ``write_tag(req, offset, tag) -> int`` (into dst);
-    - ``walk_data(req, core, decrypt, iv_out) -> int``: the data through
-      ``core.update`` with the world's skcipher walk.
-
-    Each returns 0 or -errno (a scatterlist never fails; user memory
-    behind an iov_iter may fault: -EFAULT).
-
-    The tfm context holds ``key`` (the key schedule, None until a setkey
-    succeeds)."""
-
-    def __init__(self, impl: AeadImpl) -> None:
-        if not isinstance(impl, AeadImpl):
-            raise TypeError(f"impl must be an AeadImpl, got {type(impl).__name__}")
-        self.impl = impl
-        self.alg = impl.make_alg()
-
-    def init(self, tfm: Any) -> int:
-        """``init_tfm``: no key yet; remember the tfm for its flags."""
-        tfm.ctx.tfm = tfm
-        tfm.ctx.key = None
-        return 0
-
-    def setkey(self, ctx: Any, key: bytes) -> int:
-        """The template's setkey: 0 or -EINVAL (the old schedule is
-        dropped on error; the API sets NEED_KEY anyway)."""
-        if self.impl.key_flags:
-            flags = getattr(getattr(ctx, "tfm", None), "crt_flags", 0)
-            err, sched = self.impl.setkey(bytes(key), flags)
-        else:
-            err, sched = self.impl.setkey(bytes(key))
-        ctx.key = None if err else sched
-        return err
-
-    def setauthsize(self, ctx: Any, authsize: int) -> int:
-        """The template's setauthsize hook (0 when it has none)."""
-        fn = self.impl.setauthsize
-        return fn(authsize) if fn is not None else 0
-
-    def read_iv(self, iv: object) -> bytes:
-        """The ``ivsize`` bytes at ``req->iv`` (a bytearray, numpy array or
-        kernel address).  A NULL IV is the kernel's NULL dereference."""
-        if iv is None:
-            raise KernelBug(f"{self.alg.cra_driver_name}: NULL req->iv")
-        return gather(buffer_views(iv, self.impl.ivsize)).tobytes()
-
-    @staticmethod
-    def write_iv(view: np.ndarray | None, core: Core) -> None:
-        """Store the core's next IV in the walk's IV view (authenc's CBC)."""
-        if view is not None:
-            out = np.frombuffer(core.next_iv(), dtype=np.uint8)
-            view[:out.size] = out
-
-    # The world's buffer operations (see the class docstring).
-
-    @abc.abstractmethod
-    def same_buffers(self, req: Any) -> bool:
-        """Do src and dst describe the same memory (in place)?"""
-
-    @abc.abstractmethod
-    def copy_prefix(self, req: Any, nbytes: int) -> int:
-        """Copy the first ``nbytes`` of src to dst; 0 or -errno."""
-
-    @abc.abstractmethod
-    def auth_prefix(self, req: Any, core: Core, nbytes: int, from_dst: bool) -> int:
-        """Feed the first ``nbytes`` of src (or dst) to the core as AD."""
-
-    @abc.abstractmethod
-    def read_tag(self, req: Any, offset: int, n: int) -> tuple[int, np.ndarray]:
-        """``(0 or -errno, the n tag bytes at offset in src)``."""
-
-    @abc.abstractmethod
-    def write_tag(self, req: Any, offset: int, tag: bytes) -> int:
-        """Store ``tag`` at ``offset`` in dst; 0 or -errno."""
-
-    @abc.abstractmethod
-    def walk_data(self, req: Any, core: Core, decrypt: bool, iv_out: bool) -> int:
-        """Walk the text through the core; 0 or -errno."""
-
-    # The template's request, once for both worlds.
-
-    def plan(self, req: Any, decrypt: bool) -> tuple[int, AeadPlan | None]:
-        """Build the request's plan from the tfm's key and authsize."""
-        tfm = req.base.tfm
-        return self.impl.start(tfm.ctx.key, self.read_iv(req.iv), tfm.authsize,
-                               req.assoclen, req.cryptlen, decrypt)
-
-    def run(self, req: Any, rq: AeadPlan, decrypt: bool) -> int:
-        """Execute a plan (see :class:`AeadPlan` for the steps)."""
-        authsize = req.base.tfm.authsize
-        err = 0
-        if rq.copy_len and not self.same_buffers(req):
-            err = self.copy_prefix(req, rq.copy_len)
-        if not err and rq.auth_len:
-            err = self.auth_prefix(req, rq.core, rq.auth_len, rq.auth_from_dst)
-        tag = None
-        if not err and decrypt:
-            err, tag = self.read_tag(req, rq.tag_offset, authsize)
-            if not err and rq.verify_first and not rq.core.verify(tag):
-                return -E.EBADMSG
-        if not err and rq.data_len:
-            err = self.walk_data(req, rq.core, decrypt, rq.iv_out)
-        if err or rq.late_err:
-            return err or rq.late_err
-        if not decrypt:
-            return self.write_tag(req, rq.tag_offset, rq.core.finalize()[:authsize])
-        if not rq.verify_first and not rq.core.verify(tag):
-            if rq.wipe_on_badmsg and rq.data_len:
-                self.walk_data(req, _Wipe(), True, False)
-            return -E.EBADMSG
-        return 0
-
-    def crypt(self, req: Any, decrypt: bool) -> int:
-        err, rq = self.plan(req, decrypt)
-        if err:
-            return err
-        return self.run(req, rq, decrypt)
-
-    def encrypt(self, req: Any) -> int:
-        return self.crypt(req, False)
-
-    def decrypt(self, req: Any) -> int:
-        return self.crypt(req, True)
-
-
-class _Wipe:
-    """A core that zeroes what the walk maps of dst (the kernel's
-    ``crypto_aegis128_wipe_chunk`` on a second walk after -EBADMSG)."""
-
-    def update(self, src: Any, dst: Any) -> None:
-        dst[:] = 0
-
 
 # ------------------------------------------------------------------ key setup
 
@@ -389,16 +175,12 @@ def _chachapoly_setkey(saltlen: int) -> Callable[[bytes], tuple[int, KeySched]]:
 
 # ------------------------------------------------------------------ requests
 
-def _ptlen(authsize: int, cryptlen: int, decrypt: bool) -> int:
-    return cryptlen - authsize if decrypt else cryptlen
-
-
 def _gcm_start(accel: bool) -> StartFn:
     cls = AccelGcm if accel else Gcm
 
     def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
               decrypt: bool) -> tuple[int, AeadPlan | None]:
-        n = _ptlen(authsize, cryptlen, decrypt)
+        n = ptlen(authsize, cryptlen, decrypt)
         return 0, AeadPlan(cls(k, iv, decrypt=decrypt), assoclen, n, assoclen + n)
     return start
 
@@ -412,7 +194,7 @@ def _rfc4106_start(accel: bool) -> StartFn:
         if err:
             return err, None
         sched, salt = k
-        n = _ptlen(authsize, cryptlen, decrypt)
+        n = ptlen(authsize, cryptlen, decrypt)
         core = cls(sched, rfc4106_nonce(salt, iv), decrypt=decrypt)
         return 0, AeadPlan(core, assoclen - RFC_ESP_IV_SIZE, n, assoclen + n)
     return start
@@ -427,7 +209,7 @@ def _rfc4543_start(accel: bool) -> StartFn:
         if err:
             return err, None
         sched, salt = k
-        n = assoclen + _ptlen(authsize, cryptlen, decrypt)
+        n = assoclen + ptlen(authsize, cryptlen, decrypt)
         core = cls(sched, rfc4106_nonce(salt, iv), decrypt=decrypt)
         return 0, AeadPlan(core, n, 0, n, copy_len=n)
     return start
@@ -442,7 +224,7 @@ def _ccm_request(accel: bool, k: KeySched, iv: bytes, authsize: int, adlen: int,
 def _ccm_start(accel: bool) -> StartFn:
     def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
               decrypt: bool) -> tuple[int, AeadPlan | None]:
-        n = _ptlen(authsize, cryptlen, decrypt)
+        n = ptlen(authsize, cryptlen, decrypt)
         err, core = _ccm_request(accel, k, iv, authsize, assoclen, n, decrypt)
         if err:
             return err, None
@@ -457,7 +239,7 @@ def _rfc4309_start(accel: bool) -> StartFn:
         if err:
             return err, None
         sched, salt = k
-        n = _ptlen(authsize, cryptlen, decrypt)
+        n = ptlen(authsize, cryptlen, decrypt)
         adlen = assoclen - RFC_ESP_IV_SIZE
         err, core = _ccm_request(accel, sched, rfc4309_iv(salt, iv), authsize, adlen, n,
                                  decrypt)
@@ -473,7 +255,7 @@ def _chachapoly_start(accel: bool, esp: bool) -> StartFn:
     def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
               decrypt: bool) -> tuple[int, AeadPlan | None]:
         key, salt = k
-        n = _ptlen(authsize, cryptlen, decrypt)
+        n = ptlen(authsize, cryptlen, decrypt)
         adlen, late = assoclen, 0
         if esp:
             err, adlen = rfc7539esp_check_assoclen(assoclen)
@@ -482,21 +264,6 @@ def _chachapoly_start(accel: bool, esp: bool) -> StartFn:
             late = err
         core = cls(key, salt + iv, decrypt=decrypt)
         return 0, AeadPlan(core, adlen, n, assoclen + n, late_err=late)
-    return start
-
-
-def _authenc_start(inst: AuthencInstance) -> StartFn:
-    iv_out = inst.child.iv_out
-
-    def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
-              decrypt: bool) -> tuple[int, AeadPlan | None]:
-        n = _ptlen(authsize, cryptlen, decrypt)
-        core = inst.new_core(k, iv, decrypt)
-        if decrypt:
-            return 0, AeadPlan(core, assoclen + n, n, assoclen + n, verify_first=True,
-                               iv_out=iv_out)
-        return 0, AeadPlan(core, assoclen, n, assoclen + n, copy_len=assoclen,
-                           auth_from_dst=True, iv_out=iv_out)
     return start
 
 
@@ -509,7 +276,7 @@ def _aegis_setkey(key: bytes) -> tuple[int, KeySched]:
 
 def _aegis_start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
                  decrypt: bool) -> tuple[int, AeadPlan | None]:
-    n = _ptlen(authsize, cryptlen, decrypt)
+    n = ptlen(authsize, cryptlen, decrypt)
     return 0, AeadPlan(Aegis128(k, iv, decrypt=decrypt), assoclen, n, assoclen + n,
                        wipe_on_badmsg=True)
 
@@ -576,13 +343,6 @@ def _chachapoly_family(accel: bool) -> list[AeadImpl]:
     ]
 
 
-def _authenc_family(accel: bool) -> list[AeadImpl]:
-    return [AeadImpl(i.cra_name, i.cra_driver_name, "authenc", i.cra_priority,
-                     i.child.cra_blocksize, i.child.ivsize, i.child.chunksize, i.maxauthsize,
-                     i.setkey, None, _authenc_start(i), accel, key_flags=True)
-            for i in authenc_instances(accel)]
-
-
 def _aegis_family(accel: bool) -> list[AeadImpl]:
     # crypto/aegis128-core.c: blocksize 1, chunksize 16; no library offers
     # AEGIS-128 (only AEGIS-128L/256), so there is no accelerated driver.
@@ -597,7 +357,8 @@ _FAMILIES: dict[str, Callable[[bool], list[AeadImpl]]] = {
     "gcm": _gcm_family,
     "ccm": _ccm_family,
     "chacha20poly1305": _chachapoly_family,
-    "authenc": _authenc_family,
+    "authenc": authenc_aead_impls,
+    "essiv": essiv_aead_impls,
     "aegis128": _aegis_family,
 }
 _IMPLS: dict[str, list[AeadImpl]] = {t: f(False) + f(True) for t, f in _FAMILIES.items()}
@@ -605,8 +366,8 @@ _IMPLS: dict[str, list[AeadImpl]] = {t: f(False) + f(True) for t, f in _FAMILIES
 
 def aead_impls(template: str | None = None) -> list[AeadImpl]:
     """The implementations of one kernel template file ("gcm", "ccm",
-    "chacha20poly1305", "authenc", "aegis128"), or of all of them: generic
-    first, then accelerated."""
+    "chacha20poly1305", "authenc", "essiv", "aegis128"), or of all of them:
+    generic first, then accelerated."""
     if template is None:
         return [i for lst in _IMPLS.values() for i in lst]
     if template not in _IMPLS:

@@ -39,6 +39,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
+from ciphers.aead_plan import AeadImpl, AeadPlan, KeySched, StartFn, ptlen
 from ciphers.aes import aes_check_keylen, as_key_bytes, u8_view
 from ciphers.skcipher_algs import SkcipherImpl, impls
 from kmem import errno
@@ -53,6 +54,7 @@ __all__ = [
     "CryptoAuthencKeys",
     "Hmac",
     "HmacKey",
+    "authenc_aead_impls",
     "authenc_check_authsize",
     "authenc_instances",
     "authenc_key_blob",
@@ -315,3 +317,37 @@ def authenc_instances(accelerated: bool) -> list[AuthencInstance]:
     return [AuthencInstance(h, children[name])
             for name, hashes in AUTHENC_INSTANCES.items() if name in children
             for h in hashes]
+
+
+# The AEAD the template registers: its request plan (ciphers.aead_plan).
+#   encrypt: when src != dst copy src AD -> dst AD, the child skcipher over
+#   the text, HMAC dst[0:assoclen+cryptlen], the tag after the text;
+#   decrypt: HMAC src[0:assoclen+ctlen] and compare first (-EBADMSG leaves
+#   dst alone), then decrypt.  req->iv receives the child's IV output.
+
+def authenc_start(inst: AuthencInstance) -> StartFn:
+    """The plan of one request of ``inst`` (also essiv's inner request)."""
+    iv_out = inst.child.iv_out
+
+    def start(k: KeySched, iv: bytes, authsize: int, assoclen: int, cryptlen: int,
+              decrypt: bool) -> tuple[int, AeadPlan | None]:
+        n = ptlen(authsize, cryptlen, decrypt)
+        core = inst.new_core(k, iv, decrypt)
+        if decrypt:
+            return 0, AeadPlan(core, assoclen + n, n, assoclen + n, verify_first=True,
+                               iv_out=iv_out)
+        return 0, AeadPlan(core, assoclen, n, assoclen + n, copy_len=assoclen,
+                           auth_from_dst=True, iv_out=iv_out)
+    return start
+
+
+def authenc_aead_impl(inst: AuthencInstance) -> AeadImpl:
+    return AeadImpl(inst.cra_name, inst.cra_driver_name, "authenc", inst.cra_priority,
+                    inst.child.cra_blocksize, inst.child.ivsize, inst.child.chunksize,
+                    inst.maxauthsize, inst.setkey, None, authenc_start(inst),
+                    inst.child.accelerated, key_flags=True)
+
+
+def authenc_aead_impls(accelerated: bool) -> list[AeadImpl]:
+    """The registered instances as AEAD implementations."""
+    return [authenc_aead_impl(i) for i in authenc_instances(accelerated)]

@@ -1,5 +1,6 @@
-"""ESSIV IV generation (the kernel's crypto/essiv.c,
-"essiv(cbc(aes),sha256)").
+"""ESSIV IV generation (the kernel's crypto/essiv.c, the skcipher
+"essiv(cbc(aes),sha256)" and the AEAD
+"essiv(authenc(hmac(sha256),cbc(aes)),sha256)").
 
 ``essiv_skcipher_setkey()`` keys the inner cbc(aes) with the key as given
 (AES length rules apply) and a second AES, the "ESSIV cipher", with the salt
@@ -11,6 +12,19 @@ its contents (dm-crypt and fscrypt pass a little-endian sector number).
 
 IV output: ``req->iv`` first becomes the encrypted IV, then cbc(aes) leaves
 its usual output there: the last ciphertext block.
+
+The AEAD flavour (``essiv_aead_setkey``/``essiv_aead_crypt``, in
+ciphers.essiv_aead) is shaped by dm-crypt, which puts the IV in the last ivsize bytes of the AD:
+
+- setkey keys the inner authenc with the whole blob, then salts the ESSIV
+  cipher with SHA-256(enckey ‖ authkey) -- both keys, enc key first;
+- a request encrypts ``req->iv`` in place, and the inner authenc sees an
+  AD whose last 16 bytes are that encrypted IV: written into dst when the
+  request is in place or decrypting (so an out-of-place decryption
+  authenticates the AD src already holds), spliced into a new src list
+  (AD head ‖ encrypted IV ‖ text) when encrypting out of place, where an
+  assoclen below 16 is -EINVAL (in the other cases the kernel writes
+  before dst's start: a crash, :class:`kmem.errno.KernelBug` here).
 """
 
 from __future__ import annotations
@@ -22,7 +36,7 @@ import numpy as np
 from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, aes_check_keylen, as_key_bytes, u8_view
 from ciphers.cbc import Cbc
 
-__all__ = ["Essiv", "EssivCbc", "essiv_iv"]
+__all__ = ["Essiv", "EssivCbc", "essiv_aead_salt", "essiv_iv"]
 
 
 class Essiv:
@@ -35,12 +49,27 @@ class Essiv:
         self.salt = hashlib.sha256(kb).digest()
         self._essiv_cipher = AesBlockCipher(self.salt)
 
+    @classmethod
+    def from_salt(cls, salt: bytes) -> Essiv:
+        """The generator of a salt computed elsewhere (the AEAD flavour's)."""
+        gen = cls.__new__(cls)
+        gen.salt = bytes(salt)
+        gen._essiv_cipher = AesBlockCipher(gen.salt)
+        return gen
+
     def generate_iv(self, iv: bytes | np.ndarray) -> bytes:
         """Return the IV the inner cbc(aes) runs with: AES_salt(iv)."""
         ivb = u8_view(iv, "iv")
         if ivb.size != AES_BLOCK_SIZE:
             raise ValueError(f"iv: ESSIV IV must be 16 bytes, got {ivb.size}")
         return self._essiv_cipher.encrypt_block(ivb)
+
+
+def essiv_aead_salt(enckey: bytes, authkey: bytes) -> bytes:
+    """The AEAD flavour's salt: SHA-256 over the enc key, then the auth key."""
+    h = hashlib.sha256(enckey)
+    h.update(authkey)
+    return h.digest()
 
 
 def essiv_iv(key: bytes | np.ndarray, iv: bytes | np.ndarray) -> bytes:
@@ -61,3 +90,4 @@ class EssivCbc(Cbc):
         self.essiv_iv = gen.generate_iv(iv)
         super().__init__(cipher if cipher is not None else AesBlockCipher(key),
                          self.essiv_iv, encrypt)
+

@@ -13,8 +13,17 @@ the last step (the walk copies a bounced IV back), so ``req->iv`` ends
 as the last ciphertext block (spec §3.5), in place
 included.  A length that is not a whole number of blocks is -EINVAL
 before anything is touched.
+
+The same kernel file makes the AEAD
+"essiv(authenc(hmac(sha256),cbc(aes)),sha256)" (generic over
+authenc(hmac(sha256-generic),cbc(aes-generic)), accelerated over the
+cbc-aes-openssl one): the encrypted IV goes into the last 16 bytes of the
+AD before the inner authenc runs (the plan in ciphers.essiv_aead; the
+buffer operations are the AEAD templates' own).
 """
 
+from sgl.aead_template import register_aead_template
 from sgl.skcipher_template import WalkDriver, register_template
 
 DRIVERS = register_template("essiv", WalkDriver)
+AEAD_DRIVERS = register_aead_template("essiv")

@@ -32,6 +32,7 @@ from iovcrypto.tools.conformance.configs import (
 from iovcrypto.tools.conformance.refs import (
     MAXDATASIZE,
     SPECS,
+    AlgSpec,
     generate_random_bytes,
     generate_random_length,
 )
@@ -102,6 +103,15 @@ def _compute(world: str, tfm: object, typ: str, key: bytes, iv: bytes, assoc: by
         ivb.free()
 
 
+def _tail(spec: AlgSpec, key: bytes, iv: bytes) -> bytes:
+    """The AD tail the algorithm needs (essiv's encrypted IV), or b"" for a
+    key the reference cannot take (a truncated one: setkey will fail)."""
+    try:
+        return spec.ad_tail(key, iv)
+    except (ValueError, IndexError):
+        return b""
+
+
 def _random_vector(world: str, gtfm: object, alg: CryptoAlg, rng: Prandom,
                    inauthentic: bool) -> tuple[Vector, str]:
     spec = SPECS.get(alg.cra_name)
@@ -135,6 +145,10 @@ def _random_vector(world: str, gtfm: object, alg: CryptoAlg, rng: Prandom,
         alens = spec.esp_assoclens or (8 + rng.below(24),)
         alen = min(alens[rng.below(len(alens))], max(total, 8))
         assoc = generate_random_bytes(rng, alen - 8) + iv[-8:].rjust(8, b"\0")
+    elif spec is not None and spec.ad_tail and _tail(spec, key, iv):
+        tail = _tail(spec, key, iv)
+        alen = len(tail) + generate_random_length(rng, max(0, total - len(tail)))
+        assoc = generate_random_bytes(rng, alen - len(tail)) + tail
     else:
         alen = 0 if rng.below(4) == 0 else generate_random_length(rng, total)
         assoc = generate_random_bytes(rng, alen)

@@ -130,6 +130,8 @@ def large_vector(name: str, n: int, seed: int) -> Vector | None:
     if spec.esp:
         alens = spec.esp_assoclens or (16,)
         assoc = rng.bytes(alens[-1] - 8) + iv[-8:].rjust(8, b"\0")
+    elif spec.ad_tail:
+        assoc = rng.bytes(21) + spec.ad_tail(key, iv)
     else:
         assoc = rng.bytes(37)
     authsize = spec.authsizes[-1]

@@ -16,6 +16,9 @@ test), composed where no library has the kernel's construction:
 - ``rfc4543``: GMAC over the whole AD and the plaintext, plaintext copied;
 - ``aegis128``: the specification's state update byte by byte (an AES
   round of our own, S-box from GF(2^8) inverses), no library has AEGIS-128;
+- ``essiv(authenc(hmac(sha256),cbc(aes)),sha256)``: that authenc with the
+  IV encrypted by AES-256(SHA-256(enckey ‖ authkey)), which also replaces
+  the last 16 bytes of the authenticated AD;
 - ``authenc(hmac(shaN),<child>)``: the child skcipher's reference (cbc,
   ctr, rfc3686), then HMAC over AD ‖ ciphertext, the rtattr key blob of
   include/crypto/authenc.h.
@@ -437,6 +440,28 @@ def _authenc(hash_name: str, child: Callable[[bytes, bytes, bytes], bytes]
     return enc
 
 
+def _authenc_keys(key: bytes) -> tuple[bytes, bytes]:
+    enckeylen = int.from_bytes(key[4:8], "big")
+    return key[8:len(key) - enckeylen], key[len(key) - enckeylen:]
+
+
+def essiv_aead_iv(key: bytes, iv: bytes) -> bytes:
+    """essiv(authenc(...)): the IV encrypted with AES-256 keyed by
+    SHA-256(enckey ‖ authkey)."""
+    authkey, enckey = _authenc_keys(key)
+    return _aes(modes.ECB(), hashlib.sha256(enckey + authkey).digest(), iv)
+
+
+def essiv_authenc_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes,
+                          authsize: int) -> bytes:
+    """authenc(hmac(sha256),cbc(aes)) with the encrypted IV as the CBC IV
+    and as the last 16 bytes of the authenticated AD."""
+    authkey, enckey = _authenc_keys(key)
+    eiv = essiv_aead_iv(key, iv)
+    ct = cbc_encrypt(enckey, eiv, pt)
+    return ct + hmac.new(authkey, assoc[:-16] + eiv + ct, "sha256").digest()[:authsize]
+
+
 @dataclass(frozen=True)
 class AlgSpec:
     """One kernel algorithm (cra_name) as the harness checks it."""
@@ -456,6 +481,9 @@ class AlgSpec:
     salt: int = 0                         # trailing salt bytes in the key
     sample: str = ""                      # default run: one member of the group
     large: bool = True                    # run the large (1 MiB) request
+    # (key, iv) -> the bytes the AD must end with (essiv's encrypted IV);
+    # random vectors end their AD with them and mutations leave them alone.
+    ad_tail: Callable[[bytes, bytes], bytes] | None = None
 
     def make_key(self, rng: Prandom, keylen: int) -> bytes:
         if self.hash_name:
@@ -515,6 +543,9 @@ SPECS: dict[str, AlgSpec] = {s.name: s for s in (
     # the AEAD skcipher walk gcm's large request already crosses.
     AlgSpec("aegis128", "aead", (16,), 16, aegis128_encrypt, authsizes=tuple(range(8, 17)),
             large=False),
+    AlgSpec("essiv(authenc(hmac(sha256),cbc(aes)),sha256)", "aead", AES_KEYS, 16,
+            essiv_authenc_encrypt, block=16, authsizes=tuple(range(1, 33)), hash_name="sha256",
+            ad_tail=essiv_aead_iv),
 )}
 
 # authenc(hmac(<hash>),<child>): the instances the project registers (the

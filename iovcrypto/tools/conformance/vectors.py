@@ -456,6 +456,10 @@ def random_vector(spec: AlgSpec, rng: Prandom, maxlen: int = MAXDATASIZE,
         alens = spec.esp_assoclens or (8 + rng.below(24),)
         alen = alens[rng.below(len(alens))]
         assoc = generate_random_bytes(rng, alen - 8) + iv
+    elif spec.ad_tail:
+        tail = spec.ad_tail(key, iv)
+        alen = len(tail) + generate_random_length(rng, max(0, total - len(tail)))
+        assoc = generate_random_bytes(rng, alen - len(tail)) + tail
     else:
         alen = 0 if rng.below(4) == 0 else generate_random_length(rng, total)
         assoc = generate_random_bytes(rng, alen)
@@ -470,10 +474,12 @@ def random_vector(spec: AlgSpec, rng: Prandom, maxlen: int = MAXDATASIZE,
 
 def mutate_aead(vec: AeadVec, rng: Prandom, spec: AlgSpec) -> None:
     """testmgr's ``mutate_aead_message``: flip one bit of the AD (not its
-    trailing IV copy), of the tag, or anywhere in the ciphertext."""
+    trailing IV copy or essiv's encrypted IV), of the tag, or anywhere in
+    the ciphertext."""
     ct = bytearray(vec.ctext)
     assoc = bytearray(vec.assoc)
-    ad_bits = 8 * (len(assoc) - (8 if spec.esp else 0))
+    fixed = 8 if spec.esp else len(spec.ad_tail(vec.key, vec.iv)) if spec.ad_tail else 0
+    ad_bits = 8 * (len(assoc) - fixed)
     r = rng.below(3)
     if r == 0 and ad_bits > 0:
         bit = rng.below(ad_bits)
