@@ -66,10 +66,12 @@ def test_preprocessor_branches() -> None:
 def test_fixture_fields(tm) -> None:
     assert tm.vectors("cbc(anubis)") is not None and tm.vectors("sha256") is None
     assert sorted(s.alg for s in tm.tested()) == [
-        "authenc(hmac(sha256),cbc(aes))", "cbc(aes)", "cbc(anubis)", "ecb(aes)",
+        "aegis128", "authenc(hmac(sha256),cbc(aes))", "cbc(aes)", "cbc(anubis)", "ecb(aes)",
         "ecb(des3_ede)", "gcm(aes)", "kw(aes)", "lrw(aes)", "xts(aes)"]
     weak = tm.vectors("ecb(des3_ede)")[1]
     assert weak.wk and weak.setkey_error == -22 and len(weak.key) == 24
+    aegis = tm.vectors("aegis128")      # three of the kernel's own vectors
+    assert [len(v.ptext) for v in aegis] == [15, 65, 16] and aegis[2].authsize == 8
     # the #else branch of an IS_ENABLED() in testmgr.c
     assert tm.suites["xts(aes)"].test == "alg_test_skcipher"
     assert tm.suites["gcm(aes)"].array == "aes_gcm_tv_template"     # ____VECS in braces
@@ -115,15 +117,15 @@ def test_every_registered_algorithm_runs_and_the_rest_is_skipped(tm) -> None:
     rep = run(Options(testmgr=tm, api="all", configs="default", fuzz=0))
     assert rep.passed, [f.message for f in rep.failures[:5]]
     ran = {(kind, r.target.alg.cra_name) for kind, r in rep.results}
-    assert {a for _, a in ran} == {"authenc(hmac(sha256),cbc(aes))", "cbc(aes)", "ecb(aes)",
-                                   "gcm(aes)", "xts(aes)", "kw(aes)", "ecb(des3_ede)",
+    assert {a for _, a in ran} == {"aegis128", "authenc(hmac(sha256),cbc(aes))", "cbc(aes)",
+                                   "ecb(aes)", "gcm(aes)", "xts(aes)", "kw(aes)", "ecb(des3_ede)",
                                    "lrw(aes)"} - _unregistered()
     apis = {r.target.api for _, r in rep.results}
     assert apis == {"sg", "iter", "bridge-sg", "bridge-iter", "lib"}  # lib: gcm(aes) only
     skipped = {row[0]: row[4] for row in rep.skipped}
     assert skipped["cbc(anubis)"] == "not registered by this project"
     vecs = {r.target.alg.cra_name: r.stats.vectors for _, r in rep.results}
-    assert vecs["gcm(aes)"] == 4 and vecs["cbc(aes)"] == 3
+    assert vecs["gcm(aes)"] == 4 and vecs["cbc(aes)"] == 3 and vecs["aegis128"] == 3
     assert vecs["ecb(des3_ede)"] == 2 and vecs["lrw(aes)"] == 2
 
 
