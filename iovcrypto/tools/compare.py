@@ -330,12 +330,18 @@ class _Op:
 
     def _key(self, mod, tfm, alg) -> bytes:
         rnd = self.rng.bytes
-        if self.name.startswith("authenc("):
-            return authenc_key_blob(rnd(32), rnd(16))
+        setkey = getattr(mod, f"crypto_{self.type}_setkey")
+        if "authenc(" in self.name:
+            # authenc (and essiv over it): the enc key its child takes
+            # (rfc3686 wants 4 more bytes of nonce).
+            for n in (16, 20, 24):
+                key = authenc_key_blob(rnd(32), rnd(n))
+                if setkey(tfm, key, len(key)) == 0:
+                    return key
         sizes = [alg.max_keysize] if alg.max_keysize else [32, 36, 35, 16, 20, 19]
         for n in sizes:
             key = rnd(n)
-            if getattr(mod, f"crypto_{self.type}_setkey")(tfm, key, n) == 0:
+            if setkey(tfm, key, n) == 0:
                 return key
         raise click.ClickException(f"{self.name}: no key length accepted")
 

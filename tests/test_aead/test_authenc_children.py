@@ -1,9 +1,10 @@
 """Every authenc instance (crypto/authenc.c over each child skcipher the
 project registers: cbc(aes), ctr(aes), rfc3686(ctr(aes)), with every hash
 v7.3's testmgr pairs them with), generic and accelerated, in both worlds,
-against an independent composition: ``cryptography``'s CBC/CTR and the
-standard library's HMAC.  The default conformance run samples these
-instances; this test runs every one of them once per world."""
+against an independent composition: ``cryptography``'s CBC/CTR (and
+TripleDES for a cbc(des3_ede) child) and the standard library's HMAC.
+The default conformance run samples these instances; this test runs every
+one of them once per world."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import zlib
 
 import numpy as np
 import pytest
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ciphers.aead_algs import aead_impls
@@ -24,14 +26,24 @@ IMPLS = aead_impls("authenc")
 
 
 def _child_ref(child: str, key: bytes, iv: bytes, pt: bytes) -> bytes:
+    alg = algorithms.AES
     if child == "cbc(aes)":
         mode, k = modes.CBC(iv), key
     elif child == "ctr(aes)":
         mode, k = modes.CTR(iv), key
-    else:   # rfc3686(ctr(aes)): nonce(4, key tail) ‖ iv(8) ‖ be32 1
+    elif child == "rfc3686(ctr(aes))":   # nonce(4, key tail) ‖ iv(8) ‖ be32 1
         mode, k = modes.CTR(key[-4:] + iv + (1).to_bytes(4, "big")), key[:-4]
-    enc = Cipher(algorithms.AES(k), mode).encryptor()
+    else:
+        assert child == "cbc(des3_ede)", child
+        alg, mode, k = TripleDES, modes.CBC(iv), key
+    enc = Cipher(alg(k), mode).encryptor()
     return enc.update(pt) + enc.finalize()
+
+
+def _enckey_len(child: str, rng: np.random.Generator) -> int:
+    if child == "cbc(des3_ede)":
+        return 24
+    return int(rng.choice([16, 24, 32])) + (4 if child.startswith("rfc3686") else 0)
 
 
 def _vector(impl, seed: int):
@@ -39,7 +51,7 @@ def _vector(impl, seed: int):
     rb = lambda n: rng.integers(0, 256, n, dtype=np.uint8).tobytes()  # noqa: E731
     hname = impl.cra_name[len("authenc(hmac("):impl.cra_name.index(")")]
     child = impl.cra_name[impl.cra_name.index("),") + 2:-1]
-    enckey = rb(int(rng.choice([16, 24, 32])) + (4 if child.startswith("rfc3686") else 0))
+    enckey = rb(_enckey_len(child, rng))
     authkey = rb(int(rng.integers(0, 140)))
     iv = rb(impl.ivsize)
     ad = rb(int(rng.integers(0, 40)))

@@ -132,7 +132,14 @@ AEGIS128: list[tuple[str, str, str, str, str]] = [
      "47da54425172c48bf5570f2f490e113b7893ecfcf4ffe12d"),
 ]
 
+# The default conformance run checks four of them (each vector costs a
+# request per configuration, world and bridge, and AEGIS is sequential per
+# block): a partial block of text, partial blocks of AD and text, the
+# longest text with an AD past two blocks, and the shortest tag.
+# tests/test_aead/test_aegis128.py runs all 24 in both worlds, and
+# --testmgr runs a kernel tree's own.
+AEGIS128_SAMPLE = (2, 14, 19, 23)
+
 TESTMGR_AEAD: list[tuple[str, str, str, str, str, str, str]] = [
-    ("aegis128", k, iv, a, p, c, f"{_SRC_AEGIS} #{i + 1}")
-    for i, (k, iv, a, p, c) in enumerate(AEGIS128)
+    ("aegis128", *AEGIS128[i], f"{_SRC_AEGIS} #{i + 1}") for i in AEGIS128_SAMPLE
 ]
