@@ -384,7 +384,7 @@ def _aes_round(x: bytes, key: bytes) -> bytes:
     return bytes(o ^ k for o, k in zip(out, key))
 
 
-def _xor(*blocks: bytes) -> bytes:
+def _xor16(*blocks: bytes) -> bytes:
     v = 0
     for b in blocks:
         v ^= int.from_bytes(b, "little")
@@ -398,29 +398,30 @@ def aegis128_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: i
     const = bytes([0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 121, 98,
                    219, 61, 24, 85, 109, 194, 47, 241, 32, 17, 49, 66, 115, 181, 40, 221])
     c0, c1 = const[:16], const[16:]
-    st = [_xor(key, iv), c1, c0, _xor(key, c0), _xor(key, c1)]
+    st = [_xor16(key, iv), c1, c0, _xor16(key, c0), _xor16(key, c1)]
 
     def update(m: bytes) -> None:
         old = list(st)
         for i in range(5):
             st[i] = _aes_round(old[i - 1], old[i])
-        st[0] = _xor(st[0], m)
+        st[0] = _xor16(st[0], m)
 
     for i in range(10):
-        update(key if i % 2 == 0 else _xor(key, iv))
+        update(key if i % 2 == 0 else _xor16(key, iv))
     for i in range(0, len(assoc), 16):
         update(assoc[i:i + 16].ljust(16, b"\0"))
     ct = bytearray()
     for i in range(0, len(pt), 16):
         p = pt[i:i + 16]
-        z = _xor(st[1], st[4], (int.from_bytes(st[2], "little")
+        z = _xor16(st[1], st[4], (int.from_bytes(st[2], "little")
                                 & int.from_bytes(st[3], "little")).to_bytes(16, "little"))
-        ct += _xor(p.ljust(16, b"\0"), z)[:len(p)]
+        ct += _xor16(p.ljust(16, b"\0"), z)[:len(p)]
         update(p.ljust(16, b"\0"))
-    tmp = _xor(st[3], (8 * len(assoc)).to_bytes(8, "little") + (8 * len(pt)).to_bytes(8, "little"))
+    lens = (8 * len(assoc)).to_bytes(8, "little") + (8 * len(pt)).to_bytes(8, "little")
+    tmp = _xor16(st[3], lens)
     for _ in range(7):
         update(tmp)
-    return bytes(ct) + _xor(*st)[:authsize]
+    return bytes(ct) + _xor16(*st)[:authsize]
 
 
 def authenc_key_blob(authkey: bytes, enckey: bytes) -> bytes:
