@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ciphers.aegis128 import Aegis128
-from iovcrypto.tools.conformance.refs import aegis128_encrypt
+from iovcrypto.tools.conformance.refs_aegis import aegis128_encrypt
 from iovcrypto.tools.conformance.testmgr_vectors import AEGIS128
 from kmem import errno as E
 from tests.test_aead.helpers import alloc, iov_run, run
