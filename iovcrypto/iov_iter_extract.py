@@ -204,8 +204,8 @@ def _bvec_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int
     count, pages = _want_pages_array(pages, maxsize, skip, maxpages)
     if not count:
         return -ENOMEM, pages, 0
-    out = _Out(pages)
-    offset0 = 0
+    # (count <= len(pages): the array was sized for it, or checked.)
+    n = offset0 = 0
     bi_idx, bi_size, done, size = 0, maxsize, skip, 0
     while bi_size and bi_idx < i._u:
         idx = i.vec_idx + bi_idx
@@ -215,14 +215,15 @@ def _bvec_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int
         mp = bv.bv_offset + done
         off = mp & _OFF
         ln = min(bi_size, bv.bv_len - done, PAGE_SIZE - off)
-        if out.n:
+        if n:
             if off:
                 break
         else:
             offset0 = off
-        out.add(bv.bv_page if mp < PAGE_SIZE else _nth_page(bv.bv_page, mp // PAGE_SIZE))
+        pages[n] = bv.bv_page if mp < PAGE_SIZE else _nth_page(bv.bv_page, mp // PAGE_SIZE)
+        n += 1
         size += ln
-        if out.n >= count or off + ln != PAGE_SIZE:
+        if n >= count or off + ln != PAGE_SIZE:
             break
         done += ln
         bi_size -= ln
