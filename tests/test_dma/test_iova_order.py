@@ -1,0 +1,55 @@
+"""The two-step IOVA API's bookkeeping off the drivers' usual order:
+links out of order (overlap still refused), and teardown in the wrong
+direction (still a dma-debug record, whole range or part of it)."""
+
+import kmem
+from dma import (
+    DMA_FROM_DEVICE,
+    DMA_TO_DEVICE,
+    Device,
+    DmaIovaState,
+    dma_iova_destroy,
+    dma_iova_link,
+    dma_iova_try_alloc,
+    dma_iova_unlink,
+)
+from kmem import PAGE_SIZE
+from kmem import errno as E
+
+
+def _linked(dev: Device, n: int) -> tuple[DmaIovaState, list, int]:
+    pages = [kmem.alloc_page(kmem.GFP_KERNEL) for _ in range(n)]
+    state = DmaIovaState()
+    assert dma_iova_try_alloc(dev, state, 0, n * PAGE_SIZE)
+    return state, pages, kmem.page_to_phys(pages[0])
+
+
+def test_a_link_before_an_existing_one_is_checked_for_overlap():
+    dev = Device()
+    state, pages, phys = _linked(dev, 3)
+    assert dma_iova_link(dev, state, phys + 256, 256, 256, DMA_TO_DEVICE) == 0
+    with kmem.expect_violations("warn"):          # ends inside the first link
+        assert dma_iova_link(dev, state, phys + 128, 128, 256, DMA_TO_DEVICE) == -E.EEXIST
+    with kmem.expect_violations("warn"):          # covers it
+        assert dma_iova_link(dev, state, phys, 0, 1024, DMA_TO_DEVICE) == -E.EEXIST
+    assert dma_iova_link(dev, state, phys, 0, 256, DMA_TO_DEVICE) == 0   # just before it
+    assert dma_iova_link(dev, state, phys + 512, 512, 64, DMA_TO_DEVICE) == 0
+    dma_iova_destroy(dev, state, 576, DMA_TO_DEVICE)
+    assert not dev.mappings
+    for p in pages:
+        kmem.__free_page(p)
+
+
+def test_teardown_in_the_wrong_direction_is_recorded():
+    dev = Device()
+    state, pages, _ = _linked(dev, 2)
+    for k, p in enumerate(pages):
+        assert dma_iova_link(dev, state, kmem.page_to_phys(p), k * PAGE_SIZE, PAGE_SIZE,
+                             DMA_TO_DEVICE) == 0
+    with kmem.expect_violations("dma-api"):       # part of the range
+        dma_iova_unlink(dev, state, 0, PAGE_SIZE, DMA_FROM_DEVICE)
+    with kmem.expect_violations("dma-api"):       # all that is left
+        dma_iova_destroy(dev, state, 2 * PAGE_SIZE, DMA_FROM_DEVICE)
+    assert not dev.mappings
+    for p in pages:
+        kmem.__free_page(p)
