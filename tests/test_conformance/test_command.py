@@ -103,3 +103,27 @@ def test_the_failure_cap_is_reported(monkeypatch) -> None:
     assert res.exit_code == 1
     assert "(stopped after 2 failures: later vectors of cbc-aes-planted-cap (sg) were not run)" \
         in res.stdout
+
+
+def test_more_random_configs_add_a_request_of_several_mib(monkeypatch) -> None:
+    """Item 1 of the conformance issue: sizes up to several MiB.  The
+    default run has one request past the 1 MiB window; scaling
+    --random-configs adds one that crosses three of them."""
+    from iovcrypto.tools.conformance import passes
+
+    seen: list[tuple[int, bool]] = []
+    real = passes._run_large_len
+
+    def spy(ctx, tfm, plan, seed, n):
+        ok = real(ctx, tfm, plan, seed, n)
+        seen.append((n, ok))
+        return ok
+
+    monkeypatch.setattr(passes, "_run_large_len", spy)
+    base = ["--no-progress", "--alg", "ctr(aes)", "--driver", "ctr-aes-openssl", "--api", "iter"]
+    assert _invoke(*base).exit_code == 0
+    assert [n for n, _ in seen] == [passes.LARGE_LEN]
+    seen.clear()
+    assert _invoke(*base, "--random-configs", "3").exit_code == 0
+    assert seen == [(passes.LARGE_LEN, True), (passes.HUGE_LEN, True)]
+    assert passes.HUGE_LEN > 3 << 20

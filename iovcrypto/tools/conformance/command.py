@@ -78,7 +78,8 @@ def _nothing_selected(filters: list[tuple[str, str]]) -> None:
               show_default=True,
               help="testmgr's nine default buffer configurations, random ones, or both.")
 @click.option("--random-configs", type=click.IntRange(0), default=2, show_default=True,
-              help="How many random configurations (generate_random_testvec_config).")
+              help="How many random configurations (generate_random_testvec_config); "
+                   "more than 2 also adds a request of several MiB.")
 @click.option("--seed", type=click.IntRange(0), default=1, show_default=True,
               help="Seed for random vectors, configurations and fuzzing.")
 @click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,

@@ -79,6 +79,7 @@ class Plan:
     sg_kinds: tuple[str, ...] = ("page",)
     faults: bool = True                   # the fault configurations (faults.py)
     large: bool = True                    # one request past every walk window
+    huge: bool = False                    # and one of several MiB (--random-configs > 2)
     discard: bool = True                  # ITER_DISCARD as dst, and its refused forms
     async_reuse: bool = True              # requests resubmitted from their completions
 

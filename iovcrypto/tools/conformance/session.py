@@ -213,10 +213,13 @@ def make_plan(opts: Options) -> R.Plan:
     if opts.configs in ("random", "all"):
         cfgs += random_configs(opts.seed, opts.random_configs)
     # The large request and the fault configurations belong with the default
-    # configurations: --configs random asks for random layouts only.
+    # configurations: --configs random asks for random layouts only.  Asking
+    # for more random configurations than the default two also asks for a
+    # request of several MiB.
     fixed = opts.configs in ("default", "all")
     return R.Plan(cfgs, all_realisations_vectors=opts.all_realisations_vectors,
-                  faults=fixed, large=fixed, discard=fixed, async_reuse=fixed)
+                  faults=fixed, large=fixed, huge=fixed and opts.random_configs > 2,
+                  discard=fixed, async_reuse=fixed)
 
 
 # Units run in the parent or in forked workers.
