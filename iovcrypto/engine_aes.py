@@ -513,10 +513,9 @@ def engine_aes_map(dd: EngineAesDev, req: SkcipherRequest, rctx: object) -> tupl
     return 0, src, dst
 
 
-def engine_aes_unmap(dd: EngineAesDev, req: SkcipherRequest, rctx: object, ok: bool) -> None:
-    """Undo engine_aes_map and engine_aes_prepare: unmap first (the device
-    is done with the memory), then copy out and unpin."""
-    dev = dd.dev
+def engine_aes_unmap_dma(dev: Device, rctx: object) -> None:
+    """Release a request's mappings, the bounce's or the ranges' (the
+    skcipher and the gcm paths map the same way)."""
     if rctx.bounce and rctx.bounce_dma:
         dma_unmap_phys(dev, rctx.bounce_dma, rctx.bounce_size, DMA_BIDIRECTIONAL, 0)
         rctx.bounce_dma = 0
@@ -524,6 +523,12 @@ def engine_aes_unmap(dd: EngineAesDev, req: SkcipherRequest, rctx: object, ok: b
         for rm in (rctx.dst_map, rctx.src_map):
             if rm is not None:
                 engine_aes_unmap_ranges(dev, rm)
+
+
+def engine_aes_unmap(dd: EngineAesDev, req: SkcipherRequest, rctx: object, ok: bool) -> None:
+    """Undo engine_aes_map and engine_aes_prepare: unmap first (the device
+    is done with the memory), then copy out and unpin."""
+    engine_aes_unmap_dma(dd.dev, rctx)
     engine_aes_unprepare(req, rctx, ok)
 
 

@@ -62,7 +62,7 @@ from dma.engine import (
     engine_key_ok,
     engine_split_segs,
 )
-from dma.mapping import dma_map_phys, dma_mapping_error, dma_unmap_phys
+from dma.mapping import dma_map_phys, dma_mapping_error
 from iovcrypto.aead import (
     AeadRequest,
     aead_request_ctx,
@@ -90,6 +90,7 @@ from iovcrypto.engine_aes import (
     engine_aes_handle_queue,
     engine_aes_map_ranges,
     engine_aes_release,
+    engine_aes_unmap_dma,
     engine_aes_unmap_ranges,
     engine_dd,
 )
@@ -344,14 +345,7 @@ def engine_gcm_map(dd: EngineAesDev, req: AeadRequest,
 def engine_gcm_unmap(dd: EngineAesDev, req: AeadRequest, rctx: object, ok: bool) -> None:
     """Undo engine_gcm_map and engine_gcm_prepare: unmap first (the device
     is done with the memory), then copy out and unpin."""
-    dev = dd.dev
-    if rctx.bounce and rctx.bounce_dma:
-        dma_unmap_phys(dev, rctx.bounce_dma, rctx.bounce_size, DMA_BIDIRECTIONAL, 0)
-        rctx.bounce_dma = 0
-    elif not rctx.bounce:
-        for rm in (rctx.dst_map, rctx.src_map):
-            if rm is not None:
-                engine_aes_unmap_ranges(dev, rm)
+    engine_aes_unmap_dma(dd.dev, rctx)
     engine_gcm_unprepare(req, rctx, ok)
 
 
