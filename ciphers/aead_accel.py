@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ciphers.accel import AccelChaCha20
 from ciphers.aes import AES_KEYSIZES, LIB_CHUNK, as_key_bytes, lib_update_into, u8_view
-from ciphers.ccm import ccm_format_adata, ccm_format_input, crypto_ccm_check_iv
+from ciphers.ccm import CcmBase
 from ciphers.chacha20poly1305 import CHACHAPOLY_IV_SIZE
 from ciphers.gcm import GCM_AES_IV_SIZE
 from kmem import errno
@@ -174,16 +174,15 @@ class _CbcMacStream:
         return self._last.tobytes()
 
 
-class AccelCcm:
+class AccelCcm(CcmBase):
     """One ccm(aes) request on the library's pieces: CBC-MAC through its
     AES-CBC (:class:`_CbcMacStream`) and the payload through its AES-CTR
     from A1 (OpenSSL's 128-bit counter carries as the kernel's ctr(aes)
-    does, so even cryptlen == 2^(8L) needs no fallback).  The formatting
-    (B0, the AD length, the padding) is ``ciphers.ccm``'s.  Same
-    constructor arguments and :meth:`new` as :class:`ciphers.ccm.Ccm`."""
+    does, so even cryptlen == 2^(8L) needs no fallback).  The frame (B0,
+    the AD length, the padding, the phases) is ``ciphers.ccm.CcmBase``'s.
+    Same constructor arguments and :meth:`new` as :class:`ciphers.ccm.Ccm`."""
 
-    __slots__ = ("_adlen", "_assoclen", "_authsize", "_cryptlen", "_ctlen", "_ctr",
-                 "_decrypt", "_mac", "_mask", "_phase", "_tag")
+    __slots__ = ("_kb",)
 
     def __init__(self, key: Any, iv: Any, authsize: int, assoclen: int, cryptlen: int, *,
                  decrypt: bool = False) -> None:
@@ -207,80 +206,18 @@ class AccelCcm:
             raise ValueError(f"key: AES key must be 16, 24 or 32 bytes, got {len(kb)}")
         if authsize not in (4, 6, 8, 10, 12, 14, 16):
             raise ValueError(f"authsize: CCM needs 4, 6, ..., 16, got {authsize}")
-        ret = crypto_ccm_check_iv(iv)
-        if ret:
-            return ret
-        ret, b0 = ccm_format_input(iv, authsize, assoclen, cryptlen)
-        if ret:
-            return ret
-        lsize = b0[0] % 8 + 1
-        a0 = u8_view(iv, "iv").tobytes()[:16 - lsize] + bytes(lsize)
+        self._kb = kb
+        return self._format(iv, authsize, assoclen, cryptlen, decrypt)
+
+    def _start(self, a0: bytes) -> None:
         # One CTR stream from A0: its first block masks the MAC, the
         # payload follows from A1.
-        self._ctr = Cipher(algorithms.AES(kb), modes.CTR(a0)).encryptor()
-        self._mask = self._ctr.update(bytes(16))
-        self._mac = _CbcMacStream(kb)
-        self._mac.update(b0)
-        if assoclen:
-            self._mac.update(ccm_format_adata(assoclen))
-        self._authsize = authsize
-        self._assoclen = assoclen
-        self._cryptlen = cryptlen
-        self._adlen = 0
-        self._ctlen = 0
-        self._decrypt = decrypt
-        self._phase = _AD
-        self._tag: bytes | None = None
-        return 0
+        self._ctr = Cipher(algorithms.AES(self._kb), modes.CTR(a0)).encryptor()
+        self._mask = int.from_bytes(self._ctr.update(bytes(16)), "big")
+        self._mac = _CbcMacStream(self._kb)
 
-    def update_ad(self, data: Any) -> None:
-        """Feed associated data (assoclen bytes in total, before the data)."""
-        if self._phase != _AD:
-            raise ValueError("update_ad: associated data must come before the data")
-        src = u8_view(data, "data")
-        if self._adlen + src.size > self._assoclen:
-            raise ValueError("update_ad: more associated data than assoclen")
-        self._mac.update(src)
-        self._adlen += src.size
-
-    def _end_ad(self) -> None:
-        if self._adlen != self._assoclen:
-            raise ValueError(f"ccm: got {self._adlen} bytes of AD, assoclen is "
-                             f"{self._assoclen}")
-        self._mac.pad()
-        self._phase = _DATA
-
-    def update(self, src: Any, dst: Any) -> None:
-        """En/decrypt a piece of the payload from src into dst (same length).
-        Encryption MACs the plaintext before it is overwritten (in place);
-        decryption MACs the plaintext it produced."""
-        if self._phase == _DONE:
-            raise ValueError("update: request already finalized")
-        if self._phase == _AD:
-            self._end_ad()
-        s, d = _check_pair(src, dst)
-        if self._ctlen + s.size > self._cryptlen:
-            raise ValueError("update: more data than cryptlen")
-        if s.size:
-            if self._decrypt:
-                lib_update_into(self._ctr, s, d)
-                self._mac.update(d)
-            else:
-                self._mac.update(s)
-                lib_update_into(self._ctr, s, d)
-        self._ctlen += s.size
-
-    def _compute(self) -> bytes:
-        if self._tag is None:
-            if self._phase == _AD:
-                self._end_ad()
-            if self._ctlen != self._cryptlen:
-                raise ValueError(f"ccm: got {self._ctlen} bytes of data, cryptlen is "
-                                 f"{self._cryptlen}")
-            t = int.from_bytes(self._mac.final(), "big") ^ int.from_bytes(self._mask, "big")
-            self._tag = t.to_bytes(16, "big")[:self._authsize]
-            self._phase = _DONE
-        return self._tag
+    def _crypt(self, s: np.ndarray, d: np.ndarray) -> None:
+        lib_update_into(self._ctr, s, d)
 
     def finalize(self) -> bytes:
         """Encrypt only: the authsize-byte tag (idempotent)."""
@@ -294,9 +231,7 @@ class AccelCcm:
             raise ValueError("verify: not a decryption")
         if self._phase == _DONE:
             raise ValueError("verify: request already finalized")
-        tb = u8_view(tag, "tag").tobytes()
-        if len(tb) != self._authsize:
-            raise ValueError(f"tag: expected {self._authsize} bytes, got {len(tb)}")
+        tb = self._check_tag(tag)
         return hmac.compare_digest(self._compute(), tb)
 
 

@@ -127,13 +127,13 @@ def ccm_format_adata(assoclen: int) -> bytes:
     return b"\xff\xfe" + (assoclen & 0xFFFFFFFF).to_bytes(4, "big")
 
 
-class Ccm:
-    """One ccm(aes) request, incremental (see the module docstring).
-
-    Build it with :meth:`new`, which returns the kernel's error for a bad IV
-    or an unrepresentable length; the constructor raises ValueError for the
-    same conditions.
-    """
+class CcmBase:
+    """The CCM frame shared by the generic request and the one on the
+    library's pieces: B0 and the AD length into the MAC, the AD phase, the
+    payload MACed as plaintext, the tag masked by the first counter block.
+    A subclass's ``_start(a0)`` sets ``_ctr``, ``_mac`` (``update``, ``pad``,
+    ``final``) and ``_mask`` (an int); its ``_crypt(s, d)`` runs the
+    counter stream over one piece."""
 
     __slots__ = (
         "_adlen",
@@ -148,6 +148,107 @@ class Ccm:
         "_phase",
         "_tag",
     )
+
+    def _start(self, a0: bytes) -> None:
+        raise NotImplementedError
+
+    def _crypt(self, s: np.ndarray, d: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _format(self, iv: Any, authsize: int, assoclen: int, cryptlen: int,
+                decrypt: bool) -> int:
+        """The kernel's IV and length checks, then the stream and the MAC
+        started; 0 or the errno ``crypto_ccm_init_crypt`` would return."""
+        ret = crypto_ccm_check_iv(iv)
+        if ret:
+            return ret
+        ret, b0 = ccm_format_input(iv, authsize, assoclen, cryptlen)
+        if ret:
+            return ret
+        lsize = b0[0] % 8 + 1
+        self._start(u8_view(iv, "iv").tobytes()[:16 - lsize] + bytes(lsize))
+        self._mac.update(b0)
+        if assoclen:
+            self._mac.update(ccm_format_adata(assoclen))
+        self._authsize = authsize
+        self._assoclen = assoclen
+        self._cryptlen = cryptlen
+        self._adlen = 0
+        self._ctlen = 0
+        self._decrypt = decrypt
+        self._phase = _AD
+        self._tag: bytes | None = None
+        return 0
+
+    def update_ad(self, data: Any) -> None:
+        """Feed associated data (assoclen bytes in total, before the data)."""
+        if self._phase != _AD:
+            raise ValueError("update_ad: associated data must come before the data")
+        src = u8_view(data, "data")
+        if self._adlen + src.size > self._assoclen:
+            raise ValueError("update_ad: more associated data than assoclen")
+        self._mac.update(src)
+        self._adlen += src.size
+
+    def _end_ad(self) -> None:
+        if self._adlen != self._assoclen:
+            raise ValueError(f"ccm: got {self._adlen} bytes of AD, assoclen is "
+                             f"{self._assoclen}")
+        self._mac.pad()
+        self._phase = _DATA
+
+    def update(self, src: Any, dst: Any) -> None:
+        """En/decrypt a piece of the payload from src into dst (same length).
+        Encryption MACs the plaintext before it is overwritten (in place);
+        decryption MACs the plaintext it produced."""
+        if self._phase == _DONE:
+            raise ValueError("update: request already finalized")
+        if self._phase == _AD:
+            self._end_ad()
+        s = u8_view(src, "src")
+        d = u8_view(dst, "dst", writable=True)
+        if d.size != s.size:
+            raise ValueError(f"dst: length {d.size} differs from src length {s.size}")
+        if self._ctlen + s.size > self._cryptlen:
+            raise ValueError("update: more data than cryptlen")
+        if s.size:
+            if self._decrypt:
+                self._crypt(s, d)
+                self._mac.update(d)
+            else:
+                self._mac.update(s)
+                self._crypt(s, d)
+        self._ctlen += s.size
+
+    def _compute(self) -> bytes:
+        """The authsize-byte tag, computed once; ends the request."""
+        if self._tag is None:
+            if self._phase == _AD:
+                self._end_ad()
+            if self._ctlen != self._cryptlen:
+                raise ValueError(f"ccm: got {self._ctlen} bytes of data, cryptlen is "
+                                 f"{self._cryptlen}")
+            t = int.from_bytes(self._mac.final(), "big") ^ self._mask
+            self._tag = t.to_bytes(16, "big")[:self._authsize]
+            self._phase = _DONE
+        return self._tag
+
+    def _check_tag(self, tag: Any) -> bytes:
+        tb = u8_view(tag, "tag").tobytes()
+        if len(tb) != self._authsize:
+            raise ValueError(f"tag: expected {self._authsize} bytes, got {len(tb)}")
+        return tb
+
+
+class Ccm(CcmBase):
+    """One ccm(aes) request, incremental (see the module docstring).
+
+    Build it with :meth:`new`, which returns the kernel's error for a bad IV
+    or an unrepresentable length; the constructor raises ValueError for the
+    same conditions.
+    """
+
+    __slots__ = ("_cipher",)
 
     def __init__(self, cipher: AesBlockCipher, iv: Any, authsize: int, assoclen: int,
                  cryptlen: int, *, decrypt: bool = False) -> None:
@@ -171,90 +272,29 @@ class Ccm:
             raise TypeError("cipher: expected an AesBlockCipher")
         if not 1 <= authsize <= 16:
             raise ValueError(f"authsize: must be 1..16, got {authsize}")
-        ret = crypto_ccm_check_iv(iv)
-        if ret:
-            return ret
-        ret, b0 = ccm_format_input(iv, authsize, assoclen, cryptlen)
-        if ret:
-            return ret
-        lsize = b0[0] % 8 + 1
-        a0 = bytes(u8_view(iv, "iv").tobytes()[:16 - lsize]) + bytes(lsize)
-        self._ctr = Ctr(cipher, a0)
+        self._cipher = cipher
+        return self._format(iv, authsize, assoclen, cryptlen, decrypt)
+
+    def _start(self, a0: bytes) -> None:
+        self._ctr = Ctr(self._cipher, a0)
         mask = np.zeros(16, dtype=np.uint8)
         self._ctr.update(_ZERO16, mask)
         self._mask = int.from_bytes(mask.tobytes(), "big")
-        self._mac = CbcMac(cipher)
-        self._mac.update(b0)
-        if assoclen:
-            self._mac.update(ccm_format_adata(assoclen))
-        self._authsize = authsize
-        self._assoclen = assoclen
-        self._cryptlen = cryptlen
-        self._adlen = 0
-        self._ctlen = 0
-        self._decrypt = decrypt
-        self._phase = _AD
-        self._tag: bytes | None = None
-        return 0
+        self._mac = CbcMac(self._cipher)
+
+    def _crypt(self, s: np.ndarray, d: np.ndarray) -> None:
+        self._ctr.update(s, d)
 
     def set_decrypt(self, decrypt: bool) -> None:
         """Choose the direction of the next ``update`` (the lib/crypto
         faces learn it from which ``*_update`` function is called)."""
         self._decrypt = decrypt
 
-    def update_ad(self, data: Any) -> None:
-        """Feed associated data (assoclen bytes in total, before the data)."""
-        if self._phase != _AD:
-            raise ValueError("update_ad: associated data must come before the data")
-        src = u8_view(data, "data")
-        if self._adlen + src.size > self._assoclen:
-            raise ValueError("update_ad: more associated data than assoclen")
-        self._mac.update(src)
-        self._adlen += src.size
-
-    def _end_ad(self) -> None:
-        if self._adlen != self._assoclen:
-            raise ValueError(f"ccm: got {self._adlen} bytes of AD, assoclen is "
-                             f"{self._assoclen}")
-        self._mac.pad()
-        self._phase = _DATA
-
-    def update(self, src: Any, dst: Any) -> None:
-        """En/decrypt a piece of the payload from src into dst (same length)."""
-        if self._phase == _DONE:
-            raise ValueError("update: request already finalized")
-        if self._phase == _AD:
-            self._end_ad()
-        s = u8_view(src, "src")
-        d = u8_view(dst, "dst", writable=True)
-        if d.size != s.size:
-            raise ValueError(f"dst: length {d.size} differs from src length {s.size}")
-        if self._ctlen + s.size > self._cryptlen:
-            raise ValueError("update: more data than cryptlen")
-        if self._decrypt:
-            self._ctr.update(s, d)
-            self._mac.update(d)
-        else:
-            self._mac.update(s)
-            self._ctr.update(s, d)
-        self._ctlen += s.size
-
     def finalize(self) -> bytes:
         """Return the authsize-byte tag (idempotent; ends the request)."""
-        if self._tag is None:
-            if self._phase == _AD:
-                self._end_ad()
-            if self._ctlen != self._cryptlen:
-                raise ValueError(f"ccm: got {self._ctlen} bytes of data, cryptlen is "
-                                 f"{self._cryptlen}")
-            t = int.from_bytes(self._mac.final(), "big") ^ self._mask
-            self._tag = t.to_bytes(16, "big")[:self._authsize]
-            self._phase = _DONE
-        return self._tag
+        return self._compute()
 
     def verify(self, tag: Any) -> bool:
         """Compare an authsize-byte tag in constant time."""
-        tb = u8_view(tag, "tag").tobytes()
-        if len(tb) != self._authsize:
-            raise ValueError(f"tag: expected {self._authsize} bytes, got {len(tb)}")
+        tb = self._check_tag(tag)
         return hmac.compare_digest(self.finalize(), tb)
