@@ -34,6 +34,7 @@ import numpy as np
 from ciphers.aes import AES_BLOCK_SIZE, BlockCipher, as_key_bytes, u8_view
 from ciphers.ctr import ctr_blocks
 from ciphers.ecb import BlockModeCore
+from ciphers.xts import gf128_mul, gf128mul_x_ble
 
 __all__ = ["LRW_BLOCK_SIZE", "Lrw", "LrwTable", "LrwTweak", "gf128mul_bbe"]
 
@@ -42,17 +43,8 @@ _M128 = (1 << 128) - 1
 _CHUNK = 64 * 1024
 
 
-def gf128mul_bbe(a: int, b: int) -> int:
-    """``a ⊗ b`` in GF(2^128), "bbe" convention (both as big-endian ints)."""
-    z = 0
-    while a:
-        if a & 1:
-            z ^= b
-        a >>= 1
-        b <<= 1
-        if b >> 128:
-            b = (b & _M128) ^ 0x87
-    return z
+# K2 ⊗ I on big-endian ints: the field arithmetic is XTS's (see gf128_mul).
+gf128mul_bbe = gf128_mul
 
 
 @functools.lru_cache(maxsize=256)
@@ -63,9 +55,7 @@ def _table_rows(k2: bytes) -> np.ndarray:
     b = int.from_bytes(k2, "big")
     for _ in range(128):  # K2 ⊗ x^k, k = 0..127
         products.append(b.to_bytes(16, "big"))
-        b <<= 1
-        if b >> 128:
-            b = (b & _M128) ^ 0x87
+        b = gf128mul_x_ble(b)   # times x: the same on a big-endian int
     # basis[p, bit]: K2 ⊗ x^(8(15-p) + bit).  Entries v in [2^bit, 2^(bit+1))
     # are the ones below 2^bit XOR basis[bit]: eight doublings fill all
     # sixteen rows.

@@ -30,7 +30,7 @@ import numpy as np
 from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, BlockCipher, as_key_bytes, u8_view
 from ciphers.ecb import BlockModeCore, check_pair
 
-__all__ = ["XTS_KEYSIZES", "Xts", "gf128mul_x_ble", "xts_final_len", "xts_tweaks",
+__all__ = ["XTS_KEYSIZES", "Xts", "gf128_mul", "gf128mul_x_ble", "xts_final_len", "xts_tweaks",
            "xts_verify_key"]
 
 BS = AES_BLOCK_SIZE
@@ -72,8 +72,11 @@ def _mul_xk(t: int, k: int) -> int:
     return (t & _M128) ^ o ^ (o << 1) ^ (o << 2) ^ (o << 7)
 
 
-def _gf128_mul_le(a: int, b: int) -> int:
-    """``a·b`` in GF(2^128) with XTS's little-endian bit order."""
+def gf128_mul(a: int, b: int) -> int:
+    """``a·b`` in GF(2^128) modulo x^128 + x^7 + x^2 + x + 1, with bit i of
+    each int the coefficient of x^i.  XTS reads its blocks into such ints
+    little-endian ("ble"), LRW big-endian ("bbe"); the arithmetic on the
+    ints is the same, so both templates use this one."""
     z = 0
     while a:
         if a & 1:
@@ -91,8 +94,8 @@ def _x_pow(n: int) -> int:
     r, base = 1, 2
     while n:
         if n & 1:
-            r = _gf128_mul_le(r, base)
-        base = _gf128_mul_le(base, base)
+            r = gf128_mul(r, base)
+        base = gf128_mul(base, base)
         n >>= 1
     return r
 
@@ -102,7 +105,7 @@ def xts_tweak_advance(t: int, nblocks: int) -> int:
     advances shift and fold; long ones (a whole step of a walk) multiply by
     a cached ``x^nblocks`` instead of folding once per 121 blocks."""
     if nblocks > 4 * 121:
-        return _gf128_mul_le(t, _x_pow(nblocks))
+        return gf128_mul(t, _x_pow(nblocks))
     while nblocks >= 121:
         t = _mul_xk(t, 121)
         nblocks -= 121
