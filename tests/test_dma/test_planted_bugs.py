@@ -30,12 +30,14 @@ def test_the_unplanted_drivers_pass():
         assert rep.passed, render_text(rep)
 
 
-def test_unmapping_before_the_device_completes_is_caught(monkeypatch):
-    orig_start, orig_unmap = sg_engine.engine_aes_start, sg_engine.engine_aes_unmap
+def _plant_early_unmap(monkeypatch, module, start_name: str, unmap_name: str) -> None:
+    """The bug: the driver unmaps as soon as the device has the job, and
+    its completion path then skips the unmap it already did."""
+    orig_start, orig_unmap = getattr(module, start_name), getattr(module, unmap_name)
 
     def start(dd, req):
         err = orig_start(dd, req)
-        if err == -E.EINPROGRESS:                     # the bug: the transfer is not done yet
+        if err == -E.EINPROGRESS:                     # the transfer is not done yet
             orig_unmap(dd, req, req.ctx, False)
             req.ctx.unmapped_early = True
         return err
@@ -45,8 +47,12 @@ def test_unmapping_before_the_device_completes_is_caught(monkeypatch):
             orig_unmap(dd, req, rctx, ok)
         rctx.unmapped_early = False
 
-    monkeypatch.setattr(sg_engine, "engine_aes_start", start)
-    monkeypatch.setattr(sg_engine, "engine_aes_unmap", unmap)
+    monkeypatch.setattr(module, start_name, start)
+    monkeypatch.setattr(module, unmap_name, unmap)
+
+
+def test_unmapping_before_the_device_completes_is_caught(monkeypatch):
+    _plant_early_unmap(monkeypatch, sg_engine, "engine_aes_start", "engine_aes_unmap")
     rep = _conformance("sg")
     text = render_text(rep)
     print(text)
@@ -96,22 +102,7 @@ def test_the_unplanted_gcm_drivers_pass():
 
 
 def test_gcm_unmapping_before_the_device_completes_is_caught(monkeypatch):
-    orig_start, orig_unmap = sg_gcm.engine_gcm_start, sg_gcm.engine_gcm_unmap
-
-    def start(dd, req):
-        err = orig_start(dd, req)
-        if err == -E.EINPROGRESS:                     # the bug: the transfer is not done yet
-            orig_unmap(dd, req, req.ctx, False)
-            req.ctx.unmapped_early = True
-        return err
-
-    def unmap(dd, req, rctx, ok):
-        if not getattr(rctx, "unmapped_early", False):
-            orig_unmap(dd, req, rctx, ok)
-        rctx.unmapped_early = False
-
-    monkeypatch.setattr(sg_gcm, "engine_gcm_start", start)
-    monkeypatch.setattr(sg_gcm, "engine_gcm_unmap", unmap)
+    _plant_early_unmap(monkeypatch, sg_gcm, "engine_gcm_start", "engine_gcm_unmap")
     rep = _gcm_conformance("sg")
     text = render_text(rep)
     print(text)
