@@ -357,12 +357,9 @@ class CryptoEngine:
         dec = None if job.encrypt else AccelGcm(gk, job.iv[:12], decrypt=True)
         try:
             for d in job.descs:
-                if self.fail_desc == 0:
-                    self.fail_desc = -1
+                if self._desc_fails():
                     job.status = -E.EIO
                     return
-                if self.fail_desc > 0:
-                    self.fail_desc -= 1
                 src = self._gather(d.src)
                 if not d.dst:
                     mac.update_ad(src)
@@ -378,6 +375,15 @@ class CryptoEngine:
             job.tag = mac.finalize()
         except IommuFault:
             job.status = -E.EIO
+
+    def _desc_fails(self) -> bool:
+        """Fault injection: does this descriptor fail (``fail_desc``)?"""
+        if self.fail_desc == 0:
+            self.fail_desc = -1
+            return True
+        if self.fail_desc > 0:
+            self.fail_desc -= 1
+        return False
 
     def _run(self, job: EngineJob) -> None:
         if job.mode in ENGINE_AEAD_MODES:
@@ -395,12 +401,9 @@ class CryptoEngine:
         held: list[tuple[EngineDesc, np.ndarray, int]] = []   # outputs waiting for the tail
         try:
             for d in job.descs:
-                if self.fail_desc == 0:
-                    self.fail_desc = -1
+                if self._desc_fails():
                     job.status = -E.EIO
                     return
-                if self.fail_desc > 0:
-                    self.fail_desc -= 1
                 src = self._gather(d.src)
                 out = np.empty(d.length, np.uint8)
                 bulk = max(0, min(d.length, bulk_end - pos))
