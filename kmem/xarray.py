@@ -13,8 +13,9 @@ import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from kmem.errno import EEXIST, EINVAL, KernelBug
+from kmem.errno import EEXIST, EINVAL, ENOENT, KernelBug
 from kmem.mm_types import GFP_KERNEL, Folio, gfpflags_allow_blocking
+from kmem.page_alloc import folio_get, folio_put
 from kmem.preempt import might_sleep
 from kmem.sanitizer import WARN
 
@@ -162,7 +163,11 @@ def filemap_add_folio(mapping: AddressSpace, folio: Folio, index: int,
     """Insert ``folio`` at page ``index``: 0, -EINVAL if the folio is in a
     mapping already, -EEXIST if a page is cached in its range.  An index
     not aligned to the folio's size is a BUG in the kernel
-    (``VM_BUG_ON_FOLIO`` in __filemap_add_folio), as is a freed folio."""
+    (``VM_BUG_ON_FOLIO`` in __filemap_add_folio), as is a freed folio.
+
+    The cache holds one reference per page of the folio, as
+    __filemap_add_folio's folio_ref_add(folio, nr) does, so the caller may
+    drop its own and the folio lives on until it leaves the cache."""
     n = 1 << folio.order
     if index < 0 or index + n - 1 > ULONG_MAX:
         raise ValueError(f"filemap_add_folio(): index must be in 0..ULONG_MAX - {n - 1}, "
@@ -179,12 +184,15 @@ def filemap_add_folio(mapping: AddressSpace, folio: Folio, index: int,
             return -EEXIST
     folio.mapping = mapping
     folio.index = index
+    folio._refcount += n
     xa_store_range(mapping.i_pages, index, index + n - 1, folio, gfp)
     return 0
 
 
 def filemap_remove_folio(folio: Folio) -> None:
-    """Take ``folio`` out of its mapping.  One that is in none has a NULL
+    """Take ``folio`` out of its mapping and drop the cache's references
+    (filemap_free_folio's folio_put_refs); if the caller holds none, the
+    folio is freed.  One that is in no mapping has a NULL
     ``folio->mapping``, which the kernel dereferences at once (an oops)."""
     mapping = folio.mapping
     if mapping is None:
@@ -193,8 +201,17 @@ def filemap_remove_folio(folio: Folio) -> None:
     for index in range(folio.index, folio.index + (1 << folio.order)):
         xa_erase(mapping.i_pages, index)
     folio.mapping = None
+    for _ in range(1 << folio.order):
+        folio_put(folio)
 
 
-def filemap_get_folio(mapping: AddressSpace, index: int) -> Folio | None:
+def filemap_get_folio(mapping: AddressSpace, index: int) -> Folio | int:
+    """The folio cached at ``index``, with a reference the caller must
+    drop with folio_put(); -ENOENT (the model's ERR_PTR) when nothing is
+    cached there, as __filemap_get_folio answers since v6.3 (before, it
+    was NULL)."""
     entry = xa_load(mapping.i_pages, index)
-    return entry if isinstance(entry, Folio) else None
+    if not isinstance(entry, Folio):
+        return -ENOENT
+    folio_get(entry)
+    return entry

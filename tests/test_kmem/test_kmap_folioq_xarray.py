@@ -104,7 +104,10 @@ def test_xarray_and_page_cache():
     mapping = kmem.AddressSpace()
     big = kmem.folio_alloc(kmem.GFP_KERNEL, 2)
     assert kmem.filemap_add_folio(mapping, big, 4) == 0
+    assert kmem.folio_ref_count(big) == 1 + 4            # the cache's, one per page
     assert kmem.filemap_get_folio(mapping, 7) is big and big.index == 4
+    assert kmem.folio_ref_count(big) == 6                # the lookup's reference
+    kmem.folio_put(big)
     assert [i for i, _ in kmem.xa_for_each(mapping.i_pages)] == [4]
     other = kmem.folio_alloc(kmem.GFP_KERNEL, 2)
     with pytest.raises(kmem.KernelBug, match="not a multiple"):   # VM_BUG_ON_FOLIO
@@ -112,9 +115,24 @@ def test_xarray_and_page_cache():
     assert kmem.filemap_add_folio(mapping, other, 4) == -kmem.errno.EEXIST
     assert other.mapping is None
     kmem.filemap_remove_folio(big)
-    assert kmem.filemap_get_folio(mapping, 4) is None
+    assert kmem.folio_ref_count(big) == 1
+    assert kmem.filemap_get_folio(mapping, 4) == -kmem.errno.ENOENT
     kmem.folio_put(big)
     kmem.folio_put(other)
+
+
+def test_the_page_cache_keeps_a_folio_its_allocator_dropped():
+    mapping = kmem.AddressSpace()
+    folio = kmem.folio_alloc(kmem.GFP_KERNEL, 1)
+    assert kmem.filemap_add_folio(mapping, folio, 2) == 0
+    kmem.folio_put(folio)                                # the allocation's reference
+    assert not folio.freed and kmem.folio_ref_count(folio) == 2
+    found = kmem.filemap_get_folio(mapping, 3)
+    assert found is folio
+    kmem.filemap_remove_folio(folio)                     # the lookup's keeps it alive
+    assert not folio.freed
+    kmem.folio_put(found)
+    assert folio.freed
 
 
 def test_sleeping_under_rcu_is_recorded():

@@ -183,7 +183,7 @@ def test_filemap_remove_folio_not_in_the_cache_bugs():
     mapping = kmem.AddressSpace()
     assert kmem.filemap_add_folio(mapping, folio, 3) == 0
     kmem.filemap_remove_folio(folio)
-    assert kmem.filemap_get_folio(mapping, 3) is None
+    assert kmem.filemap_get_folio(mapping, 3) == -kmem.errno.ENOENT
     with pytest.raises(kmem.KernelBug, match="not in the page cache"):
         kmem.filemap_remove_folio(folio)
     kmem.folio_put(folio)
