@@ -37,8 +37,6 @@ one entry per page).
 from __future__ import annotations
 
 import fnmatch
-import json
-import os
 import statistics
 import sys
 import time
@@ -54,181 +52,27 @@ from ciphers.crypto_api import CryptoWait, crypto_req_done, crypto_wait_req
 from iovcrypto import (
     ITER_DEST,
     ITER_SOURCE,
-    bio_vec,
-    bvecq_alloc_one,
-    bvecq_append,
     iov_iter,
-    iov_iter_bvec,
-    iov_iter_bvec_queue,
-    iov_iter_folio_queue,
-    iov_iter_kvec,
-    iov_iter_ubuf,
-    kvec,
 )
 from iovcrypto.tools.compare_dma import ALLOC_CLASSES as DMA_ALLOC_CLASSES
-from iovcrypto.tools.compare_dma import render_dma_markdown, render_dma_text
+from iovcrypto.tools.compare_layout import LAYOUTS, PATH_DESC, PATHS, Layout
+from iovcrypto.tools.compare_render import (
+    _check_plot_path,
+    plot,
+    render_json,
+    render_markdown,
+    render_text,
+)
 from iovcrypto.tools.roads import ROAD_KERNELS
-from kmem import PAGE_SIZE
-from kmem import __free_page as free_page
-from kmem import __free_pages as free_pages
-from sgl import sg_array, sg_init_table, sg_mark_end, sg_set_buf, sg_set_page
 from shims import bridge
 from shims.bridge import bridge_driver_name, iter_to_sg_table, release_sg_table, world_module
 
-LAYOUTS = ("contiguous", "pages", "fragmented", "user", "folioq", "bvecq")
-PATHS = ("a:extract", "b:sg", "c:iter", "d:sg>it", "e:it>sg", "f:lib")
-PATH_DESC = {
-    "a:extract": "iov_iter caller: extract_iter_to_sg + scatterlist API",
-    "b:sg": "scatterlist caller: scatterlist API",
-    "c:iter": "iov_iter caller: iov_iter API",
-    "d:sg>it": "scatterlist API -> bridge -> iov_iter driver",
-    "e:it>sg": "iov_iter API -> bridge -> scatterlist driver",
-    "f:lib": "iov_iter caller: own walk + lib/crypto AES-GCM/CCM (no request)",
-}
 # Where allocations are descriptors or bounce buffers (kmem.stats).
 ALLOC_CLASSES = {
     "sgl.sg_table": "descriptor", "sgl.sg_pool": "descriptor", "sgl.sg_split": "descriptor",
     "shims.sg_iter": "descriptor", "iovcrypto.iov_iter_import": "descriptor",
     "sgl.skcipher_walk": "bounce", "iovcrypto.skcipher_walk": "bounce",
 }
-_FRAG = (1, 15, 17, 100, 333, 4095, 64, 2000, 700, 9, 1500)
-_ORDERS = (2, 0, 1, 3)
-
-
-# Layouts: the same bytes described both ways.
-
-class Layout:
-    """``total`` bytes of one memory layout, with the views of its bytes,
-    a fresh iov_iter over it, and a scatterlist over it."""
-
-    def __init__(self, kind: str, total: int) -> None:
-        self.kind, self.total = kind, total
-        self._free: list = []
-        self.pieces: list[tuple[kmem.Page, int, int]] = []    # (page, offset, len)
-        self.kvecs: list[kvec] = []
-        self.uaddr = 0
-        self.folioq = None
-        getattr(self, "_" + kind)()
-
-    def _contiguous(self) -> None:
-        order = max(0, (-(-self.total // PAGE_SIZE) - 1).bit_length())
-        page = kmem.alloc_pages(kmem.GFP_KERNEL, order)
-        self._free.append(lambda: free_pages(page, order))
-        self.pieces = [(page, 0, self.total)]
-        self.kvecs = [kvec(kmem.page_address(page), self.total)]
-
-    def _pages(self) -> None:
-        left = self.total
-        while left > 0:
-            page = kmem.alloc_page(kmem.GFP_KERNEL)
-            self._free.append(lambda p=page: free_page(p))
-            n = min(left, PAGE_SIZE)
-            self.pieces.append((page, 0, n))
-            left -= n
-
-    def _fragmented(self) -> None:
-        left, k = self.total, 0
-        while left > 0:
-            n = min(left, _FRAG[k % len(_FRAG)])
-            addr = kmem.kmalloc(n, kmem.GFP_KERNEL)
-            self._free.append(lambda a=addr: kmem.kfree(a))
-            self.kvecs.append(kvec(addr, n))
-            left -= n
-            k += 1
-
-    def _user(self) -> None:
-        mm = kmem.current_mm()
-        length = self.total + 2 * PAGE_SIZE
-        base = mm.mmap(length)
-        self._free.append(lambda: mm.munmap(base, length))
-        self.uaddr = base + 100
-
-    def _bvecq(self) -> None:
-        # Separate pages, described by a bvecq chain of 4-slot segments
-        # (ITER_BVECQ; newer than v7.3) and, for the sg roads, one entry a page.
-        self._pages()
-
-    def _folioq(self) -> None:
-        folios, left, k = [], self.total, 0
-        while left > 0:
-            f = kmem.folio_alloc(kmem.GFP_KERNEL, _ORDERS[k % len(_ORDERS)])
-            self._free.append(lambda f=f: kmem.folio_put(f))
-            folios.append(f)
-            n = min(left, kmem.folio_size(f))
-            self.pieces.append((f, 0, n))
-            left -= n
-            k += 1
-        self.folioq = kmem.folioq_from_folios(folios)
-
-    def views(self, write: bool = False) -> list[np.ndarray]:
-        if self.kind == "user":
-            return kmem.current_mm().user_views(self.uaddr, self.total, write)[0]
-        if self.kvecs:
-            return [v for kv in self.kvecs for v in kmem.virt_views(kv.iov_base, kv.iov_len,
-                                                                    write=write)]
-        return [v for p, o, n in self.pieces for v in kmem.page_views(p, o, n, write=write)]
-
-    def write(self, data: np.ndarray) -> None:
-        kmem.copy_views(self.views(True), [data])
-
-    def read(self, off: int, n: int) -> bytes:
-        return np.concatenate(self.views())[off:off + n].tobytes() if n else b""
-
-    def iter(self, direction: int) -> iov_iter:
-        it = iov_iter()
-        if self.kind == "user":
-            iov_iter_ubuf(it, direction, self.uaddr, self.total)
-        elif self.kind == "bvecq":
-            head = tail = None
-            for k in range(0, len(self.pieces), 4):
-                bq = bvecq_alloc_one(4, kmem.GFP_KERNEL)
-                for p, o, n in self.pieces[k:k + 4]:
-                    bq.add(p, n, o)
-                if tail is None:
-                    head = bq
-                else:
-                    bvecq_append(tail, bq)
-                tail = bq
-            iov_iter_bvec_queue(it, direction, head, 0, 0, self.total)
-        elif self.kind == "folioq":
-            iov_iter_folio_queue(it, direction, self.folioq, 0, 0, self.total)
-        elif self.kvecs:
-            iov_iter_kvec(it, direction, list(self.kvecs), len(self.kvecs), self.total)
-        else:
-            bv = [bio_vec(p, n, o) for p, o, n in self.pieces]
-            iov_iter_bvec(it, direction, bv, len(bv), self.total)
-        return it
-
-    def sg(self, write: bool) -> tuple[object, int, list]:
-        """A scatterlist over the bytes (user pages pinned for it): ``(first
-        entry, entries, pinned pages)``."""
-        pinned: list = []
-        pieces = self.pieces
-        if self.kind == "user":
-            first = self.uaddr & ~(PAGE_SIZE - 1)
-            npages = -(-(self.uaddr + self.total - first) // PAGE_SIZE)
-            _ret, pinned = kmem.pin_user_pages_fast(first, npages, kmem.FOLL_WRITE if write else 0)
-            off, left, pieces = self.uaddr - first, self.total, []
-            for p in pinned:
-                n = min(left, PAGE_SIZE - off)
-                pieces.append((p, off, n))
-                left -= n
-                off = 0
-        arr = sg_array(max(1, len(pieces) or len(self.kvecs)))
-        sg_init_table(arr, len(arr))
-        if self.kvecs and self.kind != "contiguous":
-            for sg, kv in zip(arr, self.kvecs, strict=True):
-                sg_set_buf(sg, kv.iov_base, kv.iov_len)
-        else:
-            for sg, (p, o, n) in zip(arr, pieces, strict=True):
-                sg_set_page(sg, p, n, o)
-        sg_mark_end(arr[-1])
-        return arr[0], len(arr), pinned
-
-    def free(self) -> None:
-        for f in reversed(self._free):
-            f()
-        self._free.clear()
 
 
 # One algorithm on one layout.
@@ -530,186 +374,6 @@ def run_compare(patterns: tuple[str, ...] = (), layouts: tuple[str, ...] = LAYOU
         if had_bridges:
             bridge.register_bridges()
     return out
-
-
-# Rendering.
-
-# The table's columns: (heading, key in a path's record or its counters,
-# meaning).  A module that measures more appends its own column here.
-COLUMNS: list[tuple[str, str | None, str]] = [
-    ("path", None, "the route the operation took (legend below)"),
-    ("µs/op", "time_us", "median time of one operation, in microseconds"),
-    ("copies", "copies", "memory copies made (how many copy calls)"),
-    ("copied", "bytes_copied", "bytes those copies moved, in total"),
-    ("kmap", "kmaps", "pages mapped with kmap_local/kmap_atomic"),
-    ("refs", "refs", "page references taken (get_page)"),
-    ("pins", "pins", "pages pinned (FOLL_PIN)"),
-    ("descB", "descriptor_bytes",
-     "bytes allocated for descriptors: scatterlists, bio_vec arrays"),
-    ("alloc", "allocations", "allocations made (kmalloc, pages, vmalloc)"),
-    ("bnc", "bounce_buffers", "bounce buffers allocated by a walk"),
-    ("segs", "segments", "descriptor entries handed to the driver, src + dst"),
-    ("result", None, "ok, DIFF (output differs from the reference path) or err -ERRNO"),
-]
-_COLS = [(head, key) for head, key, _ in COLUMNS]
-
-
-def _cells(p: dict) -> list[str]:
-    if p["status"] == "n/a":
-        return [p["path"]] + ["-"] * (len(_COLS) - 2) + ["n/a"]
-    c = p["counters"]
-    vals = [p["path"], f"{p['time_us']:.0f}"]
-    for _, key in _COLS[2:-1]:
-        vals.append(str(p[key] if key in p else c.get(key, 0)))
-    vals.append({"ok": "ok", "mismatch": "DIFF", "error": f"err {p['err']}"}[p["status"]])
-    return vals
-
-
-def _title(r: dict) -> str:
-    d = r["drivers"]
-    size = f"{r['size']} B"
-    if r.get("size_requested", r["size"]) != r["size"]:
-        size += f" (asked {r['size_requested']}: whole blocks)"
-    return f"{r['alg']} [{r['layout']}] {size}  sg={d['sg'] or '-'}  iter={d['iter'] or '-'}"
-
-
-def render_text(records: list[dict], width: int = 80) -> str:
-    from io import StringIO
-
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    buf = StringIO()
-    con = Console(file=buf, width=width, force_terminal=False, color_system=None)
-    for r in records:
-        t = Table(title=escape(_title(r)), box=None, padding=(0, 1, 0, 0), title_justify="left",
-                  show_edge=False)
-        for head, _ in _COLS:
-            t.add_column(head, justify="left" if head in ("path", "result") else "right",
-                         no_wrap=True)
-        for p in r["paths"]:
-            t.add_row(*_cells(p))
-        con.print(t)
-        for line in r["ledger"]:
-            con.print(escape(f"  ledger: {line}"))
-        con.print()
-    for k, v in PATH_DESC.items():
-        con.print(escape(f"{k:10} {v}  [kernel: {ROAD_KERNELS[k]}]"))
-    con.print()
-    for head, _, meaning in COLUMNS[1:]:
-        con.print(escape(f"{head:10} {meaning}"))
-    text = "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
-    dma = render_dma_text(records)
-    return text + ("\n" + dma if dma else "")
-
-
-def render_markdown(records: list[dict]) -> str:
-    lines = []
-    for r in records:
-        lines += [f"### {_title(r)}", "", "| " + " | ".join(h for h, _ in _COLS) + " |",
-                  "|" + "---|" * len(_COLS)]
-        lines += ["| " + " | ".join(_cells(p)) + " |" for p in r["paths"]]
-        lines += [f"- ledger: {x}" for x in r["ledger"]]
-        lines.append("")
-    lines += [f"- `{k}`: {v} (kernel: {ROAD_KERNELS[k]})" for k, v in PATH_DESC.items()]
-    lines += [f"- `{head}`: {meaning}" for head, _, meaning in COLUMNS[1:]]
-    return "\n".join(lines) + "\n" + render_dma_markdown(records)
-
-
-SCHEMA_ID = "iovcrypto-compare/1"
-
-
-def render_json(records: list[dict]) -> str:
-    return json.dumps({"schema": SCHEMA_ID, "ok": not failed(records), "paths": PATH_DESC,
-                       "columns": {key or head: meaning for head, key, meaning in COLUMNS},
-                       "results": records}, indent=2) + "\n"
-
-
-def failed(records: list[dict]) -> bool:
-    return any(r["mismatch"] or r["ledger"] for r in records)
-
-
-# Families for the plot: the template an algorithm is built on, with the
-# RFC wrappers under the mode they wrap.
-_FAMILY_OF = {"rfc4106": "gcm", "rfc4543": "gcm", "rfc4309": "ccm", "rfc3686": "ctr",
-              "rfc7539": "chacha20poly1305", "rfc7539esp": "chacha20poly1305",
-              "xchacha20": "chacha20"}
-PLOT_FORMATS = ("png", "pdf", "svg")
-
-
-def family(alg: str) -> str:
-    base = alg.split("(", 1)[0]
-    return _FAMILY_OF.get(base, base)
-
-
-def plot(records: list[dict], path: str) -> None:
-    """Small multiples: per algorithm (grouped by family), time and bytes
-    copied per operation for each path, over the layouts."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    algs = sorted({r["alg"] for r in records}, key=lambda a: (family(a), a))
-    layouts = [lay for lay in LAYOUTS if any(r["layout"] == lay for r in records)]
-    ncols = min(3, len(algs))
-    nrows = -(-len(algs) // ncols)
-    fig, axes = plt.subplots(2 * nrows, ncols, figsize=(5.2 * ncols, 4.6 * nrows + 1.2),
-                             squeeze=False)
-    colors = plt.get_cmap("tab10").colors
-    x = np.arange(len(layouts))
-    w = 0.8 / len(PATHS)
-    for k, alg in enumerate(algs):
-        top, bottom = axes[2 * (k // ncols)][k % ncols], axes[2 * (k // ncols) + 1][k % ncols]
-        by_layout = {r["layout"]: r for r in records if r["alg"] == alg}
-        for j, path_name in enumerate(PATHS):
-            ps = [next((p for p in by_layout[lay]["paths"] if p["path"] == path_name), None)
-                  if lay in by_layout else None for lay in layouts]
-            ok = [p is not None and p["status"] != "n/a" for p in ps]
-            t = [p["time_us"] if o else 0 for p, o in zip(ps, ok)]
-            b = [p["counters"].get("bytes_copied", 0) if o else 0 for p, o in zip(ps, ok)]
-            top.bar(x + j * w, t, w, color=colors[j], label=f"{path_name}: {PATH_DESC[path_name]}")
-            bottom.bar(x + j * w, b, w, color=colors[j])
-        size = next(iter(by_layout.values()))["size"]
-        top.set_title(f"{family(alg)} · {alg} · {size} B", fontsize=10)
-        top.set_ylabel("µs per operation (median)")
-        bottom.set_ylabel("bytes copied per operation")
-        for ax in (top, bottom):
-            ax.set_xticks(x + 0.4 - w / 2, layouts, fontsize=8)
-            ax.grid(axis="y", alpha=0.3)
-            ax.set_axisbelow(True)
-    for k in range(len(algs), nrows * ncols):
-        axes[2 * (k // ncols)][k % ncols].set_visible(False)
-        axes[2 * (k // ncols) + 1][k % ncols].set_visible(False)
-    h = fig.get_figheight()
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.suptitle("iovcrypto compare: one encryption per path and buffer layout "
-                 "(n/a paths have no bar)", y=1 - 0.15 / h, fontsize=12)
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.45 / h),
-               ncols=min(3, len(PATHS)), fontsize=9, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 1.2 / h))
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
-def _check_plot_path(path: str) -> None:
-    """Refuse a plot file that cannot be written, before the run."""
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
-    if ext not in PLOT_FORMATS:
-        raise click.BadParameter(f"{path!r}: the plot is written as "
-                                 f"{', '.join('.' + f for f in PLOT_FORMATS)}",
-                                 param_hint="--plot")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
-        raise click.BadParameter(f"{path!r}: directory {parent!r} does not exist or is not "
-                                 "writable", param_hint="--plot")
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise click.ClickException(
-            "--plot needs matplotlib, which is not installed "
-            "(pip install matplotlib, or the project's 'plot' extra)") from None
 
 
 @click.command(epilog="Exit status: 0 every path agreed and the ledger stayed clean, "

@@ -19,7 +19,8 @@ import numpy as np
 
 import kmem
 from iovcrypto import ITER_DEST, ITER_SOURCE
-from iovcrypto.tools.compare import Layout, PathResult, _iter_segments, _Op, _uncounted
+from iovcrypto.tools.compare import PathResult, _iter_segments, _Op, _uncounted
+from iovcrypto.tools.compare_layout import Layout
 from iovcrypto.tools.roads.lib_aead import LIB_AEADS, lib_aead_crypt, lib_aead_setkey
 
 PATH = "f:lib"

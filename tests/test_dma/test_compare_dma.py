@@ -1,7 +1,8 @@
 """compare's DMA cost table: the extracting caller against the iov_iter
 API on the engine drivers."""
 
-from iovcrypto.tools.compare import render_markdown, render_text, run_compare
+from iovcrypto.tools.compare import run_compare
+from iovcrypto.tools.compare_render import render_markdown, render_text
 
 
 def _paths(rec):

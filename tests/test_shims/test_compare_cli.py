@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from iovcrypto.tools import compare as cmp
+from iovcrypto.tools import compare_render
 from iovcrypto.tools.cli import cli
 
 ONE = ["--layout", "pages", "--repeat", "1", "--no-progress"]
@@ -24,7 +25,7 @@ def test_columns_are_explained_and_lines_have_no_trailing_space():
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
     assert all(line == line.rstrip() for line in lines)
-    for head, _, meaning in cmp.COLUMNS[1:]:
+    for head, _, meaning in compare_render.COLUMNS[1:]:
         assert f"{head:10} {meaning}" in lines, head
     md = run("--alg", "cbc(aes)", *ONE, "--format", "markdown")
     assert "- `descB`: bytes allocated for descriptors" in md.stdout
