@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import iovcrypto as iov
 import kmem
 from iovcrypto.tools.conformance import buffers as B
+from iovcrypto.tools.conformance.areas import alloc_area
 from iovcrypto.tools.conformance.configs import (
     DEFAULT_CIPHER_TESTVEC_CONFIGS,
     TEST_SG_TOTAL,
@@ -151,7 +152,7 @@ def test_a_bvecq_position_is_judged_as_a_place() -> None:
     # 100 | 200 in one segment, 50 | trailer in the next (prepended head).
     from iovcrypto.tools.conformance import bvecq_layout as BQ
 
-    areas = [B.alloc_area("page", 300) for _ in range(4)]
+    areas = [alloc_area("page", 300) for _ in range(4)]
     pieces = [B.Piece(a, 8, n) for a, n in zip(areas, (100, 200, 50, BQ.TRAILER))]
     try:
         head = BQ.build_chain(pieces)
