@@ -29,6 +29,10 @@ def test_algorithms_lists_both_worlds_and_filters():
     gcm = [r for r in rows if r[1] == "gcm(aes)" and r[2] == "gcm-aes-openssl"]
     assert gcm and gcm[0][-1] == "sg,iter"
     assert any(r[0] == "skcipher" for r in rows)
+    # Columns line up however long a name is (authenc over rfc3686 passes 30).
+    lines = out.output.splitlines()
+    col = lines[0].index("driver")
+    assert all(line[col - 1] == " " and line[col] != " " for line in lines[1:])
     only = CliRunner().invoke(cli, ["algorithms", "--type", "aead"])
     assert all(line.split()[0] == "aead" for line in only.output.splitlines()[1:])
 

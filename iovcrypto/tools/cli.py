@@ -60,10 +60,11 @@ def algorithms(alg_type: str | None) -> None:
                                   {"type": alg.type, "prio": alg.cra_priority, "worlds": []})
             row["worlds"].append(world)
     width = max((len(d) for _, d in rows), default=10)
-    click.echo(f"{'type':9} {'algorithm':30} {'driver':{width}} {'prio':>5}  apis")
+    nwidth = max((len(n) for n, _ in rows), default=9)
+    click.echo(f"{'type':9} {'algorithm':{nwidth}} {'driver':{width}} {'prio':>5}  apis")
     for (name, driver), row in sorted(rows.items(), key=lambda kv: (kv[1]["type"], kv[0][0],
                                                                     -kv[1]["prio"])):
-        click.echo(f"{row['type']:9} {name:30} {driver:{width}} {row['prio']:5}  "
+        click.echo(f"{row['type']:9} {name:{nwidth}} {driver:{width}} {row['prio']:5}  "
                    + ",".join(row["worlds"]))
 
 
