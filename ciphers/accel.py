@@ -16,7 +16,8 @@ Where the library does not fit the kernel's semantics:
   kernel wraps it silently; the twin opens a fresh context at counter 0 at
   the wrap point.
 * XChaCha20: no library offers the kernel's layout (pycryptodome clears the
-  high position word), so HChaCha20 is ours and the stream is
+  high position word), so the subkey is HChaCha20 taken from one library
+  ChaCha20 block (:func:`hchacha20_lib`) and the stream is
   ``cryptography``'s ChaCha20 with the kernel's real IV.
 * XTS: a ``cryptography`` XTS context restarts the data unit on every
   ``update``, so :class:`AccelXts` is one-shot (``final`` only). It rejects
@@ -29,11 +30,19 @@ Where the library does not fit the kernel's semantics:
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+try:    # what Cipher.encryptor()/decryptor() end in (cryptography >= 42)
+    from cryptography.hazmat.bindings._rust import openssl as _rust_openssl
+    _create_enc = _rust_openssl.ciphers.create_encryption_ctx
+    _create_dec = _rust_openssl.ciphers.create_decryption_ctx
+except (ImportError, AttributeError):  # pragma: no cover - an older or newer layout
+    _create_enc = _create_dec = None
 
 from ciphers.aes import (
     AES_BLOCK_SIZE,
@@ -65,6 +74,7 @@ __all__ = [
     "AccelEssivCbc",
     "AccelXChaCha20",
     "AccelXts",
+    "lib_cipher_ctx",
 ]
 
 BS = AES_BLOCK_SIZE
@@ -90,6 +100,20 @@ def _iv16(iv: Any, what: str, size: int = BS) -> bytes:
 #: ``algorithms.SM4``, ciphers.des.des3_ede_algorithm, … with keys their
 #: setkey has checked.
 Algorithm = Callable[[bytes], Any]
+
+
+def lib_cipher_ctx(algorithm: Any, mode: Any, encrypt: bool) -> Any:
+    """A ``cryptography`` context for an ``algorithm`` object and a ``mode``
+    this project has already checked against each other (key sizes at
+    setkey, IV length here).  ``Cipher(...).encryptor()`` repeats those
+    checks through abstract-base-class isinstance tests, which cost more
+    per request than OpenSSL's own context set-up; so the context comes
+    from the function those methods end in, and from ``Cipher`` where a
+    release lays its internals out differently."""
+    if _create_enc is None:
+        c = Cipher(algorithm, mode)
+        return c.encryptor() if encrypt else c.decryptor()
+    return _create_enc(algorithm, mode) if encrypt else _create_dec(algorithm, mode)
 
 
 def _algorithm(key: Any, algorithm: Algorithm | None) -> Any:
@@ -206,8 +230,10 @@ class AccelChaCha20:
     kernel instead of failing like the library."""
 
     def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray) -> None:
-        kb = as_key_bytes(key)
-        ivb = as_key_bytes(iv, "iv")
+        # The driver hands in bytes (its key schedule, its IV copy): only
+        # other callers' arrays and views need converting.
+        kb = key if type(key) is bytes else as_key_bytes(key)
+        ivb = iv if type(iv) is bytes else as_key_bytes(iv, "iv")
         if len(kb) != CHACHA_KEY_SIZE:
             raise ValueError(f"key: ChaCha20 key must be 32 bytes, got {len(kb)}")
         if len(ivb) != CHACHA_IV_SIZE:
@@ -215,12 +241,13 @@ class AccelChaCha20:
         self._key = kb
         self._nonce = ivb[4:]
         self._counter0 = int.from_bytes(ivb[:4], "little")
-        self._open(self._counter0)
+        self._ctx = lib_cipher_ctx(algorithms.ChaCha20(kb, ivb), None, True)
+        self._room = ((1 << 32) - self._counter0) * CHACHA_BLOCK_SIZE  # bytes before the wrap
         self.consumed = 0
 
     def _open(self, counter: int) -> None:
         iv = counter.to_bytes(4, "little") + self._nonce
-        self._ctx = Cipher(algorithms.ChaCha20(self._key, iv), None).encryptor()
+        self._ctx = lib_cipher_ctx(algorithms.ChaCha20(self._key, iv), None, True)
         self._room = ((1 << 32) - counter) * CHACHA_BLOCK_SIZE  # bytes before the wrap
 
     @property
@@ -252,7 +279,11 @@ class AccelChaCha20:
         self.consumed += n
 
 
-_SIGMA_WORDS = np.frombuffer(b"expand 32-byte k", dtype="<u4")
+_SIGMA_WORDS = struct.unpack("<4I", b"expand 32-byte k")
+_WORDS4 = struct.Struct("<4I")
+_WORDS16 = struct.Struct("<16I")
+_WORDS8 = struct.Struct("<8I")
+_ZERO_BLOCK = bytes(CHACHA_BLOCK_SIZE)
 
 
 def hchacha20_lib(key: bytes, nonce16: bytes) -> bytes:
@@ -261,13 +292,17 @@ def hchacha20_lib(key: bytes, nonce16: bytes) -> bytes:
     A ChaCha20 block is the permuted state plus the input state; HChaCha20
     is the permuted state's words 0..3 and 12..15 alone.  So one library
     block over the state (constants, key, ``nonce16`` as counter ‖ nonce)
-    minus those input words gives HChaCha20 bit for bit, without the 80
-    Python-level quarter rounds of ciphers.chacha.hchacha20()."""
-    block = Cipher(algorithms.ChaCha20(key, nonce16), None).encryptor().update(bytes(64))
-    w = np.frombuffer(block, dtype="<u4")
-    nonce = np.frombuffer(nonce16, dtype="<u4")
-    out = np.concatenate([w[0:4] - _SIGMA_WORDS, w[12:16] - nonce])
-    return out.astype("<u4").tobytes()
+    minus those input words (mod 2^32) gives HChaCha20 bit for bit,
+    without the 80 Python-level quarter rounds of ciphers.chacha.hchacha20()."""
+    ctx = lib_cipher_ctx(algorithms.ChaCha20(key, nonce16), None, True)
+    w = _WORDS16.unpack(ctx.update(_ZERO_BLOCK))
+    n = _WORDS4.unpack(nonce16)
+    return _WORDS8.pack((w[0] - _SIGMA_WORDS[0]) & 0xFFFFFFFF,
+                        (w[1] - _SIGMA_WORDS[1]) & 0xFFFFFFFF,
+                        (w[2] - _SIGMA_WORDS[2]) & 0xFFFFFFFF,
+                        (w[3] - _SIGMA_WORDS[3]) & 0xFFFFFFFF,
+                        (w[12] - n[0]) & 0xFFFFFFFF, (w[13] - n[1]) & 0xFFFFFFFF,
+                        (w[14] - n[2]) & 0xFFFFFFFF, (w[15] - n[3]) & 0xFFFFFFFF)
 
 
 class AccelXChaCha20(AccelChaCha20):
@@ -276,8 +311,8 @@ class AccelXChaCha20(AccelChaCha20):
     ``IV[24:32] ‖ IV[16:24]``."""
 
     def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray) -> None:
-        kb = as_key_bytes(key)
-        ivb = as_key_bytes(iv, "iv")
+        kb = key if type(key) is bytes else as_key_bytes(key)
+        ivb = iv if type(iv) is bytes else as_key_bytes(iv, "iv")
         if len(kb) != CHACHA_KEY_SIZE:
             raise ValueError(f"key: XChaCha20 key must be 32 bytes, got {len(kb)}")
         if len(ivb) != XCHACHA_IV_SIZE:

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import algorithms, modes
 
 from ciphers.accel import (
     AccelCbc,
@@ -45,6 +45,7 @@ from ciphers.accel import (
     AccelEcb,
     AccelEssivCbc,
     AccelXChaCha20,
+    lib_cipher_ctx,
 )
 from ciphers.adiantum import ADIANTUM_TWEAK_SIZE, Adiantum, adiantum_setkey
 from ciphers.aes import (
@@ -133,6 +134,16 @@ class SkcipherDriverBase:
             return None
         return gather(buffer_views(iv, self.impl.ivsize))
 
+    def iv_bytes(self, iv: object) -> bytes | None:
+        """:meth:`read_iv` as bytes.  A bytearray long enough (the usual
+        caller's IV buffer) is sliced directly: it is no kernel memory, so
+        there is nothing to check or record."""
+        n = self.impl.ivsize
+        if type(iv) is bytearray and len(iv) >= n:
+            return bytes(iv[:n])
+        v = self.read_iv(iv)
+        return None if v is None else v.tobytes()
+
     def write_iv(self, iv: object, core: Core) -> None:
         """Store the core's next IV in ``iv`` (a walk's IV view or the
         request's IV buffer) when the algorithm has an IV output."""
@@ -188,8 +199,11 @@ def _xts_accel_setkey(key: bytes, flags: int) -> tuple[int, KeySched]:
     half = len(key) // 2
     # OpenSSL has no AES-192-XTS and refuses equal halves; those keys keep
     # the generic core (as an arch driver falls back for what it lacks).
-    lib = half != 24 and key[:half] != key[half:]
-    return 0, (*sched, AesBlockCipher(key[half:]) if lib else None)
+    # The library's algorithm object is made once per key, as the arch
+    # driver expands its round keys once at setkey.
+    if half == 24 or key[:half] == key[half:]:
+        return 0, (*sched, None, None)
+    return 0, (*sched, AesBlockCipher(key[half:]), algorithms.AES(key))
 
 
 def _chacha_setkey(key: bytes, flags: int) -> tuple[int, KeySched]:
@@ -253,7 +267,19 @@ def _xts_core(s: KeySched, iv: bytes, enc: bool) -> Core:
 def _xts_accel(s: KeySched, iv: bytes, enc: bool) -> Core:
     if s[2] is None:
         return Xts(s[0], iv, enc, forbid_weak_keys=s[1])
-    return AccelXtsStream(s[0], s[2], iv, enc)
+    return AccelXtsStream(s[3], s[2], iv, enc)
+
+
+def _xts_accel_one_shot(s: KeySched, iv: bytes | None, enc: bool, src: np.ndarray,
+                        dst: np.ndarray) -> bool:
+    """A whole data unit (>= 16 bytes, src and dst of its length) in one
+    library call, stealing included: the library starts from E_k2(IV)
+    itself.  False for the keys the library refuses (the generic core
+    serves them) and for a NULL IV (the core's NULL dereference)."""
+    if s[3] is None or iv is None or len(iv) != BS:
+        return False
+    lib_update_into(lib_cipher_ctx(s[3], modes.XTS(iv), enc), src, dst, stream=False)
+    return True
 
 
 def _cts_core(s: KeySched, iv: bytes, enc: bool) -> Core:
@@ -331,16 +357,17 @@ class AccelXtsStream(BlockModeCore):
     span's whole blocks then go to the library in one call; the last
     block and the partial tail go through :meth:`final` together, where
     the library does the ciphertext stealing.  Same interface as
-    :class:`ciphers.xts.Xts`.  ``key`` is key1 ‖ key2 with AES-128/256
-    halves that differ (others stay on the generic core)."""
+    :class:`ciphers.xts.Xts`.  ``alg`` is the library's AES object over
+    key1 ‖ key2 with AES-128/256 halves that differ (others stay on the
+    generic core), ``tweak_cipher`` key2's block cipher."""
 
-    def __init__(self, key: bytes, tweak_cipher: AesBlockCipher, iv: bytes | np.ndarray,
-                 encrypt: bool = True) -> None:
+    def __init__(self, alg: algorithms.AES, tweak_cipher: AesBlockCipher,
+                 iv: bytes | np.ndarray, encrypt: bool = True) -> None:
         ivb = u8_view(iv, "iv")
         if ivb.size != BS:
             raise ValueError(f"iv: XTS IV must be 16 bytes, got {ivb.size}")
         super().__init__()
-        self._alg = algorithms.AES(key)
+        self._alg = alg
         self._k2 = tweak_cipher
         self.iv = ivb.tobytes()
         self.encrypt = encrypt
@@ -366,8 +393,7 @@ class AccelXtsStream(BlockModeCore):
         # block that IV is ours, later it is D_k2 of the running tweak.
         iv = self.iv if not self.processed else self._k2.decrypt_block(
             self.tweak.to_bytes(BS, "little"))
-        c = Cipher(self._alg, modes.XTS(iv))
-        return c.encryptor() if self.encrypt else c.decryptor()
+        return lib_cipher_ctx(self._alg, modes.XTS(iv), self.encrypt)
 
     def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
         if self.finalized:
@@ -408,7 +434,8 @@ def _aes_impls(template: str, name: str, gen_drv: str, acc_drv: str, *, bs: int,
                chunk: int, minkey: int, maxkey: int, len_rule: str, iv_out: bool,
                setkey: Callable, cores: tuple[Callable, Callable],
                final_len: Callable[[int], int] | None = None,
-               acc_walk: int = 0, acc_setkey: Callable | None = None) -> list[SkcipherImpl]:
+               acc_walk: int = 0, acc_setkey: Callable | None = None,
+               acc_one_shot: Callable | None = None) -> list[SkcipherImpl]:
     common = dict(cra_name=name, template=template, cra_blocksize=bs, ivsize=ivsize,
                   chunksize=chunk, min_keysize=minkey, max_keysize=maxkey,
                   len_rule=len_rule, iv_out=iv_out, final_len=final_len)
@@ -417,7 +444,7 @@ def _aes_impls(template: str, name: str, gen_drv: str, acc_drv: str, *, bs: int,
                      setkey=setkey, new_core=cores[0], **common),
         SkcipherImpl(cra_driver_name=acc_drv, cra_priority=ACCEL_PRIORITY,
                      walksize=acc_walk or chunk, setkey=acc_setkey or setkey,
-                     new_core=cores[1], accelerated=True, **common),
+                     new_core=cores[1], accelerated=True, one_shot=acc_one_shot, **common),
     ]
 
 
@@ -453,7 +480,7 @@ def _build() -> dict[str, list[SkcipherImpl]]:
                           ivsize=BS, chunk=BS, minkey=32, maxkey=64, len_rule=LEN_MIN_BLOCK,
                           iv_out=False, setkey=_xts_setkey, cores=(_xts_core, _xts_accel),
                           final_len=xts_final_len, acc_walk=2 * BS,
-                          acc_setkey=_xts_accel_setkey),
+                          acc_setkey=_xts_accel_setkey, acc_one_shot=_xts_accel_one_shot),
         "cts": _aes_impls("cts", "cts(cbc(aes))", "cts(cbc(aes-generic))",
                           "cts(cbc-aes-openssl)", bs=BS, ivsize=BS, chunk=BS, minkey=16,
                           maxkey=32, len_rule=LEN_MIN_BLOCK, iv_out=True, setkey=_aes_setkey,

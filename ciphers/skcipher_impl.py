@@ -49,7 +49,11 @@ class SkcipherImpl:
       (xts/cts) ``final`` and ``next_iv``;
     - ``final_len(cryptlen)`` -> bytes the core's ``final`` must get in one
       piece (xts/cts), None for modes without a final step;
-    - ``iv_out``: the driver writes ``core.next_iv()`` back to ``req->iv``.
+    - ``iv_out``: the driver writes ``core.next_iv()`` back to ``req->iv``;
+    - ``one_shot(sched, iv, encrypt, src, dst)`` -> True once it has
+      processed a whole request held contiguously in one call (the arch
+      glue's fast path), False where this key or IV needs the core; None
+      for drivers without one.
     """
 
     cra_name: str
@@ -68,6 +72,7 @@ class SkcipherImpl:
     new_core: Callable[[KeySched, bytes, bool], Core]
     final_len: Callable[[int], int] | None = None
     accelerated: bool = False
+    one_shot: Callable[[KeySched, bytes | None, bool, Any, Any], bool] | None = None
 
     def make_alg(self) -> CryptoAlg:
         """A fresh ``struct skcipher_alg`` description for one registry."""

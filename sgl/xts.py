@@ -1,7 +1,5 @@
 """xts(aes) over scatterlists (crypto/xts.c and the arch xts drivers): the
-generic "xts(ecb(aes-generic))" and the accelerated "xts-aes-openssl",
-one loop for both, parameterised by the implementation's core factory
-(ciphers.skcipher_algs).
+generic "xts(ecb(aes-generic))" and the accelerated "xts-aes-openssl".
 
 Ciphertext stealing needs the last full block and the partial tail
 together, so the request is split as the kernel's arch xts drivers split
@@ -12,8 +10,49 @@ that offset into a small buffer (memcpy_from_sglist, as the kernel's cts
 template does with scatterwalk_ffwd), finished by the core's ``final``
 and copied into dst (memcpy_to_sglist).  cryptlen < 16 is -EINVAL;
 ``req->iv`` is read, never written.
+
+The accelerated driver first takes the arch glue's fast path
+(aesni-intel_glue.c xts_crypt()): when the first entry of src and of dst
+each hold all of cryptlen, the whole data unit is one call on the mapped
+bytes (sg_virt()), with no walk.  Anything else takes the walk.
 """
 
-from sgl.skcipher_template import StealingDriver, register_template
+import kmem
+from ciphers.skcipher_algs import impls
+from kmem import errno as E
+from kmem.access import page_views
+from sgl.scatterlist import _need, sg_is_chain
+from sgl.skcipher import SkcipherRequest, crypto_register_skcipher
+from sgl.skcipher_template import StealingDriver
 
-DRIVERS = register_template("xts", StealingDriver)
+
+def _entry_view(sg: object, n: int, write: bool) -> object:
+    """The one run of memory behind the first ``n`` bytes of ``sg``'s first
+    entry, or None when the entry is shorter or the bytes are not one run."""
+    if sg_is_chain(sg) or sg.length < n or not isinstance(sg._link, kmem.Page):
+        return None
+    views = page_views(sg._link, sg.offset, n, write=write)
+    return views[0] if len(views) == 1 else None
+
+
+class ArchXtsDriver(StealingDriver):
+    """xts_crypt() of the arch glue: one library call when each side's
+    first entry holds the whole request, else the stealing walk."""
+
+    def _crypt(self, req: SkcipherRequest, encrypt: bool) -> int:
+        n = req.cryptlen
+        if n < 16:
+            return -E.EINVAL
+        src, dst = _need(req.src, "req->src"), _need(req.dst, "req->dst")
+        d = _entry_view(dst, n, True)
+        if d is not None:
+            s = d if src is dst else _entry_view(src, n, False)
+            if s is not None and self.impl.one_shot(req.base.tfm.ctx.key,
+                                                    self.iv_bytes(req.iv), encrypt, s, d):
+                return 0
+        return super()._crypt(req, encrypt)
+
+
+DRIVERS = [(ArchXtsDriver if impl.one_shot else StealingDriver)(impl) for impl in impls("xts")]
+for _drv in DRIVERS:
+    crypto_register_skcipher(_drv)
