@@ -36,15 +36,16 @@ import numpy as np
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import poly1305 as _c_poly1305
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
-from ciphers.accel import AccelChaCha20
+from ciphers.accel import AccelChaCha20, lib_cipher_ctx
 from ciphers.aes import AES_KEYSIZES, LIB_CHUNK, as_key_bytes, lib_update_into, u8_view
 from ciphers.ccm import CcmBase
 from ciphers.chacha20poly1305 import CHACHAPOLY_IV_SIZE
 from ciphers.gcm import GCM_AES_IV_SIZE
 from kmem import errno
 
-__all__ = ["AccelCcm", "AccelChaChaPoly", "AccelGcm", "AccelGcmKey"]
+__all__ = ["AccelCcm", "AccelCcmKey", "AccelChaChaPoly", "AccelGcm", "AccelGcmKey"]
 
 _AD, _DATA, _DONE = 0, 1, 2
 
@@ -147,8 +148,8 @@ class _CbcMacStream:
 
     __slots__ = ("_ctx", "_fed", "_last")
 
-    def __init__(self, kb: bytes) -> None:
-        self._ctx = Cipher(algorithms.AES(kb), modes.CBC(bytes(16))).encryptor()
+    def __init__(self, alg: algorithms.AES) -> None:
+        self._ctx = lib_cipher_ctx(alg, modes.CBC(_ZERO_IV), True)
         self._fed = 0
         self._last = np.zeros(16, dtype=np.uint8)
 
@@ -174,15 +175,62 @@ class _CbcMacStream:
         return self._last.tobytes()
 
 
+_ZERO_IV = bytes(16)
+
+# Where a one-shot CCM puts its output when src and dst overlap (the
+# library refuses overlapping buffers): kept, and grown to the largest
+# request, up to _ONE_SHOT_MAX; above that the library returns fresh bytes.
+_ONE_SHOT_MAX = 1 << 24
+_one_shot_scratch = np.empty(0, dtype=np.uint8)
+
+
+def _out_scratch(n: int) -> np.ndarray | None:
+    global _one_shot_scratch
+    if n > _ONE_SHOT_MAX:
+        return None
+    if _one_shot_scratch.size < n:
+        _one_shot_scratch = np.empty(max(n, 2 * _one_shot_scratch.size), dtype=np.uint8)
+    return _one_shot_scratch[:n]
+
+
+class AccelCcmKey:
+    """A keyed accelerated ccm(aes) (the driver's key schedule): the
+    library's AES object for the CTR and CBC-MAC pieces and its one-shot
+    AESCCM per tag length, made once per key as an arch driver expands
+    its round keys once at setkey.  ValueError for a bad key length."""
+
+    __slots__ = ("_ccm", "alg", "kb")
+
+    def __init__(self, key: Any) -> None:
+        kb = as_key_bytes(key)
+        if len(kb) not in AES_KEYSIZES:
+            raise ValueError(f"key: AES key must be 16, 24 or 32 bytes, got {len(kb)}")
+        self.kb = kb
+        self.alg = algorithms.AES(kb)
+        self._ccm: dict[int, AESCCM] = {}
+
+    def aesccm(self, authsize: int) -> AESCCM:
+        c = self._ccm.get(authsize)
+        if c is None:
+            c = self._ccm[authsize] = AESCCM(self.kb, authsize)
+        return c
+
+
 class AccelCcm(CcmBase):
     """One ccm(aes) request on the library's pieces: CBC-MAC through its
     AES-CBC (:class:`_CbcMacStream`) and the payload through its AES-CTR
     from A1 (OpenSSL's 128-bit counter carries as the kernel's ctr(aes)
     does, so even cryptlen == 2^(8L) needs no fallback).  The frame (B0,
     the AD length, the padding, the phases) is ``ciphers.ccm.CcmBase``'s.
-    Same constructor arguments and :meth:`new` as :class:`ciphers.ccm.Ccm`."""
+    Same constructor arguments and :meth:`new` as :class:`ciphers.ccm.Ccm`;
+    ``key`` is the raw AES key or an :class:`AccelCcmKey`.
 
-    __slots__ = ("_kb",)
+    A driver whose request lies in one run of memory per side hands it
+    all to :meth:`one_shot`: the library's one-pass CCM (OpenSSL's, which
+    interleaves the CTR and CBC-MAC passes as an arch driver's assembly
+    does, where two library calls cannot)."""
+
+    __slots__ = ("_key", "_nonce")
 
     def __init__(self, key: Any, iv: Any, authsize: int, assoclen: int, cryptlen: int, *,
                  decrypt: bool = False) -> None:
@@ -194,30 +242,72 @@ class AccelCcm(CcmBase):
     def new(cls, key: Any, iv: Any, authsize: int, assoclen: int, cryptlen: int, *,
             decrypt: bool = False) -> tuple[int, AccelCcm | None]:
         """(0, request) or (-EINVAL / -EOVERFLOW, None); ``key`` is the raw
-        AES key (the library keys its own contexts)."""
+        AES key or an :class:`AccelCcmKey` (the library keys its own
+        contexts)."""
         obj = cls.__new__(cls)
         ret = obj._setup(key, iv, authsize, assoclen, cryptlen, decrypt)
         return (ret, None) if ret else (0, obj)
 
     def _setup(self, key: Any, iv: Any, authsize: int, assoclen: int, cryptlen: int,
                decrypt: bool) -> int:
-        kb = as_key_bytes(key)
-        if len(kb) not in AES_KEYSIZES:
-            raise ValueError(f"key: AES key must be 16, 24 or 32 bytes, got {len(kb)}")
+        self._key = key if type(key) is AccelCcmKey else AccelCcmKey(key)
         if authsize not in (4, 6, 8, 10, 12, 14, 16):
             raise ValueError(f"authsize: CCM needs 4, 6, ..., 16, got {authsize}")
-        self._kb = kb
         return self._format(iv, authsize, assoclen, cryptlen, decrypt)
 
     def _start(self, a0: bytes) -> None:
         # One CTR stream from A0: its first block masks the MAC, the
         # payload follows from A1.
-        self._ctr = Cipher(algorithms.AES(self._kb), modes.CTR(a0)).encryptor()
-        self._mask = int.from_bytes(self._ctr.update(bytes(16)), "big")
-        self._mac = _CbcMacStream(self._kb)
+        alg = self._key.alg
+        self._nonce = a0[1:16 - (a0[0] & 7) - 1]
+        self._ctr = lib_cipher_ctx(alg, modes.CTR(a0), True)
+        self._mask = int.from_bytes(self._ctr.update(_ZERO_IV), "big")
+        self._mac = _CbcMacStream(alg)
 
     def _crypt(self, s: np.ndarray, d: np.ndarray) -> None:
         lib_update_into(self._ctr, s, d)
+
+    def one_shot(self, ad: np.ndarray, src: np.ndarray, dst: np.ndarray) -> bool:
+        """The whole untouched request in one library call: ``ad`` the
+        assoclen bytes of AD, ``src`` the payload (decryption: ciphertext ‖
+        tag), ``dst`` where ciphertext ‖ tag (decryption: the plaintext)
+        go.  False, with the request as it was, where the streaming pieces
+        must do it: a length the library refuses (cryptlen == 2^(8L),
+        which the kernel encodes as 0), or a decryption whose tag does not
+        match (the kernel then leaves the plaintext in dst, which only the
+        pieces produce)."""
+        if self._phase != _AD or self._adlen:
+            raise ValueError("one_shot: the request has already started")
+        n = self._cryptlen
+        lsize = 15 - len(self._nonce)
+        if ad.size != self._assoclen or src.size != n + (self._authsize if self._decrypt else 0) \
+                or dst.size != n + (0 if self._decrypt else self._authsize):
+            raise ValueError("one_shot: ad/src/dst do not match the request's lengths")
+        if lsize < 8 and n >> (8 * lsize):
+            return False
+        ccm = self._key.aesccm(self._authsize)
+        overlap = np.may_share_memory(src, dst) or np.may_share_memory(ad, dst)
+        out = _out_scratch(dst.size) if overlap else dst
+        try:
+            if self._decrypt:
+                if out is None:
+                    res = ccm.decrypt(self._nonce, src, ad)
+                else:
+                    ccm.decrypt_into(self._nonce, src, ad, out)
+            elif out is None:
+                res = ccm.encrypt(self._nonce, src, ad)
+            else:
+                ccm.encrypt_into(self._nonce, src, ad, out)
+        except InvalidTag:
+            # (Out of place the library has wiped dst; the pieces rewrite it.)
+            return False
+        if out is None:
+            dst[:] = np.frombuffer(res, dtype=np.uint8)
+        elif overlap:
+            dst[:] = out
+        self._ctlen = n
+        self._phase = _DONE
+        return True
 
     def finalize(self) -> bytes:
         """Encrypt only: the authsize-byte tag (idempotent)."""

@@ -62,7 +62,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ciphers.aead_accel import AccelCcm, AccelChaChaPoly, AccelGcm, AccelGcmKey
+from ciphers.aead_accel import AccelCcm, AccelCcmKey, AccelChaChaPoly, AccelGcm, AccelGcmKey
 from ciphers.aead_plan import (
     ACCEL_PRIORITY,
     GENERIC_PRIORITY,
@@ -149,7 +149,7 @@ def _ccm_setkey(key: bytes) -> tuple[int, KeySched]:
 def _ccm_accel_setkey(key: bytes) -> tuple[int, KeySched]:
     if not aes_check_keylen(len(key)):
         return -E.EINVAL, None
-    return 0, key
+    return 0, AccelCcmKey(key)
 
 
 def _salted(split: Callable[[bytes], tuple[int, bytes, bytes]],

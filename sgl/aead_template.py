@@ -97,12 +97,16 @@ class AeadTemplateDriver(AeadDriverBase):
         return err
 
 
-def register_aead_template(template: str) -> list[AeadTemplateDriver]:
+def register_aead_template(template: str, *, accelerated: type[AeadTemplateDriver] | None = None
+                           ) -> list[AeadTemplateDriver]:
     """Register the generic and accelerated drivers of one template file
-    in the scatterlist world's registry (what the module's init does)."""
+    in the scatterlist world's registry (what the module's init does);
+    ``accelerated`` is the accelerated drivers' class where their arch
+    glue adds to the template's loop."""
     out = []
     for impl in aead_impls(template):
-        drv = AeadTemplateDriver(impl)
+        cls = accelerated if accelerated is not None and impl.accelerated else AeadTemplateDriver
+        drv = cls(impl)
         err = crypto_register_aead(drv)
         if err:
             raise RuntimeError(f"registering {impl.cra_driver_name}: error {err}")

@@ -30,6 +30,7 @@ from sgl.scatterlist import (
     _ptr,
     sg_chain,
     sg_init_table,
+    sg_is_chain,
     sg_mark_end,
     sg_next,
     sg_page,
@@ -307,3 +308,16 @@ def scatterwalk_get_sglist(walk: ScatterWalk, sg_out: list[Scatterlist]) -> None
     first = _ptr(sg_out, "sg_out")
     sg_set_page(first, sg_page(sg), sg.offset + sg.length - walk.offset, walk.offset)
     scatterwalk_crypto_chain(first, sg_next(sg), 2)
+
+
+def sg_virt_view(sg: ScatterlistPtr, n: int, *, write: bool = False) -> np.ndarray | None:
+    """Model helper: the ``n`` bytes at ``sg_virt(sg)`` as one view when the
+    first entry holds them in one run of memory, else None (a NULL ``sg``
+    included: the caller's slow path decides what that is).  What an arch
+    driver's fast path maps when ``sg->length >= len`` (aesni xts_crypt()),
+    with the same page_views() checks and records as a walk's step."""
+    s = _ptr(sg)
+    if s is None or sg_is_chain(s) or s.length < n or not isinstance(s._link, kmem.Page):
+        return None
+    views = page_views(s._link, s.offset, n, write=write)
+    return views[0] if len(views) == 1 else None

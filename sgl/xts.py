@@ -17,22 +17,11 @@ each hold all of cryptlen, the whole data unit is one call on the mapped
 bytes (sg_virt()), with no walk.  Anything else takes the walk.
 """
 
-import kmem
 from ciphers.skcipher_algs import impls
 from kmem import errno as E
-from kmem.access import page_views
-from sgl.scatterlist import _need, sg_is_chain
+from sgl.scatterwalk import sg_virt_view
 from sgl.skcipher import SkcipherRequest, crypto_register_skcipher
 from sgl.skcipher_template import StealingDriver
-
-
-def _entry_view(sg: object, n: int, write: bool) -> object:
-    """The one run of memory behind the first ``n`` bytes of ``sg``'s first
-    entry, or None when the entry is shorter or the bytes are not one run."""
-    if sg_is_chain(sg) or sg.length < n or not isinstance(sg._link, kmem.Page):
-        return None
-    views = page_views(sg._link, sg.offset, n, write=write)
-    return views[0] if len(views) == 1 else None
 
 
 class ArchXtsDriver(StealingDriver):
@@ -43,10 +32,9 @@ class ArchXtsDriver(StealingDriver):
         n = req.cryptlen
         if n < 16:
             return -E.EINVAL
-        src, dst = _need(req.src, "req->src"), _need(req.dst, "req->dst")
-        d = _entry_view(dst, n, True)
+        d = sg_virt_view(req.dst, n, write=True)
         if d is not None:
-            s = d if src is dst else _entry_view(src, n, False)
+            s = d if req.src is req.dst else sg_virt_view(req.src, n)
             if s is not None and self.impl.one_shot(req.base.tfm.ctx.key,
                                                     self.iv_bytes(req.iv), encrypt, s, d):
                 return 0
