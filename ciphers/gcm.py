@@ -27,8 +27,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ciphers.aead_core import StreamAead
 from ciphers.aes import AesBlockCipher, as_key_bytes, u8_view
 from ciphers.ctr import Ctr
@@ -52,8 +50,6 @@ __all__ = [
 GCM_AES_IV_SIZE = 12
 GCM_RFC4106_IV_SIZE = 8
 GCM_RFC4543_IV_SIZE = 8
-_ZERO16 = np.zeros(16, dtype=np.uint8)
-
 
 
 def crypto_gcm_check_authsize(authsize: int) -> int:
@@ -113,7 +109,7 @@ class GcmKey:
 
     def __init__(self, key: Any) -> None:
         self.cipher = AesBlockCipher(key)
-        self.ghash_key = GhashKey(self.cipher.encrypt_block(_ZERO16))
+        self.ghash_key = GhashKey(self.cipher.encrypt_bytes(bytes(16)))
 
 
 class Gcm(StreamAead):
@@ -128,11 +124,10 @@ class Gcm(StreamAead):
         ivb = u8_view(iv, "iv").tobytes()
         if len(ivb) != GCM_AES_IV_SIZE:
             raise ValueError(f"iv: gcm(aes) IV must be 12 bytes, got {len(ivb)}")
-        ctr = Ctr(key.cipher, ivb + b"\x00\x00\x00\x01")
-        mask = np.zeros(16, dtype=np.uint8)
-        ctr.update(_ZERO16, mask)          # E_K(J0) masks the tag; data from J0+1
-        self._mask = mask.tobytes()
-        self._start(ctr, Ghash(key.ghash_key), decrypt)
+        # E_K(J0) masks the tag; the data's stream starts at J0 + 1 (the
+        # low word goes 1 -> 2: no carry for the kernel's 128-bit counter).
+        self._mask = key.cipher.encrypt_bytes(ivb + b"\x00\x00\x00\x01")
+        self._start(Ctr(key.cipher, ivb + b"\x00\x00\x00\x02"), Ghash(key.ghash_key), decrypt)
 
     def _pad_mac(self, nbytes: int) -> None:
         self._mac.pad()

@@ -106,6 +106,10 @@ SERIAL_BLOCKS = 128
 
 #: Table bytes kept for all keys together (tables are shared by H).
 GHASH_SHARED_BYTES = 64 << 20
+# What one 256-entry chain table of Python ints holds (a 128-bit int is
+# 44 bytes, plus its list slot): counted so that keys that only ever got
+# chain tables (every fresh key hashing a little) are evicted too.
+_CHAIN_BYTES = 256 * 52
 
 
 class _Tables:
@@ -125,7 +129,7 @@ class _Tables:
 
     @property
     def nbytes(self) -> int:
-        return self.table.nbytes
+        return self.table.nbytes + len(self.chain) * _CHAIN_BYTES
 
 
 # Keys with the same H (the same AES key: every request of a tfm, every tfm
@@ -145,6 +149,8 @@ def _tables_for(h: int) -> _Tables:
 
 
 def _account(t: _Tables, grown: int) -> None:
+    if _shared.get(t.h) is not t:
+        return      # evicted already: only the keys holding it keep it alive
     _shared_bytes[0] += grown
     while _shared_bytes[0] > GHASH_SHARED_BYTES and len(_shared) > 1:
         h, old = _shared.popitem(last=False)
@@ -255,15 +261,18 @@ class GhashKey:
     def _chain_table(self, k: int) -> list[int]:
         tab = self._t.chain.get(k)
         if tab is None:
-            # tab[b] for a byte b whose MSB is x^0: XOR of H^k * x^t per bit.
+            # tab[b] for a byte b whose MSB is x^0: XOR of H^k * x^t per bit,
+            # built by doubling (the entries with bit i set are those
+            # without it, each XORed with that bit's basis value).
             basis = [self._t.powers[k - 1]]
             for _ in range(7):
                 basis.append(_mulx(basis[-1]))
-            tab = [0] * 256
-            for b in range(1, 256):
-                low = b & -b
-                tab[b] = tab[b ^ low] ^ basis[8 - low.bit_length()]
+            tab = [0]
+            for i in range(8):
+                bi = basis[7 - i]
+                tab += [t ^ bi for t in tab]
             self._t.chain[k] = tab
+            _account(self._t, _CHAIN_BYTES)
         return tab
 
     def _chunk_sums(self, blocks: np.ndarray, m: int, y: int) -> np.ndarray:

@@ -80,7 +80,10 @@ def test_ghash_key_is_shared_and_tables_grow() -> None:
 
 
 def test_ghash_tables_evicted_under_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ghash_mod, "GHASH_SHARED_BYTES", 64 * 16 * 256 * 16)
+    # Room for one key's numpy tables and its chain tables (one per power
+    # of two up to 64).
+    monkeypatch.setattr(ghash_mod, "GHASH_SHARED_BYTES",
+                        64 * 16 * 256 * 16 + 8 * ghash_mod._CHAIN_BYTES)
     keys = [os.urandom(16) for _ in range(6)]
     data = os.urandom(300 << 10)
     for h in keys:
@@ -93,6 +96,21 @@ def test_ghash_tables_evicted_under_budget(monkeypatch: pytest.MonkeyPatch) -> N
     g = Ghash(GhashKey(keys[0]))          # rebuilt after eviction, still right
     g.update(data[:1000])
     assert g.digest() == ref_ghash(keys[0], data[:1000])
+
+
+def test_fresh_keys_hashing_a_little_are_evicted_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key that never grows numpy tables still holds a chain table: many
+    fresh keys (a conformance run, a benchmark) stay inside the budget."""
+    monkeypatch.setattr(ghash_mod, "GHASH_SHARED_BYTES", 10 * ghash_mod._CHAIN_BYTES)
+    monkeypatch.setattr(ghash_mod, "_shared", type(ghash_mod._shared)())
+    monkeypatch.setattr(ghash_mod, "_shared_bytes", [0])
+    for _ in range(50):
+        h = os.urandom(16)
+        g = Ghash(GhashKey(h))
+        g.update(b"x" * 100)
+        assert g.digest() == ref_ghash(h, b"x" * 100)
+    assert len(ghash_mod._shared) <= 10
+    assert ghash_mod._shared_bytes[0] <= ghash_mod.GHASH_SHARED_BYTES
 
 
 def test_ghash_pad_separates_sections() -> None:
