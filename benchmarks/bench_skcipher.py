@@ -79,6 +79,31 @@ def oneshot(name: str, key: bytes, iv: bytes) -> Callable[[np.ndarray, np.ndarra
     return lambda s, d: Cipher(algorithms.AES(k), mode).encryptor().update_into(s, d)
 
 
+def oneshot_in_place(name: str, key: bytes, iv: bytes) -> Callable[[np.ndarray], None]:
+    """The best in-place one-shot the library permits for xts(aes) and
+    (x)chacha20 (cryptography refuses overlapping buffers): an XTS data
+    unit in one call into a kept scratch, copied back; a stream cipher in
+    cache-sized pieces through a kept scratch (faster than one scratch of
+    the whole length).  The reference for an in-place request."""
+    scratch = np.empty(MIB, np.uint8)
+    if name == "xts(aes)":
+        def xts(buf: np.ndarray) -> None:
+            Cipher(algorithms.AES(key), modes.XTS(iv)).encryptor().update_into(
+                buf, scratch[:buf.size])
+            buf[:] = scratch[:buf.size]
+        return xts
+    sub = key if name == "chacha20" else hchacha20(key, iv[:16])
+    nonce = iv[:16] if name == "chacha20" else iv[24:32] + iv[16:24]
+    piece = 1 << 16
+
+    def stream(buf: np.ndarray) -> None:
+        ctx = Cipher(algorithms.ChaCha20(sub, nonce), None).encryptor()
+        for off in range(0, buf.size, piece):
+            got = ctx.update_into(buf[off:off + piece], scratch)
+            buf[off:off + got] = scratch[:got]
+    return stream
+
+
 class SgLayout:
     """1 MiB over one folio entry or over 256 separate pages."""
 

@@ -75,6 +75,7 @@ __all__ = [
     "AccelXChaCha20",
     "AccelXts",
     "lib_cipher_ctx",
+    "unit_scratch",
 ]
 
 BS = AES_BLOCK_SIZE
@@ -114,6 +115,28 @@ def lib_cipher_ctx(algorithm: Any, mode: Any, encrypt: bool) -> Any:
         c = Cipher(algorithm, mode)
         return c.encryptor() if encrypt else c.decryptor()
     return _create_enc(algorithm, mode) if encrypt else _create_dec(algorithm, mode)
+
+
+# Where a one-shot library call that takes a whole request (an XTS data
+# unit, a CCM message) puts its output when src and dst overlap (the
+# library refuses overlapping buffers): kept, and grown to the largest such
+# request up to UNIT_SCRATCH_MAX bytes, so an in-place request costs one
+# copy and no fresh pages.
+UNIT_SCRATCH_MAX = 1 << 24
+_unit_scratch = np.empty(0, dtype=np.uint8)
+
+
+def unit_scratch(n: int) -> np.ndarray | None:
+    """A kept scratch array of ``n`` bytes, or None above UNIT_SCRATCH_MAX
+    (the caller then lets the library return fresh bytes).  Valid until
+    the next call."""
+    global _unit_scratch
+    if n > UNIT_SCRATCH_MAX:
+        return None
+    if _unit_scratch.size < n:
+        _unit_scratch = np.empty(max(n, min(2 * _unit_scratch.size, UNIT_SCRATCH_MAX)),
+                                 dtype=np.uint8)
+    return _unit_scratch[:n]
 
 
 def _algorithm(key: Any, algorithm: Algorithm | None) -> Any:

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import poly1305 as _c_poly1305
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
-from ciphers.accel import AccelChaCha20, lib_cipher_ctx
+from ciphers.accel import AccelChaCha20, lib_cipher_ctx, unit_scratch
 from ciphers.aes import AES_KEYSIZES, LIB_CHUNK, as_key_bytes, lib_update_into, u8_view
 from ciphers.ccm import CcmBase
 from ciphers.chacha20poly1305 import CHACHAPOLY_IV_SIZE
@@ -177,22 +177,6 @@ class _CbcMacStream:
 
 _ZERO_IV = bytes(16)
 
-# Where a one-shot CCM puts its output when src and dst overlap (the
-# library refuses overlapping buffers): kept, and grown to the largest
-# request, up to _ONE_SHOT_MAX; above that the library returns fresh bytes.
-_ONE_SHOT_MAX = 1 << 24
-_one_shot_scratch = np.empty(0, dtype=np.uint8)
-
-
-def _out_scratch(n: int) -> np.ndarray | None:
-    global _one_shot_scratch
-    if n > _ONE_SHOT_MAX:
-        return None
-    if _one_shot_scratch.size < n:
-        _one_shot_scratch = np.empty(max(n, 2 * _one_shot_scratch.size), dtype=np.uint8)
-    return _one_shot_scratch[:n]
-
-
 class AccelCcmKey:
     """A keyed accelerated ccm(aes) (the driver's key schedule): the
     library's AES object for the CTR and CBC-MAC pieces and its one-shot
@@ -287,7 +271,7 @@ class AccelCcm(CcmBase):
             return False
         ccm = self._key.aesccm(self._authsize)
         overlap = np.may_share_memory(src, dst) or np.may_share_memory(ad, dst)
-        out = _out_scratch(dst.size) if overlap else dst
+        out = unit_scratch(dst.size) if overlap else dst
         try:
             if self._decrypt:
                 if out is None:

@@ -46,6 +46,7 @@ from ciphers.accel import (
     AccelEssivCbc,
     AccelXChaCha20,
     lib_cipher_ctx,
+    unit_scratch,
 )
 from ciphers.adiantum import ADIANTUM_TWEAK_SIZE, Adiantum, adiantum_setkey
 from ciphers.aes import (
@@ -278,7 +279,13 @@ def _xts_accel_one_shot(s: KeySched, iv: bytes | None, enc: bool, src: np.ndarra
     serves them) and for a NULL IV (the core's NULL dereference)."""
     if s[3] is None or iv is None or len(iv) != BS:
         return False
-    lib_update_into(lib_cipher_ctx(s[3], modes.XTS(iv), enc), src, dst, stream=False)
+    ctx = lib_cipher_ctx(s[3], modes.XTS(iv), enc)
+    out = unit_scratch(src.size) if np.may_share_memory(src, dst) else None
+    if out is None:
+        lib_update_into(ctx, src, dst, stream=False)
+    else:
+        ctx.update_into(src, out)
+        dst[:] = out
     return True
 
 
