@@ -27,6 +27,7 @@ allocates memory in the kernel.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,7 +77,7 @@ def dir_name(dir: int) -> str:
     return _DIR_NAMES[dir] if dir in (0, 1, 2, 3) else str(dir)
 
 
-@dataclass
+@dataclass(slots=True)
 class DmaPiece:
     """One bus-address range and the physical memory behind it.
     ``synced``: visible to the device (an IOVA link becomes so with
@@ -91,7 +92,7 @@ class DmaPiece:
     cpu_owned: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class DmaMapping:
     """One live mapping as dma-debug tracks it."""
 
@@ -103,6 +104,68 @@ class DmaMapping:
     iova: tuple[int, int] | None = None      # (base, bytes) of IOVA it owns
     checked: bool = True       # dma_mapping_error() seen (single/phys maps)
     spans: list = field(default_factory=list)  # sorted (start, end) of IOVA links
+
+
+def _bus(p: DmaPiece) -> int:
+    return p.bus
+
+
+class MappingTable(dict):
+    """The live mappings by key (dma-debug's hash), plus the device's index
+    of their pieces sorted by bus address, rebuilt on the first device
+    access after a change.  Adding or removing a mapping invalidates it by
+    itself; code that changes a live mapping's ``pieces`` calls
+    :meth:`changed`."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, *args: object, **kw: object) -> None:
+        super().__init__(*args, **kw)
+        self._index: tuple[list[int], list[DmaPiece], int] | None = None
+
+    def changed(self) -> None:
+        self._index = None
+
+    def __setitem__(self, key: object, value: DmaMapping) -> None:
+        self._index = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: object) -> None:
+        self._index = None
+        super().__delitem__(key)
+
+    def pop(self, *args: object) -> object:
+        self._index = None
+        return super().pop(*args)
+
+    def popitem(self) -> tuple:
+        self._index = None
+        return super().popitem()
+
+    def clear(self) -> None:
+        self._index = None
+        super().clear()
+
+    def setdefault(self, *args: object) -> object:
+        self._index = None
+        return super().setdefault(*args)
+
+    def update(self, *args: object, **kw: object) -> None:
+        self._index = None
+        super().update(*args, **kw)
+
+    def __ior__(self, other: object) -> MappingTable:
+        self._index = None
+        return super().__ior__(other)
+
+    def index(self) -> tuple[list[int], list[DmaPiece], int]:
+        """(bus starts, pieces, longest piece), pieces sorted by bus start."""
+        idx = self._index
+        if idx is None:
+            pieces = sorted((p for m in self.values() for p in m.pieces), key=_bus)
+            idx = self._index = ([p.bus for p in pieces], pieces,
+                                 max((p.length for p in pieces), default=0))
+        return idx
 
 
 @dataclass
@@ -118,7 +181,7 @@ class Device:
     fail_maps: int = 0
     fail_iova: int = 0
     iova_aperture: int = IOVA_APERTURE
-    mappings: dict = field(default_factory=dict)
+    mappings: MappingTable = field(default_factory=MappingTable)
     iova_in_use: int = 0
     _iova_next: int = IOVA_BASE
     _rcache: dict = field(default_factory=dict)
@@ -164,7 +227,39 @@ class Device:
 
     def _resolve(self, addr: int, length: int, write: bool) -> list[tuple[int, int]]:
         """(phys, length) runs behind bus range [addr, addr+length), checked
-        against the live mappings; raises IommuFault (recorded) if refused."""
+        against the live mappings; raises IommuFault (recorded) if refused.
+
+        The pieces overlapping the range come from the sorted index (a piece
+        that ends after ``addr`` starts after ``addr`` minus the longest
+        piece).  When every one of them is clean and they cover the range
+        exactly, that is the answer; anything else (a fault, a record to
+        make) goes to :meth:`_resolve_scan`, which decides and reports it
+        as it always has."""
+        starts, pieces, longest = self.mappings.index()
+        end = addr + length
+        want = DMA_FROM_DEVICE if write else DMA_TO_DEVICE
+        found: list[tuple[int, int, int]] = []
+        covered = 0
+        for k in range(bisect_right(starts, addr - longest), bisect_left(starts, end)):
+            p = pieces[k]
+            bus = p.bus
+            lo, hi = (addr if addr > bus else bus), min(end, bus + p.length)
+            if lo >= hi:
+                continue
+            if (p.dir != DMA_BIDIRECTIONAL and p.dir != want) or not p.synced or p.cpu_owned:
+                return self._resolve_scan(addr, length, write)
+            found.append((lo, hi - lo, p.phys + lo - bus))
+            covered += hi - lo
+        if covered != length:
+            return self._resolve_scan(addr, length, write)
+        if len(found) == 1:
+            return [(found[0][2], length)]
+        found.sort()
+        return [(phys, n) for _, n, phys in found]
+
+    def _resolve_scan(self, addr: int, length: int, write: bool) -> list[tuple[int, int]]:
+        """_resolve by a scan of every piece of every live mapping, in the
+        table's order: the reference, and the path that reports."""
         end = addr + length
         found: list[tuple[int, int, int]] = []
         for m in self.mappings.values():

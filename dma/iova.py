@@ -145,6 +145,7 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
     joins = bool(k) and spans[k - 1][1] == iova
     spans.insert(k, (iova, iova + size))
     m.pieces.append(DmaPiece(iova, size, phys, dir, False))     # not synced yet
+    dev.mappings.changed()
     if m.dir == -1:
         m.dir = dir
     if _stats.ON:
@@ -186,6 +187,7 @@ def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, di
                 dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, linked with "
                                         f"{dir_name(p.dir)}")
         m.spans, m.pieces = [], []
+        dev.mappings.changed()
         return
     keep = []
     m.spans = [t for t in m.spans if not (t[0] < hi and lo < t[1])]
@@ -199,6 +201,7 @@ def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, di
         else:
             keep.append(p)
     m.pieces = keep
+    dev.mappings.changed()
 
 
 def dma_iova_free(dev: Device, state: DmaIovaState) -> None:
