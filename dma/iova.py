@@ -125,9 +125,15 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
         if not attrs & DMA_ATTR_MMIO or not dev.p2p:
             return -E.EREMOTEIO
     else:
-        # check_for_stack(), without its call: only the holder's kind matters.
-        head = head_pfn_of(pfn)
-        folio = mem_map.get(head) if head >= 0 else None
+        # check_for_stack(), without its call: only the holder's kind
+        # matters.  A page in mem_map is allocated and knows its head; a
+        # tail page not looked up yet needs the frame table.
+        page = mem_map.get(pfn)
+        if page is not None:
+            folio = page.head
+        else:
+            head = head_pfn_of(pfn)
+            folio = mem_map.get(head) if head >= 0 else None
         if folio is not None and folio.kind is Kind.STACK:
             check_for_stack(dev, phys, size)
     # The links so far, as sorted (start, end) spans: a link overlapping
@@ -169,6 +175,23 @@ def dma_iova_sync(dev: Device, state: DmaIovaState, offset: int, size: int) -> i
     return 0
 
 
+def _links_within(m: DmaMapping, lo: int, hi: int) -> bool:
+    """Whether ``m`` has links and all of them lie in [lo, hi) (a link is
+    never empty, so the range is then linked)."""
+    spans = m.spans
+    return bool(spans) and spans[0][0] >= lo and spans[-1][1] <= hi
+
+
+def _unlink_all(dev: Device, m: DmaMapping, dir: int) -> None:
+    """Every link goes (the teardown's case): only the direction to check."""
+    for p in m.pieces:
+        if p.dir != dir:
+            dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, linked with "
+                                    f"{dir_name(p.dir)}")
+    m.spans, m.pieces = [], []
+    dev.mappings.changed()
+
+
 def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, dir: int,
                     attrs: int = 0) -> None:
     if type(dev) is not Device or dir not in _DIRS:
@@ -177,17 +200,11 @@ def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, di
         _state(state)
     m = dev.mappings.get(("iova", id(state)))
     lo, hi = state.addr + offset, state.addr + offset + size
+    if m is not None and _links_within(m, lo, hi):
+        _unlink_all(dev, m, dir)
+        return
     if m is None or not any(p.bus < hi and lo < p.bus + p.length for p in m.pieces):
         dma_debug_err(dev.name, f"dma_iova_unlink of [{lo:#x}, {hi:#x}) that is not linked")
-        return
-    if m.spans[0][0] >= lo and m.spans[-1][1] <= hi:
-        # Every link goes (the teardown's case): only the direction to check.
-        for p in m.pieces:
-            if p.dir != dir:
-                dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, linked with "
-                                        f"{dir_name(p.dir)}")
-        m.spans, m.pieces = [], []
-        dev.mappings.changed()
         return
     keep = []
     m.spans = [t for t in m.spans if not (t[0] < hi and lo < t[1])]
@@ -221,6 +238,17 @@ def dma_iova_free(dev: Device, state: DmaIovaState) -> None:
 def dma_iova_destroy(dev: Device, state: DmaIovaState, mapped_len: int, dir: int,
                      attrs: int = 0) -> None:
     """Unlink the first ``mapped_len`` bytes and free the range."""
+    if mapped_len and type(dev) is Device and dir in _DIRS and type(state) is DmaIovaState:
+        # The teardown's case, in one lookup: every link goes, then the
+        # range (what dma_iova_unlink and dma_iova_free would do, in order).
+        key = ("iova", id(state))
+        m = dev.mappings.get(key)
+        if m is not None and _links_within(m, state.addr, state.addr + mapped_len):
+            _unlink_all(dev, m, dir)
+            del dev.mappings[key]
+            dev.free_iova(*m.iova)
+            state.addr, state.size = 0, 0
+            return
     if mapped_len:
         dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs)
     dma_iova_free(dev, state)

@@ -283,11 +283,26 @@ class RangeMap:
         self.ranges: list[PhysVec] = []
         self.mmio: list[bool] = []
         self.pinned: list = []
-        self.pieces: list = []            # (page, offset, length) per page
+        self.chunks: list = []            # (pages, offset0, bytes) per extraction
         self.state = DmaIovaState()
         self.addrs: list[int] = []
         self.iova_len = 0
         self.aligned = True               # the engine can take the ranges as they are
+
+    @property
+    def pieces(self) -> list[tuple[object, int, int]]:
+        """(page, offset, length) per page, for a copy through the pages
+        (only a bounce needs them, so they are not built per request)."""
+        out = []
+        for pages, off, left in self.chunks:
+            for page in pages:
+                if not left:
+                    break
+                n = min(left, PAGE_SIZE - off)
+                out.append((page, off, n))
+                left -= n
+                off = 0
+        return out
 
 
 def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> int:
@@ -298,7 +313,7 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> i
     if skip:
         iov_iter_advance(t, skip)
     will_pin = iov_iter_extract_will_pin(it)
-    ranges, mmios, pieces = rm.ranges, rm.mmio, rm.pieces
+    ranges, mmios = rm.ranges, rm.mmio
     # The range being built (physical start, length, device memory): it
     # goes into rm.ranges when the next page does not continue it.
     start, run, run_mmio = -1, 0, False
@@ -309,15 +324,14 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> i
         if got <= 0:
             engine_aes_release(rm, False)
             return got or -E.EFAULT
+        # Only the pages extracted: the array may have room for more.
+        pages = pages[:-(-(off + got) // PAGE_SIZE)]
         if will_pin:
-            # Only the pages extracted: the array has room for more.
-            rm.pinned += pages[:-(-(off + got) // PAGE_SIZE)]
+            rm.pinned += pages
+        rm.chunks.append((pages, off, got))
         left = got
         for page in pages:
-            if not left:
-                break
             n = PAGE_SIZE - off if left > PAGE_SIZE - off else left
-            pieces.append((page, off, n))
             # page_to_phys() and is_pci_p2pdma_page(), inline: once per page.
             phys = (page.pfn << PAGE_SHIFT) + off
             mmio = page.head.kind is Kind.DEVICE

@@ -295,3 +295,34 @@ def test_clean_accesses_are_answered_by_the_index_alone(folio, monkeypatch):
     dma_iova_destroy(dev, state, PAGE_SIZE, DMA_FROM_DEVICE)
     dma_unmap_phys(dev, a, PAGE_SIZE, DMA_TO_DEVICE)
     dma_unmap_phys(dev, b, PAGE_SIZE, DMA_BIDIRECTIONAL)
+
+
+def test_unlinking_the_tail_of_an_iova_range_keeps_its_head(folio):
+    dev = Device()
+    state = DmaIovaState()
+    assert dma_iova_try_alloc(dev, state, folio, 3 * PAGE_SIZE)
+    for i in range(3):
+        assert dma_iova_link(dev, state, folio + i * PAGE_SIZE, i * PAGE_SIZE, PAGE_SIZE,
+                             DMA_TO_DEVICE) == 0
+    dma_iova_sync(dev, state, 0, 3 * PAGE_SIZE)
+    dma_iova_unlink(dev, state, PAGE_SIZE, 2 * PAGE_SIZE, DMA_TO_DEVICE)
+    assert dev._resolve(state.addr, PAGE_SIZE, False) == [(folio, PAGE_SIZE)]
+    assert "unmapped" in _faults(dev, state.addr + PAGE_SIZE, 16, False)
+    with kmem.expect_violations("dma-api"):         # not linked any more
+        dma_iova_unlink(dev, state, PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE)
+    dma_iova_destroy(dev, state, PAGE_SIZE, DMA_TO_DEVICE)
+    assert not dev.mappings
+
+
+def test_destroy_with_a_short_mapped_len_leaves_links_and_says_so(folio):
+    dev = Device()
+    state = DmaIovaState()
+    assert dma_iova_try_alloc(dev, state, folio, 2 * PAGE_SIZE)
+    for i in range(2):
+        assert dma_iova_link(dev, state, folio + i * PAGE_SIZE, i * PAGE_SIZE, PAGE_SIZE,
+                             DMA_TO_DEVICE) == 0
+    with kmem.expect_violations("dma-api") as got:
+        dma_iova_destroy(dev, state, PAGE_SIZE, DMA_TO_DEVICE)
+    assert [r.message.split(": ", 2)[-1] for r in got] == \
+        ["dma_iova_free with 1 link(s) still in place"]
+    assert not dev.mappings and dev.iova_in_use == 0
