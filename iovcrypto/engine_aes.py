@@ -278,6 +278,9 @@ class RangeMap:
     """One side's memory as the engine sees it: the physical ranges, the
     pages pinned for them (if any), and how they were mapped."""
 
+    __slots__ = ("addrs", "aligned", "chunks", "dir", "iova_len", "mmio", "pinned", "ranges",
+                 "state")
+
     def __init__(self, dir: int) -> None:
         self.dir = dir
         self.ranges: list[PhysVec] = []

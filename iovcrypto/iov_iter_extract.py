@@ -395,6 +395,9 @@ def _xarray_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int, 
 
 
 def _check_args(i: object, pages: object, maxsize: object, maxpages: object) -> None:
+    if pages is None and type(i) is iov_iter and type(maxsize) is int and \
+            type(maxpages) is int and maxsize >= 0 and maxpages >= 0:
+        return                          # (the drivers' call, checked without calls)
     check_iter(i)
     check_size("maxsize", maxsize)
     check_size("maxpages", maxpages)

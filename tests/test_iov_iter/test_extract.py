@@ -184,6 +184,12 @@ def test_discard_and_argument_errors():
     assert iov_iter_extract_pages(it, None, 0, 1)[0] == 0
     with pytest.raises(ValueError):
         iov_iter_extract_pages(it, [None], 10, 2)
+    # Without a page array too (the drivers' call has its own quick check).
+    for bad, exc in (((it, None, -1, 1), ValueError), ((it, None, 10, -1), ValueError),
+                     ((it, None, True, 1), TypeError), ((it, None, 10, 1.0), TypeError),
+                     ((object(), None, 10, 1), TypeError)):
+        with pytest.raises(exc):
+            iov_iter_extract_pages(*bad)
     lay = make("kvec", [10], ITER_DEST)
     with kmem.fail_allocations():
         assert iov_iter_extract_pages(lay.it, None, 10, 1)[0] == -kmem.errno.ENOMEM
