@@ -33,6 +33,7 @@ import operator
 from collections.abc import Callable
 
 from ciphers.algapi import (  # noqa: F401  (re-exported)
+    CRYPTO_ALG_ASYNC,
     ERR_PTR,
     IS_ERR,
     IS_ERR_OR_NULL,
@@ -129,7 +130,10 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
     of dst named by ``zero_on_error`` is zeroed (up to the first byte that
     cannot be written: a fault in dst stops it).  -EINPROGRESS/-EBUSY: the contract is
     applied when the completion is delivered (the caller's completion
-    then sees the iterators already moved)."""
+    then sees the iterators already moved).  Only an asynchronous tfm
+    (CRYPTO_ALG_ASYNC) gets that completion wrapper: a synchronous
+    driver's return is final, and if it says -EINPROGRESS anyway its
+    iterators just stay where they were."""
     if src is not None and src is dst:
         if src.data_source or src.iter_type == ITER_DISCARD:
             return check_directions(src, dst)
@@ -145,27 +149,13 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
     # iterator anyway has it put back before the contract is applied.
     saved_src = _iter_state(src) if src is not None else None
     saved_dst = _iter_state(dst) if dst is not None and dst is not src else None
-
-    def settle(err: int) -> None:
-        if saved_src is not None and _iter_state(src) != saved_src:
-            _put_back(src, saved_src)
-        if saved_dst is not None and _iter_state(dst) != saved_dst:
-            _put_back(dst, saved_dst)
-        if err == 0:
-            if src is dst:
-                if src is not None:
-                    iter_advance(src, max(need_src, need_dst))
-                return
-            if src is not None:
-                iter_advance(src, need_src)
-            if dst is not None:
-                iter_advance(dst, need_dst)
-        elif err != -E.EINPROGRESS and zero_on_error is not None and dst is not None:
-            off, n = zero_on_error
-            if n > 0:
-                z = dst.copy()
-                iov_iter_advance(z, off)
-                iov_iter_zero(n, z)
+    if not base.tfm.alg.cra_flags & CRYPTO_ALG_ASYNC:
+        # A synchronous driver's return is its completion: the contract is
+        # applied right here, with no completion wrapper to install (the
+        # caller's callback is never called, as in the kernel).
+        err = call()
+        _settle(src, dst, saved_src, saved_dst, need_src, need_dst, zero_on_error, err)
+        return err
 
     orig_complete = base.complete
     delivered = False
@@ -175,7 +165,7 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
         if err != -E.EINPROGRESS:
             delivered = True
             base.complete = orig_complete
-            settle(err)
+            _settle(src, dst, saved_src, saved_dst, need_src, need_dst, zero_on_error, err)
         if orig_complete is not None:
             orig_complete(data, err)
 
@@ -190,8 +180,36 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
             # The driver completes later (from its tasklet): until then the
             # iterators stay where they were, and the wrapper stays
             # installed so that the completion applies the contract.
-            settle(-E.EINPROGRESS)
+            _settle(src, dst, saved_src, saved_dst, need_src, need_dst, zero_on_error,
+                    -E.EINPROGRESS)
         return err
     base.complete = orig_complete
-    settle(err)
+    _settle(src, dst, saved_src, saved_dst, need_src, need_dst, zero_on_error, err)
     return err
+
+
+def _settle(src: iov_iter | None, dst: iov_iter | None, saved_src: tuple | None,
+            saved_dst: tuple | None, need_src: int, need_dst: int,
+            zero_on_error: tuple[int, int] | None, err: int) -> None:
+    """Apply the contract once the driver's result is known: put back
+    whatever the driver did to the caller's iterators, then advance them
+    on success or zero dst's plaintext area on an error."""
+    if saved_src is not None and _iter_state(src) != saved_src:
+        _put_back(src, saved_src)
+    if saved_dst is not None and _iter_state(dst) != saved_dst:
+        _put_back(dst, saved_dst)
+    if err == 0:
+        if src is dst:
+            if src is not None:
+                iter_advance(src, need_src if need_src > need_dst else need_dst)
+            return
+        if src is not None:
+            iter_advance(src, need_src)
+        if dst is not None:
+            iter_advance(dst, need_dst)
+    elif err != -E.EINPROGRESS and zero_on_error is not None and dst is not None:
+        off, n = zero_on_error
+        if n > 0:
+            z = dst.copy()
+            iov_iter_advance(z, off)
+            iov_iter_zero(n, z)

@@ -88,7 +88,7 @@ from iovcrypto.uio import (
 )
 from kmem import PAGE_SHIFT, PAGE_SIZE
 from kmem import errno as E
-from kmem.access import Buffer, buffer_views, copy_views, virt_views
+from kmem.access import Buffer, buffer_views, copy_views, page_views, virt_views
 
 _STEP_FLAGS = STEP_FLAGS
 
@@ -97,45 +97,75 @@ WALK_STEP_LIMIT: int | None = None    # as sgl.skcipher_walk: PAGE_SIZE gives th
 
 
 class _Side:
-    """One side of the walk (the kernel's ``walk->in``/``walk->out``): a
-    private copy of the request's iterator, positioned after the bytes
-    already resolved, and a cursor over the views resolved and not yet
-    consumed."""
+    """One side of the walk (the kernel's ``walk->in``/``walk->out``): the
+    request's iterator, and a cursor over the views resolved and not yet
+    consumed.  ``it`` stays the caller's iterator, untouched, until a
+    window has to move it: it is then replaced by a private copy
+    (:meth:`_own`), positioned after the bytes already resolved.  A walk
+    whose bytes all lie in the current bio_vec never needs the copy."""
 
-    __slots__ = ("err", "idx", "it", "left", "phys", "pos", "views", "write")
+    __slots__ = ("err", "idx", "it", "left", "own", "phys", "pos", "skip", "views", "write")
 
     def __init__(self) -> None:
         self.it: iov_iter | None = None
         self.views: list[np.ndarray] = []
-        # Physical address of views[0] when the window is one view of one
-        # bio_vec (-1 otherwise): lets the walk tell in place from out of
-        # place without asking numpy.
-        self.phys = -1
-        self.idx = 0
-        self.pos = 0
-        self.left = 0
-        self.write = False
-        self.err = 0
+        self.idx = self.pos = self.left = 0
 
     def start(self, it: iov_iter, skip: int, total: int, write: bool) -> int:
         if not write and it.iter_type == ITER_DISCARD:
             return -E.EINVAL        # a sink has no bytes to read
-        c = it.copy()
-        if skip:
-            if c.count < skip:
-                return -E.EINVAL
-            iov_iter_advance(c, skip)
-        self.it = c
+        if skip and it.count < skip:
+            return -E.EINVAL
+        self.it = it
+        self.own = False
+        self.skip = skip
         self.views = []
+        # Physical address of views[0] when the window is one view of one
+        # bio_vec (-1 otherwise): lets the walk tell in place from out of
+        # place without asking numpy.
+        self.phys = -1
         self.idx = self.pos = 0
         self.left = total
         self.write = write
         self.err = 0
         return 0
 
+    def _own(self) -> iov_iter:
+        """Swap the caller's iterator for a private copy at the walk's start."""
+        c = self.it.copy()
+        if self.skip:
+            iov_iter_advance(c, self.skip)
+        self.it = c
+        self.own = True
+        return c
+
     def _refill(self) -> bool:
         it = self.it
-        want = min(self.left, WINDOW)
+        left = self.left
+        want = WINDOW if left > WINDOW else left
+        if not self.own and want:
+            # The common request: everything the walk has left lies in the
+            # caller's current bio_vec.  Resolved with the page_views() call
+            # the collecting walk would make for that piece (the same checks
+            # and records), read from the caller's iterator without moving it.
+            if it.iter_type == ITER_BVEC and want == left and 0 < want + self.skip <= it.count:
+                vec, idx = it._ptr, it.vec_idx
+                if 0 <= idx < len(vec) and it._u:
+                    bv = vec[idx]
+                    off = it.iov_offset + self.skip
+                    if off + want <= bv.bv_len:
+                        views = page_views(bv.bv_page, bv.bv_offset + off, want,
+                                           write=self.write)
+                        if len(views) == 1:
+                            self.phys = (bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + off
+                        else:
+                            self.phys = -1
+                            views = [v for v in views if len(v)]
+                        self.left = 0
+                        self.views = views
+                        self.idx = self.pos = 0
+                        return True
+            it = self._own()
         if it.iter_type == ITER_DISCARD:
             # A sink: the driver writes into scratch memory nobody reads.
             phys = -1
@@ -143,9 +173,9 @@ class _Side:
             iov_iter_advance(it, got)
             views = [np.empty(got, np.uint8)] if got else []
         elif (views := bvec_head_views(it, want, self.write)) is not None:
-            # The whole window lies in the current bio_vec (the common
-            # request): resolved as the collecting walk below would, and
-            # the private copy moved past it here.
+            # The whole window lies in the current bio_vec: resolved as the
+            # collecting walk below would, and the private copy moved past
+            # it here.
             views = [v for v in views if len(v)]
             bv, skip = it._ptr[it.vec_idx], it.iov_offset
             got = want
@@ -192,10 +222,16 @@ class _Side:
 
     def peek(self, buf: np.ndarray, n: int) -> bool:
         """Copy the next ``n`` bytes into ``buf`` without consuming them."""
-        saved = (self.views, self.idx, self.pos, self.it.copy(), self.left)
+        it, own = self.it, self.own
+        saved = (self.views, self.idx, self.pos, self.left, self.phys)
+        state = it.copy() if own else None
         ok = self.transfer(buf, n, False)
-        self.views, self.idx, self.pos, it, self.left = saved
-        iter_assign(self.it, it)
+        self.views, self.idx, self.pos, self.left, self.phys = saved
+        # Back to the iterator object the side had (the caller's is never
+        # moved: a private copy made meanwhile is dropped).
+        if own:
+            iter_assign(it, state)
+        self.it, self.own = it, own
         return ok
 
     def transfer(self, buf: np.ndarray, n: int, to_iter: bool) -> bool:
