@@ -48,7 +48,7 @@ from kmem import PAGE_SHIFT, PAGE_SIZE
 from kmem.bulk import Ranges, copy_ranges, range_views, resolve_ranges
 from kmem.folio_queue import PAGEVEC_SIZE
 from kmem.mmap import current
-from kmem.page_alloc import DEVICE_PFN_BASE, PAGE_OFFSET, frees
+from kmem.page_alloc import BANK_SHIFT, DEVICE_PFN_BASE, PAGE_OFFSET, PFN_BASE, frees
 
 #: Fewer segments than this are cheaper to walk one by one.
 BULK_MIN_SEGS = 8
@@ -408,11 +408,13 @@ def _resolve(it: iov_iter, n: int) -> tuple[Ranges, Callable[[], None]] | None:
     return None if r is None else (r, commit)
 
 
-def bulk_spans(it: iov_iter, n: int) -> list[np.ndarray] | None:
+def bulk_spans(it: iov_iter, n: int, phys: list[int] | None = None) -> list[np.ndarray] | None:
     """The views of the next ``min(n, count)`` bytes, one per segment (what
     iterate_and_advance2() with page_steps=False and a collecting step
     gives), advancing the iterator past them; None (nothing done) if the
-    per-segment path must resolve them."""
+    per-segment path must resolve them.  A ``phys`` list receives the
+    physical address each view starts at (the skcipher walk tells in
+    place from out of place by them)."""
     n = min(n, it.count)
     if n <= 0 or it.iter_type in (ITER_IOVEC, ITER_UBUF):
         return None                 # user views are the walk's (merged runs)
@@ -421,6 +423,9 @@ def bulk_spans(it: iov_iter, n: int) -> list[np.ndarray] | None:
         return None
     r, commit = got
     commit()
+    if phys is not None:
+        phys += ((r.bank << (BANK_SHIFT + PAGE_SHIFT)) + r.starts
+                 + (PFN_BASE << PAGE_SHIFT)).tolist()
     return range_views(r)
 
 

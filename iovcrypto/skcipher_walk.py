@@ -72,7 +72,7 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
 )
 from iovcrypto.aead import AeadRequest
 from iovcrypto.api import iter_assign
-from iovcrypto.iov_iter import iov_iter_advance
+from iovcrypto.iov_iter import iov_iter_advance, iter_advance
 from iovcrypto.iterate import bvec_head_views, iov_iter_spans, iterate_and_advance2
 from iovcrypto.iterate_bulk import bulk_spans
 from iovcrypto.skcipher import SkcipherRequest
@@ -104,7 +104,7 @@ class _Side:
     (:meth:`_own`), positioned after the bytes already resolved.  A walk
     whose bytes all lie in the current bio_vec never needs the copy."""
 
-    __slots__ = ("err", "idx", "it", "left", "own", "phys", "pos", "skip", "views", "write")
+    __slots__ = ("addrs", "err", "idx", "it", "left", "own", "pos", "skip", "views", "write")
 
     def __init__(self) -> None:
         self.it: iov_iter | None = None
@@ -120,10 +120,10 @@ class _Side:
         self.own = False
         self.skip = skip
         self.views = []
-        # Physical address of views[0] when the window is one view of one
-        # bio_vec (-1 otherwise): lets the walk tell in place from out of
+        # The physical address each view of the window starts at, when
+        # known (None otherwise): lets the walk tell in place from out of
         # place without asking numpy.
-        self.phys = -1
+        self.addrs: list[int] | None = None
         self.idx = self.pos = 0
         self.left = total
         self.write = write
@@ -157,9 +157,9 @@ class _Side:
                         views = page_views(bv.bv_page, bv.bv_offset + off, want,
                                            write=self.write)
                         if len(views) == 1:
-                            self.phys = (bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + off
+                            self.addrs = [(bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + off]
                         else:
-                            self.phys = -1
+                            self.addrs = None
                             views = [v for v in views if len(v)]
                         self.left = 0
                         self.views = views
@@ -168,7 +168,7 @@ class _Side:
             it = self._own()
         if it.iter_type == ITER_DISCARD:
             # A sink: the driver writes into scratch memory nobody reads.
-            phys = -1
+            addrs = None
             got = min(want, it.count, PAGE_SIZE)
             iov_iter_advance(it, got)
             views = [np.empty(got, np.uint8)] if got else []
@@ -179,7 +179,8 @@ class _Side:
             views = [v for v in views if len(v)]
             bv, skip = it._ptr[it.vec_idx], it.iov_offset
             got = want
-            phys = (bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + skip if len(views) == 1 else -1
+            addrs = [(bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + skip] \
+                if len(views) == 1 else None
             if skip + want >= bv.bv_len:
                 it.vec_idx += 1
                 it._u -= 1
@@ -190,18 +191,19 @@ class _Side:
         else:
             # iov_iter_spans() on the private copy itself: resolve and
             # advance in one pass.
-            phys = -1
-            views = bulk_spans(it, want)
+            addrs = []
+            views = bulk_spans(it, want, addrs)
             if views is not None:
                 got = sum(map(len, views))
             else:
+                addrs = None
                 views = []
                 got = iterate_and_advance2(it, want, views, None, _collect, _collect,
                                            write=self.write, page_steps=False)
         if not got:
             self.err = -E.EINVAL if not it.count else -E.EFAULT
             return False
-        self.phys = phys
+        self.addrs = addrs
         self.left -= got
         self.views = views
         self.idx = self.pos = 0
@@ -223,10 +225,10 @@ class _Side:
     def peek(self, buf: np.ndarray, n: int) -> bool:
         """Copy the next ``n`` bytes into ``buf`` without consuming them."""
         it, own = self.it, self.own
-        saved = (self.views, self.idx, self.pos, self.left, self.phys)
+        saved = (self.views, self.idx, self.pos, self.left, self.addrs)
         state = it.copy() if own else None
         ok = self.transfer(buf, n, False)
-        self.views, self.idx, self.pos, self.left, self.phys = saved
+        self.views, self.idx, self.pos, self.left, self.addrs = saved
         # Back to the iterator object the side had (the caller's is never
         # moved: a private copy made meanwhile is dropped).
         if own:
@@ -404,14 +406,21 @@ def _walk_first(walk: SkcipherWalk) -> int:
 
 
 def _walk_next(walk: SkcipherWalk) -> int:
+    # The hot path of every step, with the sides' head() inlined (and no
+    # min()/max() calls: this runs once per segment).
     total = walk.total
-    bsize = min(walk.stride, max(total, walk.blocksize))
+    bsize = total if total > walk.blocksize else walk.blocksize
+    if bsize > walk.stride:
+        bsize = walk.stride
     o = walk.out
-    # The hot path of every step, with the sides' head() inlined.
     if o.idx >= len(o.views) and not o._refill():
         return skcipher_walk_done(walk, o.err)
     ov_, op = o.views[o.idx], o.pos
-    n = min(total, len(ov_) - op, WALK_STEP_LIMIT or total)
+    n = len(ov_) - op
+    if n > total:
+        n = total
+    if WALK_STEP_LIMIT and n > WALK_STEP_LIMIT:
+        n = WALK_STEP_LIMIT
     if walk._same:
         if n < bsize:
             if total < walk.blocksize:
@@ -424,7 +433,8 @@ def _walk_next(walk: SkcipherWalk) -> int:
     if i.idx >= len(i.views) and not i._refill():
         return skcipher_walk_done(walk, i.err)
     iv_, ip = i.views[i.idx], i.pos
-    n = min(n, len(iv_) - ip)
+    if len(iv_) - ip < n:
+        n = len(iv_) - ip
     if n < bsize:
         if total < walk.blocksize:
             return skcipher_walk_done(walk, -E.EINVAL)
@@ -433,6 +443,16 @@ def _walk_next(walk: SkcipherWalk) -> int:
     # Whole views (the common step) are handed over without re-slicing.
     dv = walk.dst_view = ov_ if not op and n == len(ov_) else ov_[op:op + n]
     sv = iv_ if not ip and n == len(iv_) else iv_[ip:ip + n]
+    ia, oa = i.addrs, o.addrs
+    if ia is not None and oa is not None:
+        # Both views at known physical addresses: in place if they start
+        # at the same byte (they have the same length).
+        if ia[i.idx] + ip == oa[o.idx] + op:
+            walk.src_view = dv
+        else:
+            walk.flags |= SKCIPHER_WALK_DIFF
+            walk.src_view = sv
+        return 0
     sb, db = sv.base, dv.base
     if (sb is not db and sb is not None and db is not None
             and sb.flags.owndata and db.flags.owndata):
@@ -440,13 +460,6 @@ def _walk_next(walk: SkcipherWalk) -> int:
         # of simulated RAM): different bytes, no need to compare addresses.
         walk.flags |= SKCIPHER_WALK_DIFF
         walk.src_view = sv
-    elif sb is db and sb is not None and i.phys >= 0 and o.phys >= 0 and not i.idx + o.idx:
-        # Two views of one bank at known physical addresses.
-        if i.phys + ip == o.phys + op:
-            walk.src_view = dv
-        else:
-            walk.flags |= SKCIPHER_WALK_DIFF
-            walk.src_view = sv
     elif np.may_share_memory(sv, dv) and _addr(sv) == _addr(dv):
         walk.src_view = dv
     else:
@@ -559,7 +572,7 @@ def _at(it: iov_iter, off: int, what: str) -> iov_iter | None:
     if it.count < off:
         return None
     c = it.copy()
-    iov_iter_advance(c, off)
+    iter_advance(c, off)            # (an iov_iter and a checked size)
     return c
 
 

@@ -286,3 +286,37 @@ def test_res_above_nbytes_warns(block_tfm):
     skcipher_request_free(req)
     src.free()
     dst.free()
+
+
+@pytest.mark.parametrize("bulk_side", ["src", "dst"])
+@pytest.mark.parametrize("place", ["in", "out"])
+def test_in_place_told_across_window_kinds(block_tfm, bulk_side, place):
+    """One side described by 16 bio_vecs (a window the bulk path resolves),
+    the other by one bio_vec (a window read from the bio_vec itself): the
+    walk must still see each step in place exactly when both views are the
+    same bytes, whichever way each side's addresses were found."""
+    from iovcrypto import bio_vec, iov_iter_bvec
+    pages = [kmem.alloc_page(kmem.GFP_KERNEL) for _ in range(2)]
+    other = pages[1] if place == "out" else pages[0]
+    many = [bio_vec(pages[0], 256, k * 256) for k in range(16)]
+    one = [bio_vec(other, PAGE, 0)]
+    svec, dvec = (many, one) if bulk_side == "src" else (one, many)
+    src, dst = iov_iter(), iov_iter()
+    iov_iter_bvec(src, ITER_SOURCE, svec, len(svec), PAGE)
+    iov_iter_bvec(dst, ITER_DEST, dvec, len(dvec), PAGE)
+    req = _walk_req(block_tfm, src, dst, PAGE)
+    walk = SkcipherWalk()
+    assert skcipher_walk_virt(walk, req, False) == 0
+    steps = 0
+    while walk.nbytes:
+        same = (walk.src_view.__array_interface__["data"][0]
+                == walk.dst_view.__array_interface__["data"][0])
+        assert same == (place == "in")
+        assert bool(walk.flags & SKCIPHER_WALK_DIFF) == (place == "out")
+        assert (walk.src_view is walk.dst_view) == (place == "in")
+        steps += 1
+        assert skcipher_walk_done(walk, 0) == 0
+    assert steps == 16
+    skcipher_request_free(req)
+    for p in pages:
+        kmem.__free_page(p)
