@@ -48,7 +48,7 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
     walk_set_alg,
     walk_setup_iv,
 )
-from kmem import PAGE_OFFSET, PAGE_SHIFT
+from kmem import PAGE_OFFSET, PAGE_SHIFT, Page
 from kmem import errno as E
 from kmem.access import copy_views, page_views, virt_views
 from sgl.aead import AeadRequest
@@ -197,27 +197,40 @@ def _walk_first(walk: SkcipherWalk) -> int:
 
 
 def _walk_next(walk: SkcipherWalk) -> int:
+    # This runs once per step: scatterwalk_clamp() on both sides inlined,
+    # and no min()/max() calls.
     n = total = walk.total
-    bsize = min(walk.stride, max(n, walk.blocksize))
+    bsize = n if n > walk.blocksize else walk.blocksize
+    if bsize > walk.stride:
+        bsize = walk.stride
     if WALK_STEP_LIMIT and n > WALK_STEP_LIMIT:
         n = WALK_STEP_LIMIT
-    # scatterwalk_clamp() on both sides, inlined: this runs once per step.
     # In place, both sides are at the same position and move together.
     i, o = walk.in_, walk.out
     same = o.sg is i.sg and o.offset == i.offset
-    for sw in (i,) if same else (i, o):
-        sg = sw.sg
-        if sg is None:
-            scatterwalk_clamp(sw, n)     # raises the NULL dereference
+    sg = i.sg
+    if sg is None:
+        scatterwalk_clamp(i, n)     # raises the NULL dereference
+    end = sg.offset + sg.length
+    if i.offset >= end:
+        sg = i.sg = _next_entry(sg)
+        i.offset = sg.offset
         end = sg.offset + sg.length
-        if sw.offset >= end:
-            sg = sw.sg = _next_entry(sg)
-            sw.offset = sg.offset
-            end = sg.offset + sg.length
-        if end - sw.offset < n:
-            n = end - sw.offset
+    if end - i.offset < n:
+        n = end - i.offset
     if same:
         o.sg, o.offset = i.sg, i.offset
+    else:
+        sg = o.sg
+        if sg is None:
+            scatterwalk_clamp(o, n)
+        end = sg.offset + sg.length
+        if o.offset >= end:
+            sg = o.sg = _next_entry(sg)
+            o.offset = sg.offset
+            end = sg.offset + sg.length
+        if end - o.offset < n:
+            n = end - o.offset
     if n < bsize:
         if total < walk.blocksize:
             return skcipher_walk_done(walk, -E.EINVAL)
@@ -273,29 +286,29 @@ def _next_fast(walk: SkcipherWalk, bsize: int) -> int:
     n = walk.nbytes
     i, o = walk.in_, walk.out
     ipage, opage = i.sg._link, o.sg._link
-    if not (isinstance(ipage, kmem.Page) and isinstance(opage, kmem.Page)):
+    if (type(ipage) is not Page or type(opage) is not Page) and \
+            not (isinstance(ipage, Page) and isinstance(opage, Page)):
         raise kmem.KernelBug("skcipher_walk: scatterlist entry without a page")
-    out_views = page_views(opage, o.offset, n, write=True)
+    ooff = o.offset
+    out_views = page_views(opage, ooff, n, write=True)
     if len(out_views) != 1:
         # Not one run of memory (a bank boundary, or partly invalid memory):
         # the model takes the copy path, which gives the same bytes.
         return _next_copy(walk, bsize)
-    out_view = out_views[0]
-    ophys = (opage.pfn << PAGE_SHIFT) + o.offset
+    out_view = walk.dst_view = out_views[0]
+    ophys = (opage.pfn << PAGE_SHIFT) + ooff
     o.addr = PAGE_OFFSET + ophys
-    iphys = ophys if ipage is opage and i.offset == o.offset else \
-        (ipage.pfn << PAGE_SHIFT) + i.offset
-    if iphys != ophys:
-        in_views = page_views(ipage, i.offset, n)
-        if len(in_views) != 1:
-            return _next_copy(walk, bsize)
-        walk.flags |= SKCIPHER_WALK_DIFF
-        i.addr = PAGE_OFFSET + iphys
-        walk.src_view = in_views[0]
-    else:
+    ioff = i.offset
+    if (ipage is opage and ioff == ooff) or (ipage.pfn << PAGE_SHIFT) + ioff == ophys:
         i.addr = o.addr
         walk.src_view = out_view
-    walk.dst_view = out_view
+        return 0
+    in_views = page_views(ipage, ioff, n)
+    if len(in_views) != 1:
+        return _next_copy(walk, bsize)
+    walk.flags |= SKCIPHER_WALK_DIFF
+    i.addr = PAGE_OFFSET + (ipage.pfn << PAGE_SHIFT) + ioff
+    walk.src_view = in_views[0]
     return 0
 
 
