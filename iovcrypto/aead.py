@@ -120,10 +120,12 @@ def aead_request_set_iter(req: AeadRequest, src: iov_iter | None, dst: iov_iter 
                           cryptlen: int, iv: object) -> None:
     """The iov_iter twin of ``aead_request_set_crypt()``, same order (src,
     dst, cryptlen, iv); on decrypt cryptlen includes the tag."""
-    _check_crypt_args(cryptlen)
-    _check_iv(iv)
-    req.src = check_iter_arg(src, "src")
-    req.dst = check_iter_arg(dst, "dst")
+    if type(cryptlen) is not int or not 0 <= cryptlen <= 0xFFFFFFFF:
+        _check_crypt_args(cryptlen)
+    if type(iv) is not bytearray:
+        _check_iv(iv)
+    req.src = src if type(src) is iov_iter else check_iter_arg(src, "src")
+    req.dst = dst if type(dst) is iov_iter else check_iter_arg(dst, "dst")
     req.cryptlen = cryptlen
     req.iv = iv
 
