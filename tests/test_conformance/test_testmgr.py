@@ -87,9 +87,10 @@ def test_fixture_fields(tm) -> None:
     kw = tm.vectors("kw(aes)")[0]
     assert kw.generates_iv and len(kw.iv_out) == 8 and kw.iv is None
     gcm = tm.vectors("gcm(aes)")
-    assert [v.authsize for v in gcm] == [16, 12, 16, 3]
+    assert [v.authsize for v in gcm] == [16, 12, 16, 3, 16]
     assert gcm[0].ptext == b"" and gcm[0].iv is None and gcm[2].novrfy
     assert gcm[3].setauthsize_error == -E.EINVAL
+    assert gcm[4].ptext == bytes(16)     # .ptext = zeroed_string, a static array
     ae, ae_macro = tm.vectors("authenc(hmac(sha256),cbc(aes))")
     assert ae.key[:4] == b"\x08\x00\x01\x00" and len(ae.key) == 56 and len(ae.assoc) == 24
     assert ae_macro.key == ae.key       # AUTHENC_KEY_HEADER(...) expanded
@@ -103,6 +104,31 @@ def test_function_like_macros() -> None:
         "static const struct cipher_testvec n_tv[] = { { .key = TWO(ONE), .len = 0 } };")
     assert arrays["m_tv"][0].key == b"\x02\x01"
     assert "takes 2 arguments" in bad["n_tv"]
+
+
+def test_static_byte_arrays() -> None:
+    """A field may name a file-scope array (testmgr.h's ``zeroed_string``):
+    static storage, zero where not initialised."""
+    arrays, bad = parse_testmgr_h(
+        "static const char zeroed_string[48];\n"
+        "static const u8 ff[4] = { [0 ... 3] = 0xff };\n"
+        "static const u8 mixed[6] = { 1, 2, [4 ... 5] = 7 };\n"
+        "static const char word[] = \"ab\";\n"
+        "static const struct cipher_testvec z_tv[] = {\n"
+        "  { .key = ff, .klen = 4, .ptext = zeroed_string, .ctext = mixed, .len = 6,\n"
+        "    .iv = word } };")
+    assert not bad
+    v = arrays["z_tv"][0]
+    assert v.key == b"\xff" * 4 and v.ptext == bytes(6) and v.iv == b"ab\0"
+    assert v.ctext == b"\x01\x02\x00\x00\x07\x07"
+
+
+def test_tables_need_the_selftests_option() -> None:
+    """Since v6.16, testmgr.c compiles alg_test_descs[] only under
+    CONFIG_CRYPTO_SELFTESTS, which the reader sets."""
+    assert load_testmgr(str(KERNEL)).suites
+    bare = load_testmgr(str(KERNEL), defines={"__LITTLE_ENDIAN": 1234})
+    assert bare.suites == {}
 
 
 def test_unreadable_array_is_reported_not_fatal() -> None:
@@ -125,7 +151,7 @@ def test_every_registered_algorithm_runs_and_the_rest_is_skipped(tm) -> None:
     skipped = {row[0]: row[4] for row in rep.skipped}
     assert skipped["cbc(anubis)"] == "not registered by this project"
     vecs = {r.target.alg.cra_name: r.stats.vectors for _, r in rep.results}
-    assert vecs["gcm(aes)"] == 4 and vecs["cbc(aes)"] == 3 and vecs["aegis128"] == 3
+    assert vecs["gcm(aes)"] == 5 and vecs["cbc(aes)"] == 3 and vecs["aegis128"] == 3
     assert vecs["ecb(des3_ede)"] == 2 and vecs["lrw(aes)"] == 2
 
 
@@ -171,7 +197,7 @@ def test_bridges_pass_the_weak_key_flag_on(tm, monkeypatch) -> None:
 
 
 def test_big_endian_keys_do_not_fit_this_little_endian_model(tmp_path: Path) -> None:
-    tm = load_testmgr(str(KERNEL), {"__BIG_ENDIAN": 4321})
+    tm = load_testmgr(str(KERNEL), {"__BIG_ENDIAN": 4321, "CONFIG_CRYPTO_SELFTESTS": 1})
     ae, ae_macro = tm.vectors("authenc(hmac(sha256),cbc(aes))")
     assert ae.key[:4] == ae_macro.key[:4] == b"\x00\x08\x00\x01"
     rep = run(Options(testmgr=tm, alg="authenc(hmac(sha256),cbc(aes))", **FAST))

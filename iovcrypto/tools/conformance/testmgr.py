@@ -12,8 +12,10 @@ What is understood of C, and no more:
   function-like ``#define NAME(a, b) body`` (expanded inside vector
   fields) and ``#undef``.  The machine is little-endian: ``__LITTLE_ENDIAN`` is
   defined, ``__BIG_ENDIAN`` is not (the authenc keys' rtattr header has
-  one branch per byte order), and no ``CONFIG_`` option is set unless the
-  caller defines it;
+  one branch per byte order).  ``CONFIG_CRYPTO_SELFTESTS`` is set: since
+  v6.16 testmgr.c compiles its tables only under it (older kernels instead
+  drop them under ``CONFIG_CRYPTO_MANAGER_DISABLE_TESTS``, left unset).
+  No other ``CONFIG_`` option is set unless the caller defines it;
 - string literals with every C escape (``\\x`` takes all the hex digits
   that follow, as in C), adjacent literals concatenated;
 - integer expressions for lengths and errors (``8 + 20 + 16``, no shifts,
@@ -39,7 +41,7 @@ from kmem import errno as E
 __all__ = ["TestmgrError", "TestmgrSuite", "TestmgrVectors", "find_testmgr",
            "load_testmgr", "parse_c_string", "preprocess"]
 
-DEFAULT_DEFINES = {"__LITTLE_ENDIAN": 1234}
+DEFAULT_DEFINES = {"__LITTLE_ENDIAN": 1234, "CONFIG_CRYPTO_SELFTESTS": 1}
 
 
 class TestmgrError(ValueError):
@@ -325,7 +327,9 @@ def _expand(toks: list[_Tok], defs: dict[str, object], depth: int = 0) -> list[_
             out += _expand(body, defs, depth + 1)
             i = j + 1
             continue
-        if isinstance(m, str) and m:
+        if isinstance(m, bytes):
+            out.append(_Tok("str", m, t.pos))
+        elif isinstance(m, str) and m:
             out += _expand(_tokens(m, 0, len(m)), defs, depth + 1)
         else:
             out.append(t)
@@ -407,6 +411,65 @@ def _designated(item: list[_Tok], defs: dict) -> dict[str, object]:
     return out
 
 
+# File-scope byte arrays a vector may point at (``.ptext = zeroed_string``,
+# GCM's all-zero plaintexts): static storage, so what is not initialised is 0.
+_BYTES_DECL = re.compile(r"\bstatic\s+const\s+(?:unsigned\s+)?(?:char|u8)\s+(\w+)\s*"
+                         r"\[\s*([^\]]*)\]\s*(=|;)")
+
+
+def _byte_arrays(src: str, defs: dict[str, object]) -> dict[str, object]:
+    """``defs`` plus each ``static const char/u8 name[N]`` of the file as
+    its bytes (zeroes, range designators ``[a ... b] = v``, integer lists
+    or a string literal)."""
+    out = dict(defs)
+    for m in _BYTES_DECL.finditer(src):
+        name, size = m.group(1), m.group(2).strip()
+        try:
+            n = _value(_tokens(size, 0, len(size)), out) if size else None
+            if m.group(3) == ";":
+                data = bytearray(n if isinstance(n, int) else 0)
+            else:
+                end = src.find(";", m.end())
+                toks = _tokens(src, m.end(), end)
+                data = _byte_init(toks, out, n if isinstance(n, int) else None)
+        except TestmgrError:
+            continue        # not one a vector can use; the vector will say so
+        out[name] = bytes(data)
+    return out
+
+
+def _byte_init(toks: list[_Tok], defs: dict, n: int | None) -> bytearray:
+    if toks and all(t.kind == "str" for t in toks):
+        data = bytearray(b"".join(t.value for t in toks) + b"\0")  # type: ignore[misc]
+        return data if n is None else data[:n].ljust(n, b"\0")
+    if not toks or toks[0].value != "{":
+        raise TestmgrError("not a byte array initialiser")
+    data = bytearray(n or 0)
+    pos = 0
+    for item in _items(toks, 0)[0]:
+        if item and item[0].value == "[":
+            close = next(k for k, t in enumerate(item) if t.value == "]")
+            inner = item[1:close]
+            dots = [k for k, t in enumerate(inner) if t.value == "."]
+            lo = _value(inner[:dots[0]] if dots else inner, defs)
+            hi = _value(inner[dots[-1] + 1:], defs) if dots else lo
+            v = _value(item[close + 2:], defs)
+            assert isinstance(lo, int) and isinstance(hi, int) and isinstance(v, int)
+            if n is None and hi >= len(data):
+                data.extend(bytes(hi + 1 - len(data)))
+            data[lo:hi + 1] = bytes([v & 0xFF]) * (hi + 1 - lo)
+            pos = hi + 1
+        else:
+            v = _value(item, defs)
+            if not isinstance(v, int):
+                raise TestmgrError("not a byte array initialiser")
+            if pos >= len(data):
+                data.append(0)
+            data[pos] = v & 0xFF
+            pos += 1
+    return data
+
+
 _ARRAY = re.compile(r"\bstruct\s+(cipher_testvec|aead_testvec)\s+(\w+)\s*\[[^\]]*\]\s*=\s*\{")
 
 
@@ -464,6 +527,7 @@ def parse_testmgr_h(text: str, defines: dict | None = None,
     """The cipher and AEAD arrays of a testmgr.h: ({array: vectors},
     {array: why it could not be read})."""
     src, defs = preprocess(text, defines)
+    defs = _byte_arrays(src, defs)
     arrays: dict[str, list[Vector]] = {}
     bad: dict[str, str] = {}
     for m in _ARRAY.finditer(src):
