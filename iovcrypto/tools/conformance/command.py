@@ -9,6 +9,7 @@ filters, or the options leave nothing to check) — never a pass.
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from typing import IO
 
@@ -98,11 +99,12 @@ def _nothing_selected(filters: list[tuple[str, str]]) -> None:
 @click.option("--all-realisations", type=click.IntRange(0), default=1, show_default=True,
               help="Vectors run over every iov_iter type and memory kind per default "
                    "configuration (later ones rotate through them).")
-@click.option("--testmgr", "testmgr_path", metavar="PATH",
-              type=click.Path(exists=True),
+@click.option("--testmgr", "testmgr_path", metavar="PATH|builtin",
               help="A kernel tree (or its crypto/testmgr.h, with testmgr.c beside it): run "
                    "every vector testmgr has for each registered algorithm instead of the "
-                   "built-in, corpus and random ones; list the others as skipped.")
+                   "built-in, corpus and random ones; list the others as skipped.  "
+                   "'builtin': the same from the vectors transcribed from a v7.2 "
+                   "testmgr.h that ship with iovcrypto (no tree needed).")
 @click.option("--kernel-quirk", "kernel_quirks", multiple=True, metavar="NAME",
               type=click.Choice(sorted(QUIRKS)),
               help="Run with this upstream kernel bug switched on, to see whether the run "
@@ -167,6 +169,10 @@ def conformance(ctx: click.Context, alg: tuple[str, ...], driver: tuple[str, ...
 def _load_testmgr(path: str) -> object:
     from iovcrypto.tools.conformance.testmgr import TestmgrError, load_testmgr
 
+    if path == "builtin" and not os.path.exists(path):
+        from iovcrypto.tools.conformance.testmgr_transcribed import load_transcribed
+
+        return load_transcribed()
     try:
         return load_testmgr(path)
     except (TestmgrError, OSError) as e:

@@ -168,7 +168,11 @@ BUILTIN += [(n, AeadVec(_h(k), _h(iv), _h(a), _h(p), _h(c), source=src))
 
 
 def builtin_vectors(name: str) -> list[Vector]:
-    return [v for n, v in BUILTIN if n == name]
+    # A few of a kernel's testmgr.h vectors, transcribed (that module reads
+    # this one's dataclasses, hence the late import).
+    from iovcrypto.tools.conformance.testmgr_transcribed import sample
+
+    return [v for n, v in BUILTIN if n == name] + sample(name)
 
 
 # Corpora.
