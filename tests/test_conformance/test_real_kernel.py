@@ -16,20 +16,13 @@ import pytest
 from iovcrypto.tools.conformance import runner as R
 from iovcrypto.tools.conformance.configs import DEFAULT_CIPHER_TESTVEC_CONFIGS
 from iovcrypto.tools.conformance.testmgr import load_testmgr
+from iovcrypto.tools.conformance.testmgr_transcribed import registered
 
 TREES = [t for t in os.environ.get("IOVCRYPTO_KERNEL_TREE", "").split(os.pathsep) if t]
 
 pytestmark = pytest.mark.skipif(
     not TREES, reason="no kernel tree: set IOVCRYPTO_KERNEL_TREE to a Linux tree "
                       "(.ci/fetch-testmgr DIR fetches the files it needs)")
-
-
-def _registered(world: str) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for alg, _ in R.world_registry(world).algorithms():
-        if alg.type in ("skcipher", "aead"):
-            out.setdefault(alg.cra_name, []).append(alg)
-    return out
 
 
 @pytest.fixture(scope="module", params=TREES or [None])
@@ -49,7 +42,7 @@ def test_every_array_is_read(tree) -> None:
 def test_registered_algorithms_pass_the_trees_vectors(tree, world: str) -> None:
     plan = R.Plan([DEFAULT_CIPHER_TESTVEC_CONFIGS[0]], faults=False, large=False,
                   discard=False, async_reuse=False)
-    reg = _registered(world)
+    reg = registered(world)
     ran: set[str] = set()
     for suite in tree.tested():
         if suite.alg not in reg:

@@ -15,6 +15,7 @@ from iovcrypto.tools.conformance import testmgr_transcribed as T
 from iovcrypto.tools.conformance.command import conformance
 from iovcrypto.tools.conformance.configs import DEFAULT_CIPHER_TESTVEC_CONFIGS
 from iovcrypto.tools.conformance.testmgr import load_testmgr
+from iovcrypto.tools.conformance.testmgr_transcribed import registered
 from iovcrypto.tools.conformance.vectors import builtin_vectors
 
 KERNEL = Path(__file__).parent / "fixtures" / "kernel"
@@ -25,18 +26,10 @@ def tm():
     return T.load_transcribed()
 
 
-def _registered(world: str) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for alg, _ in R.world_registry(world).algorithms():
-        if alg.type in ("skcipher", "aead"):
-            out.setdefault(alg.cra_name, []).append(alg)
-    return out
-
-
 def test_the_file_names_registered_algorithms_and_the_asked_vectors(tm) -> None:
     names = set(tm.suites)
     for world in ("sg", "iter"):
-        assert names <= set(_registered(world)), names - set(_registered(world))
+        assert names <= set(registered(world)), names - set(registered(world))
     essiv = tm.vectors("essiv(authenc(hmac(sha256),cbc(aes)),sha256)")
     assert len(essiv) == 7 and all(len(v.iv) == 16 for v in essiv)
     for h in ("sha1", "sha224", "sha256", "sha384", "sha512"):
@@ -66,7 +59,7 @@ def test_every_transcribed_vector_passes_every_driver(tm, world: str) -> None:
     layout and the bridges)."""
     plan = R.Plan([DEFAULT_CIPHER_TESTVEC_CONFIGS[0]], faults=False, large=False,
                   discard=False, async_reuse=False)
-    reg = _registered(world)
+    reg = registered(world)
     ran = 0
     for name in tm.suites:
         vecs = tm.vectors(name)

@@ -27,7 +27,7 @@ from functools import cache
 from iovcrypto.tools.conformance.testmgr import TestmgrSuite, TestmgrVectors, load_testmgr
 from iovcrypto.tools.conformance.vectors import AeadVec, CipherVec, Vector
 
-__all__ = ["load_transcribed", "sample", "transcribe"]
+__all__ = ["load_transcribed", "registered", "sample", "transcribe"]
 
 PATH = os.path.join(os.path.dirname(__file__), "testmgr_transcribed.json")
 
@@ -146,18 +146,19 @@ def sample(name: str) -> list[Vector]:
     return [vecs[i] for i in idx if i < len(vecs)]
 
 
-def _registered() -> set[str]:
+def registered(world: str) -> dict[str, list]:
+    """{cra_name: [its skcipher/AEAD algs]} of one world's registry."""
     from iovcrypto.tools.conformance import runner as R
 
-    names: set[str] = set()
-    for world in ("sg", "iter"):
-        names |= {a.cra_name for a, _ in R.world_registry(world).algorithms()
-                  if a.type in ("skcipher", "aead")}
-    return names
+    out: dict[str, list] = {}
+    for alg, _ in R.world_registry(world).algorithms():
+        if alg.type in ("skcipher", "aead"):
+            out.setdefault(alg.cra_name, []).append(alg)
+    return out
 
 
 if __name__ == "__main__":      # pragma: no cover - a maintainer's command
-    doc = transcribe(sys.argv[1], _registered())
+    doc = transcribe(sys.argv[1], set(registered("sg")) | set(registered("iter")))
     with open(PATH, "w", encoding="utf-8") as out:
         out.write(_dumps(doc))
     n = sum(len(a["vectors"]) for a in doc["algorithms"].values())
