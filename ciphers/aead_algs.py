@@ -11,6 +11,7 @@ What each template does with a request, reduced to one plan
 ======================  =====================================================
 gcm(aes)                AD = src[0:assoclen] into GHASH; data walked through
                         ctr + GHASH; tag after the text.  dst AD untouched.
+                        gcm(aria) the same over ctr(aria) (generic only).
 rfc4106(gcm(aes))       assoclen 16 or 20 (else -EINVAL, nothing touched);
                         nonce = salt ‖ iv; AD = src[0:assoclen-8] (the IV
                         copy is left out).  dst AD untouched.
@@ -81,7 +82,8 @@ from ciphers.aegis128 import (
     Aegis128,
     crypto_aegis128_setauthsize,
 )
-from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, aes_check_keylen
+from ciphers.aes import AES_BLOCK_SIZE, AesBlockCipher, BlockCipher, aes_check_keylen
+from ciphers.aria import ARIA_KEYSIZES, AriaBlockCipher
 from ciphers.authenc import AuthencCore, authenc_aead_impls
 from ciphers.ccm import (
     CCM_AES_IV_SIZE,
@@ -132,6 +134,16 @@ def _gcm_setkey(key: bytes) -> tuple[int, KeySched]:
     if not aes_check_keylen(len(key)):
         return -E.EINVAL, None
     return 0, GcmKey(key)
+
+
+def _gcm_cipher_setkey(cipher: type[BlockCipher],
+                       keysizes: tuple[int, ...]) -> Callable[[bytes], tuple[int, KeySched]]:
+    """crypto_gcm_setkey() over ctr(<cipher>): the child's key-length check."""
+    def setkey(key: bytes) -> tuple[int, KeySched]:
+        if len(key) not in keysizes:
+            return -E.EINVAL, None
+        return 0, GcmKey(key, cipher)
+    return setkey
 
 
 def _gcm_accel_setkey(key: bytes) -> tuple[int, KeySched]:
@@ -312,6 +324,24 @@ def _gcm_family(accel: bool) -> list[AeadImpl]:
     ]
 
 
+# gcm over the other 16-byte block ciphers testmgr tests it with, instantiated
+# as the kernel does over their generic ctr and ghash: no library has GCM
+# over them, so there is no accelerated driver.
+_GCM_CIPHERS: tuple[tuple[str, type[BlockCipher], tuple[int, ...]], ...] = (
+    ("aria", AriaBlockCipher, ARIA_KEYSIZES),
+)
+
+
+def _gcm_cipher_family(accel: bool) -> list[AeadImpl]:
+    if accel:
+        return []
+    return [AeadImpl(f"gcm({name})", f"gcm_base(ctr({name}-generic),ghash-generic)", "gcm",
+                     GENERIC_PRIORITY, 1, GCM_AES_IV_SIZE, AES_BLOCK_SIZE, 16,
+                     _gcm_cipher_setkey(cls, keys), crypto_gcm_check_authsize,
+                     _gcm_start(False), False)
+            for name, cls, keys in _GCM_CIPHERS]
+
+
 def _ccm_family(accel: bool) -> list[AeadImpl]:
     child = _CCM_ACCEL if accel else _CCM_GENERIC
     prio = ACCEL_PRIORITY if accel else GENERIC_PRIORITY
@@ -354,7 +384,7 @@ def _aegis_family(accel: bool) -> list[AeadImpl]:
 
 
 _FAMILIES: dict[str, Callable[[bool], list[AeadImpl]]] = {
-    "gcm": _gcm_family,
+    "gcm": lambda accel: _gcm_family(accel) + _gcm_cipher_family(accel),
     "ccm": _ccm_family,
     "chacha20poly1305": _chachapoly_family,
     "authenc": authenc_aead_impls,

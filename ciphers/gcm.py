@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from ciphers.aead_core import StreamAead
-from ciphers.aes import AesBlockCipher, as_key_bytes, u8_view
+from ciphers.aes import AesBlockCipher, BlockCipher, as_key_bytes, u8_view
 from ciphers.ctr import Ctr
 from ciphers.ghash import Ghash, GhashKey
 from kmem import errno
@@ -100,15 +100,20 @@ def rfc4106_nonce(salt: bytes, iv: Any) -> bytes:
 
 
 class GcmKey:
-    """A keyed gcm(aes) context: models ``crypto_gcm_setkey`` (AES key
-    schedule for the ctr child, H = E_K(0^128), GHASH key).  Raises
-    ValueError for a key that is not 16, 24 or 32 bytes (the driver returns
-    -EINVAL first)."""
+    """A keyed gcm(<cipher>) context: models ``crypto_gcm_setkey`` (key
+    schedule for the ctr child, H = E_K(0^128), GHASH key).  ``cipher`` is
+    the block cipher class the template was instantiated over (AES by
+    default; ``crypto_gcm_create_common()`` takes any ctr(<cipher>) with
+    16-byte blocks, gcm(aria) and gcm(sm4) among them).  Raises ValueError
+    for a key the cipher refuses (the driver returns -EINVAL first)."""
 
     __slots__ = ("cipher", "ghash_key")
 
-    def __init__(self, key: Any) -> None:
-        self.cipher = AesBlockCipher(key)
+    def __init__(self, key: Any, cipher: type[BlockCipher] = AesBlockCipher) -> None:
+        self.cipher = cipher(key)
+        if self.cipher.block_size != 16:
+            raise ValueError(f"cipher: gcm needs a 16-byte block, {cipher.cra_name} has "
+                             f"{self.cipher.block_size}")
         self.ghash_key = GhashKey(self.cipher.encrypt_bytes(bytes(16)))
 
 
@@ -123,7 +128,7 @@ class Gcm(StreamAead):
             raise TypeError("key: expected a GcmKey")
         ivb = u8_view(iv, "iv").tobytes()
         if len(ivb) != GCM_AES_IV_SIZE:
-            raise ValueError(f"iv: gcm(aes) IV must be 12 bytes, got {len(ivb)}")
+            raise ValueError(f"iv: a gcm IV must be 12 bytes, got {len(ivb)}")
         # E_K(J0) masks the tag; the data's stream starts at J0 + 1 (the
         # low word goes 1 -> 2: no carry for the kernel's 128-bit counter).
         self._mask = key.cipher.encrypt_bytes(ivb + b"\x00\x00\x00\x01")

@@ -5,7 +5,8 @@ ChaCha families of ciphers.skcipher_algs.
 Which combinations exist is what the kernel's testmgr tests (the generic
 templates instantiate over any cipher, testmgr says which ones are
 meant): des3_ede under ecb, cbc and ctr; sm4 under ecb, cbc, ctr, xts
-and cts(cbc); camellia under ecb, cbc, ctr, xts and lrw; lrw over aes.
+and cts(cbc); camellia under ecb, cbc, ctr, xts and lrw; aria under ecb,
+cbc and ctr (its gcm is ciphers.aead_algs'); lrw over aes.
 The generic drivers are the templates over "<cipher>-generic" at its
 priority (100), named as the kernel names them (``cbc(des3_ede-generic)``;
 xts and lrw spawn ``ecb(cipher)``, hence ``xts(ecb(sm4-generic))`` and
@@ -16,7 +17,9 @@ ecb/cbc of des3_ede (des3_ede-x86_64) and camellia (camellia-x86_64),
 ecb/cbc/ctr of sm4 (sm4-aesni-avx), cts over the accelerated cbc(sm4),
 and lrw over the accelerated ecb.  The library has no CTR for 8-byte
 blocks or Camellia and no XTS but AES's, so ctr(des3_ede), ctr(camellia)
-and the xts of sm4 and camellia have the generic driver only.
+and the xts of sm4 and camellia have the generic driver only; no library
+has ARIA at all, so its drivers are the templates over the model's own
+vectorised core (ciphers.aria), like the kernel's aria-generic.
 
 Key checks are the ciphers' setkeys: exact lengths (the API's min/max
 check comes first), des3_ede's weak keys refused with
@@ -36,6 +39,7 @@ from cryptography.hazmat.primitives.ciphers import algorithms
 from ciphers.accel import AccelCbc, AccelCtr, AccelCts, AccelEcb
 from ciphers.aes import AES_KEYSIZES, AesBlockCipher, BlockCipher
 from ciphers.algapi import CRYPTO_TFM_REQ_FORBID_WEAK_KEYS
+from ciphers.aria import ARIA_KEYSIZES, AriaBlockCipher
 from ciphers.camellia import CAMELLIA_KEYSIZES, CamelliaBlockCipher, camellia_algorithm
 from ciphers.cbc import Cbc
 from ciphers.ctr import Ctr
@@ -99,6 +103,7 @@ BLOCK_CIPHERS: tuple[BlockCipherDesc, ...] = (
                     ("ecb", "cbc", "ctr", "xts", "cts"), ("ecb", "cbc", "ctr", "cts")),
     BlockCipherDesc("camellia", 16, CAMELLIA_KEYSIZES, CamelliaBlockCipher, camellia_algorithm,
                     ("ecb", "cbc", "ctr", "xts", "lrw"), ("ecb", "cbc", "lrw")),
+    BlockCipherDesc("aria", 16, ARIA_KEYSIZES, AriaBlockCipher, None, ("ecb", "cbc", "ctr"), ()),
     BlockCipherDesc("aes", 16, AES_KEYSIZES, AesBlockCipher, None, ("lrw",), ("lrw",)),
 )
 

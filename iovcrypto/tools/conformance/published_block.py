@@ -20,8 +20,16 @@ that the default run checks the cores against outputs we did not compute:
   carries them in ``aes_lrw_tv_template``; key = AES key ‖ 16-byte tweak
   key, IV = the block index.  The IV output (index + 1) is the kernel's.
 
-Each row is (cra_name, key, iv, ptext, ctext, iv_out, wk, setkey_error,
-source), hex strings ("" for none).
+* aria: RFC 5794 Appendix A (128-, 192- and 256-bit keys, one block each),
+  and NSRI's ARIA-CBC and ARIA-CTR vectors at each key size (160 bytes;
+  the CTR IV counts from zero, ten blocks);
+  gcm(aria): the two ARIA-GCM examples of RFC 8269 Appendix A (ARIA-128
+  and ARIA-256; 12-byte IV, 12-byte AD, 160-byte text, 16-byte tag).
+
+Each row of :data:`PUBLISHED_BLOCK` is (cra_name, key, iv, ptext, ctext,
+iv_out, wk, setkey_error, source), hex strings ("" for none); each row of
+:data:`PUBLISHED_BLOCK_AEAD` is (cra_name, key, iv, assoc, ptext,
+ctext ‖ tag, source).
 """
 
 from __future__ import annotations
@@ -34,6 +42,15 @@ _SM4_K = "0123456789abcdeffedcba9876543210"
 _SM4_IV = "000102030405060708090a0b0c0d0e0f"
 _SM4_SRC = "draft-ribose-cfrg-sm4 example "
 _CAM_P = "0123456789abcdeffedcba9876543210"
+_ARIA_P = "00112233445566778899aabbccddeeff"
+_ARIA_K = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+_NSRI = ("NSRI ARIA test vectors (ARIA-testvector-e.pdf, as OpenSSL's evpciph_aria.txt "
+         "carries them) ")
+_NSRI_K = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+_NSRI_IV_CBC = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+_NSRI_IV_CTR = "00000000000000000000000000000000"
+_NSRI_P = "".join(f"{n}{n}{n}{n}{n}{n}{n}{n}{x}{x}{x}{x}{x}{x}{x}{x}"
+                  for n in "12345" for x in "abcd")
 
 Row = tuple[str, str, str, str, str, str, bool, int, str]
 
@@ -74,6 +91,60 @@ PUBLISHED_BLOCK: list[Row] = [
     ("ctr(camellia)", "ae6852f8121067cc4bf7a5765577f39e", "00000030000000000000000000000001",
      b"Single block msg".hex(), "d09dc29a8214619a20877c76db1f0b3f",
      "00000030000000000000000000000002", False, 0, "RFC 5528 test vector #1"),
+    ("ecb(aria)", _ARIA_K[:32], "", _ARIA_P, "d718fbd6ab644c739da95f3be6451778", "", False, 0,
+     "RFC 5794 A.1, 128-bit key"),
+    ("ecb(aria)", _ARIA_K[:48], "", _ARIA_P, "26449c1805dbe7aa25a468ce263a9e79", "", False, 0,
+     "RFC 5794 A.2, 192-bit key"),
+    ("ecb(aria)", _ARIA_K, "", _ARIA_P, "f92bd7c79fb72e2f2b8f80c1972d24fc", "", False, 0,
+     "RFC 5794 A.3, 256-bit key"),
+    ("cbc(aria)", _NSRI_K[:32], _NSRI_IV_CBC, _NSRI_P,
+     "49d61860b14909109cef0d22a9268134fadf9fb23151e9645fba75018bdb1538"
+     "b53334634bbf7d4cd4b5377033060c155fe3948ca75de1031e1d85619e0ad61e"
+     "b419a866b3c2dbfd10a4ed18b22149f75897f0b8668b0c1c542c687778835fb7"
+     "cd46e45f85eaa7072437dd9fa6793d6f8d4ccefc4eb1ac641ac1bd30b18c6d64"
+     "c49bca137eb21c2e04da62712ca2b4f540c57112c38791852cfac7a5d19ed83a",
+     "40c57112c38791852cfac7a5d19ed83a", False, 0,
+     _NSRI + "ARIA-128-CBC"),
+    ("ctr(aria)", _NSRI_K[:32], _NSRI_IV_CTR, _NSRI_P,
+     "ac5d7de805a0bf1c57c854501af60fa11497e2a34519dea1569e91e5b5ccae2f"
+     "f3bfa1bf975f4571f48be191613546c3911163c085f871f0e7ae5f2a085b8185"
+     "1c2a3ddf20ecb8fa51901aec8ee4ba32a35dab67bb72cd9140ad188a967ac0fb"
+     "bdfa94ea6cce47dcf8525ab5a814cfeb2bb60ee2b126e2d9d847c1a9e96f9019"
+     "e3e6a7fe40d3829afb73db1cc245646addb62d9b907baaafbe46a73dbc131d3d",
+     "0000000000000000000000000000000a", False, 0,
+     _NSRI + "ARIA-128-CTR"),
+    ("cbc(aria)", _NSRI_K[:48], _NSRI_IV_CBC, _NSRI_P,
+     "afe6cf23974b533c672a826264ea785f4e4f7f780dc7f3f1e0962b80902386d5"
+     "14e9c3e77259de92dd1102ffab086c1ea52a71260db5920a83295c25320e4211"
+     "47ca45d532f327b856ea947cd2196ae2e040826548b4c891b0ed0ca6e714dbc4"
+     "631998d548110d666b3d54c2a091955c6f05beb4f62309368696c9791fc4c551"
+     "564a2637f194346ec45fbca6c72a5b4612e208d531d6c34cc5c64eac6bd0cf8c",
+     "12e208d531d6c34cc5c64eac6bd0cf8c", False, 0,
+     _NSRI + "ARIA-192-CBC"),
+    ("ctr(aria)", _NSRI_K[:48], _NSRI_IV_CTR, _NSRI_P,
+     "08625ca8fe569c19ba7af3760a6ed1cef4d199263e999dde14082dbba7560b79"
+     "a4c6b456b8707dce751f9854f18893dfdb3f4e5afa539733e6f1e70b98ba3789"
+     "1f8f81e95df8efc26c7ce043504cb18958b865e4e316cd2aa1c97f31bf23dc04"
+     "6ef326b95a692a191ba0f2a41c5fe9ae070f236ff7078e703b42666caafbdd20"
+     "bad74ac4c20c0f46c7ca24c151716575c947da16c90cfe1bf217a41cfebe7531",
+     "0000000000000000000000000000000a", False, 0,
+     _NSRI + "ARIA-192-CTR"),
+    ("cbc(aria)", _NSRI_K, _NSRI_IV_CBC, _NSRI_P,
+     "523a8a806ae621f155fdd28dbc34e1ab7b9b42432ad8b2efb96e23b13f0a6e52"
+     "f36185d50ad002c5f601bee5493f118b243ee2e313642bffc3902e7b2efd9a12"
+     "fa682edd2d23c8b9c5f043c18b17c1ec4b5867918270fbec1027c19ed6af833d"
+     "a5d620994668ca22f599791d292dd6273b2959082aafb7a996167cce1eec5f0c"
+     "fd15f610d87e2dda9ba68ce1260ca54b222491418374294e7909b1e8551cd8de",
+     "222491418374294e7909b1e8551cd8de", False, 0,
+     _NSRI + "ARIA-256-CBC"),
+    ("ctr(aria)", _NSRI_K, _NSRI_IV_CTR, _NSRI_P,
+     "30026c329666141721178b99c0a1f1b2f06940253f7b3089e2a30ea86aa3c88f"
+     "5940f05ad7ee41d71347bb7261e348f18360473fdf7d4e7723bffb4411cc13f6"
+     "cdd89f3bc7b9c768145022c7a74f14d7c305cd012a10f16050c23f1ae5c23f45"
+     "998d13fbaa041e51619577e0772764896a5d4516d8ffceb3bf7e05f613edd9a6"
+     "0cdcedaff9cfcaf4e00d445a54334f73ab2cad944e51d266548e61c6eb0aa1cd",
+     "0000000000000000000000000000000a", False, 0,
+     _NSRI + "ARIA-256-CTR"),
     ("lrw(aes)", "4562ac25f828176d4c268414b5680185258e2a05e73e9d03ee5a830ccc094c87",
      "00000000000000000000000000000001", _LRW_P, "f1b273cd65a3df5fe95d489254634eb8",
      "00000000000000000000000000000002", False, 0, _LRW + "1"),
@@ -99,4 +170,31 @@ PUBLISHED_BLOCK: list[Row] = [
      "6e7817e72d5e12d46064047af12f9e0c", "00000000000000000000000200000000", _LRW_P,
      "5b908ec1abdd675f3d698a9553c89ce5", "00000000000000000000000200000001", False, 0,
      _LRW + "7"),
+]
+
+_ARIA_GCM_P = ("f57af5fd4ae19562976ec57a5a7ad55a5af5c5e5c5fdf5c55ad57a4a7272d572"
+               "62e9729566ed66e97ac54a4a5a7ad5e15ae5fdd5fd5ac5d56ae56ad5c572d54a"
+               "e54ac55a956afd6aed5a4ac562957a9516991691d572fd14e97ae962ed7a9f4a"
+               "955af572e162f57a956666e17ae1f54a95f566d54a66e16e4afd6a9f7ae1c5c5"
+               "5ae5d56afde916c5e94a6ec56695e14afde1148416e94ad57ac5146ed59d1cc5")
+
+AeadRow = tuple[str, str, str, str, str, str, str]
+
+PUBLISHED_BLOCK_AEAD: list[AeadRow] = [
+    ("gcm(aria)", "e91e5e75da65554a48181f3846349562", "000020e8f5eb00000000315e",
+     "8008315ebf2e6fe020e8f5eb", _ARIA_GCM_P,
+     "4d8a9a0675550c704b17d8c9ddc81a5cd6f7da34f2fe1b3db7cb3dfb9697102e"
+     "a0f3c1fc2dbc873d44bceeae8e4442974ba21ff6789d3272613fb9631a7cf3f1"
+     "4bacbeb421633a90ffbe58c2fa6bdca534f10d0de0502ce1d531b6336e588782"
+     "78531e5c22bc6c85bbd784d78d9e680aa19031aaf89101d669d7a3965c1f7e16"
+     "229d7463e0535f4e253f5d18187d40b8ae0f564bd970b5e7e2adfb211e89a953"
+     "5abace3f37f5a736f4be984bbffbedc1", "RFC 8269 A.1, ARIA-128-GCM"),
+    ("gcm(aria)", "0c5ffd37a11edc42c325287fc0604f2e3e8cd5671a00fe3216aa5eb105783b54",
+     "000020e8f5eb00000000315e", "8008315ebf2e6fe020e8f5eb", _ARIA_GCM_P,
+     "6f9e4bcbc8c85fc0128fb1e4a0a20cb9932ff74581f54fc013dd054b19f99371"
+     "425b352d97d3f337b90b63d1b082adeeea9d2d7391897d591b985e55fb50cb53"
+     "50cf7d38dc27dda127c078a149c8eb98083d66363a46e3726af217d3a00275ad"
+     "5bf772c7610ea4c23006878f0ee69a8397703169a419303f40b72e4573714d19"
+     "e2697df61e7c7252e5abc6bade876ac4961bfac4d5e867afca351a48aed52822"
+     "e210d6ced2cf430ff841472915e7ef48", "RFC 8269 A.2, ARIA-256-GCM"),
 ]

@@ -14,6 +14,8 @@ test), composed where no library has the kernel's construction:
 - ``rfc4106``/``rfc4309``/``rfc7539esp``: the base AEAD with nonce =
   salt ‖ IV and the AD without its trailing 8-byte IV copy;
 - ``rfc4543``: GMAC over the whole AD and the plaintext, plaintext copied;
+- ``gcm(aria)``: GCM over a plain ARIA of its own (refs_block) and
+  pycryptodome's GHASH;
 - ``aegis128``: the specification's state update byte by byte (an AES
   round of our own, S-box from GF(2^8) inverses), no library has AEGIS-128;
 - ``essiv(authenc(hmac(sha256),cbc(aes)),sha256)``: that authenc with the
@@ -47,6 +49,7 @@ from ciphers.authenc import AUTHENC_INSTANCES
 from iovcrypto.tools.conformance.configs import Prandom
 from iovcrypto.tools.conformance.refs_aegis import aegis128_encrypt
 from iovcrypto.tools.conformance.refs_block import (
+    aria_ecb_encrypt,
     block_mode_encrypt,
     cbc_iv_out,
     ctr_iv_out_for,
@@ -291,6 +294,12 @@ def _cipher_specs() -> list[AlgSpec]:
                         iv_out=ctr_iv_out_for(16)),
                 AlgSpec(f"xts({name})", "skcipher", tuple(2 * k for k in keys), 16,
                         xts_encrypt_for(name), minlen=16)]
+    out += [AlgSpec("ecb(aria)", "skcipher", cam, 0, block_mode_encrypt("aria", "ecb"),
+                    block=16),
+            AlgSpec("cbc(aria)", "skcipher", cam, 16, block_mode_encrypt("aria", "cbc"),
+                    block=16, iv_out=cbc_iv_out(16)),
+            AlgSpec("ctr(aria)", "skcipher", cam, 16, block_mode_encrypt("aria", "ctr"),
+                    iv_out=ctr_iv_out_for(16))]
     out.append(AlgSpec("cts(cbc(sm4))", "skcipher", sm4, 16, block_mode_encrypt("sm4", "cts"),
                        minlen=16))
     out += [AlgSpec(f"lrw({name})", "skcipher", tuple(k + 16 for k in AES_KEYS), 16,
@@ -306,6 +315,28 @@ def gcm_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -
     c.update(assoc)
     ct, tag = c.encrypt_and_digest(pt)
     return ct + tag
+
+
+def gcm_encrypt_over(ecb: Callable[[bytes, bytes], bytes]) -> Callable[..., bytes]:
+    """GCM (SP 800-38D, 12-byte IV) composed over a block cipher's ECB
+    encryption ``ecb(key, data)`` and pycryptodome's GHASH: gcm over the
+    ciphers no library has a GCM for."""
+    def enc(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
+        def padded(b: bytes) -> bytes:
+            return b + bytes(-len(b) % 16)
+
+        j0 = int.from_bytes(iv + b"\0\0\0\1", "big")
+        n = -(-len(pt) // 16)
+        ctrs = b"".join(((j0 + 1 + i) % (1 << 128)).to_bytes(16, "big") for i in range(n))
+        ks = np.frombuffer(ecb(key, ctrs), np.uint8)[:len(pt)]
+        ct = (np.frombuffer(pt, np.uint8) ^ ks).tobytes()
+        g = _pgcm._GHASH(ecb(key, bytes(16)), _PGHASH_C)
+        g.update(padded(assoc) + padded(ct)
+                 + (8 * len(assoc)).to_bytes(8, "big") + (8 * len(ct)).to_bytes(8, "big"))
+        mask = ecb(key, j0.to_bytes(16, "big"))
+        tag = bytes(a ^ b for a, b in zip(g.digest(), mask, strict=True))
+        return ct + tag[:authsize]
+    return enc
 
 
 def rfc4106_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
@@ -441,6 +472,8 @@ SPECS: dict[str, AlgSpec] = {s.name: s for s in (
     AlgSpec("adiantum(xchacha12,aes)", "skcipher", (32,), 32, _adiantum(12), minlen=16),
     AlgSpec("adiantum(xchacha20,aes)", "skcipher", (32,), 32, _adiantum(20), minlen=16),
     AlgSpec("gcm(aes)", "aead", AES_KEYS, 12, gcm_encrypt, authsizes=(4, 8, 12, 13, 14, 15, 16)),
+    AlgSpec("gcm(aria)", "aead", AES_KEYS, 12, gcm_encrypt_over(aria_ecb_encrypt),
+            authsizes=(4, 8, 12, 13, 14, 15, 16)),
     AlgSpec("rfc4106(gcm(aes))", "aead", AES_KEYS, 8, rfc4106_encrypt, authsizes=(8, 12, 16),
             esp=True, esp_assoclens=(16, 20), salt=4),
     AlgSpec("rfc4543(gcm(aes))", "aead", AES_KEYS, 8, rfc4543_encrypt, authsizes=(16,),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from iovcrypto.tools.conformance.configs import Prandom
 from iovcrypto.tools.conformance.published import PUBLISHED
-from iovcrypto.tools.conformance.published_block import PUBLISHED_BLOCK
+from iovcrypto.tools.conformance.published_block import PUBLISHED_BLOCK, PUBLISHED_BLOCK_AEAD
 from iovcrypto.tools.conformance.refs import (
     MAXDATASIZE,
     SPECS,
@@ -162,6 +162,8 @@ BUILTIN += [(n, CipherVec(_h(k), _h(iv), _h(p), _h(c), source=src))
 BUILTIN += [(n, CipherVec(_h(k), _h(iv) or None, _h(p), _h(c), iv_out=_h(ivo) or None, wk=wk,
                           setkey_error=err, source=src))
             for n, k, iv, p, c, ivo, wk, err, src in PUBLISHED_BLOCK]
+BUILTIN += [(n, AeadVec(_h(k), _h(iv), _h(a), _h(p), _h(c), source=src))
+            for n, k, iv, a, p, c, src in PUBLISHED_BLOCK_AEAD]
 # testmgr.h's vectors for AEADs no library implements (see testmgr_vectors.py).
 BUILTIN += [(n, AeadVec(_h(k), _h(iv), _h(a), _h(p), _h(c), source=src))
             for n, k, iv, a, p, c, src in TESTMGR_AEAD]
