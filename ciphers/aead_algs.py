@@ -11,7 +11,8 @@ What each template does with a request, reduced to one plan
 ======================  =====================================================
 gcm(aes)                AD = src[0:assoclen] into GHASH; data walked through
                         ctr + GHASH; tag after the text.  dst AD untouched.
-                        gcm(aria) the same over ctr(aria) (generic only).
+                        gcm(aria), gcm(sm4) the same over their ctr
+                        (generic only).
 rfc4106(gcm(aes))       assoclen 16 or 20 (else -EINVAL, nothing touched);
                         nonce = salt ‖ iv; AD = src[0:assoclen-8] (the IV
                         copy is left out).  dst AD untouched.
@@ -20,7 +21,8 @@ rfc4543(gcm(aes))       assoclen 16 or 20; GMAC: AD ‖ payload (IV copy
                         src != dst the template first copies AD ‖ payload
                         src -> dst (``crypto_rfc4543_copy_src_to_dst``).
 ccm(aes)                iv[0] = L' must be 1..7 (-EINVAL); B0 encodes the
-                        lengths (-EOVERFLOW); dst AD untouched.
+                        lengths (-EOVERFLOW); dst AD untouched.  ccm(sm4)
+                        the same over ctr(sm4) and cbcmac(sm4).
 rfc4309(ccm(aes))       assoclen 16 or 20; inner IV [3] ‖ salt(3) ‖ iv(8);
                         AD = src[0:assoclen-8].
 rfc7539(chacha20,...)   AD = src[0:assoclen]; dst AD untouched.
@@ -112,6 +114,7 @@ from ciphers.gcm import (
     rfc4106_nonce,
     rfc4106_split_key,
 )
+from ciphers.sm4 import SM4_KEY_SIZE, Sm4BlockCipher
 from kmem import errno as E
 
 __all__ = [
@@ -329,7 +332,10 @@ def _gcm_family(accel: bool) -> list[AeadImpl]:
 # over them, so there is no accelerated driver.
 _GCM_CIPHERS: tuple[tuple[str, type[BlockCipher], tuple[int, ...]], ...] = (
     ("aria", AriaBlockCipher, ARIA_KEYSIZES),
+    ("sm4", Sm4BlockCipher, (SM4_KEY_SIZE,)),
 )
+# ccm likewise: ccm(sm4) over ctr(sm4-generic) and cbcmac(sm4-generic).
+_CCM_CIPHERS = (("sm4", Sm4BlockCipher, (SM4_KEY_SIZE,)),)
 
 
 def _gcm_cipher_family(accel: bool) -> list[AeadImpl]:
@@ -340,6 +346,26 @@ def _gcm_cipher_family(accel: bool) -> list[AeadImpl]:
                      _gcm_cipher_setkey(cls, keys), crypto_gcm_check_authsize,
                      _gcm_start(False), False)
             for name, cls, keys in _GCM_CIPHERS]
+
+
+def _ccm_cipher_setkey(cipher: type[BlockCipher],
+                       keysizes: tuple[int, ...]) -> Callable[[bytes], tuple[int, KeySched]]:
+    """crypto_ccm_setkey() over ctr(<cipher>) and cbcmac(<cipher>)."""
+    def setkey(key: bytes) -> tuple[int, KeySched]:
+        if len(key) not in keysizes:
+            return -E.EINVAL, None
+        return 0, cipher(key)
+    return setkey
+
+
+def _ccm_cipher_family(accel: bool) -> list[AeadImpl]:
+    if accel:
+        return []
+    return [AeadImpl(f"ccm({name})", f"ccm_base(ctr({name}-generic),cbcmac({name}-generic))",
+                     "ccm", GENERIC_PRIORITY, 1, CCM_AES_IV_SIZE, AES_BLOCK_SIZE, 16,
+                     _ccm_cipher_setkey(cls, keys), crypto_ccm_check_authsize,
+                     _ccm_start(False), False)
+            for name, cls, keys in _CCM_CIPHERS]
 
 
 def _ccm_family(accel: bool) -> list[AeadImpl]:
@@ -385,7 +411,7 @@ def _aegis_family(accel: bool) -> list[AeadImpl]:
 
 _FAMILIES: dict[str, Callable[[bool], list[AeadImpl]]] = {
     "gcm": lambda accel: _gcm_family(accel) + _gcm_cipher_family(accel),
-    "ccm": _ccm_family,
+    "ccm": lambda accel: _ccm_family(accel) + _ccm_cipher_family(accel),
     "chacha20poly1305": _chachapoly_family,
     "authenc": authenc_aead_impls,
     "essiv": essiv_aead_impls,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ciphers.aes import AesBlockCipher, u8_view
+from ciphers.aes import BlockCipher, u8_view
 
 __all__ = ["CBCMAC_DIGEST_SIZE", "CbcMac"]
 
@@ -31,9 +31,12 @@ class CbcMac:
 
     __slots__ = ("_buf", "_cipher", "_dg")
 
-    def __init__(self, cipher: AesBlockCipher) -> None:
-        if not isinstance(cipher, AesBlockCipher):
-            raise TypeError("cipher: expected an AesBlockCipher")
+    def __init__(self, cipher: BlockCipher) -> None:
+        if not isinstance(cipher, BlockCipher):
+            raise TypeError("cipher: expected a BlockCipher")
+        if cipher.block_size != 16:
+            raise ValueError(f"cipher: cbcmac here takes 16-byte blocks, {cipher.cra_name} "
+                             f"has {cipher.block_size}")
         self._cipher = cipher
         self._dg = 0
         self._buf = b""

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ciphers.aes import AesBlockCipher, as_key_bytes, u8_view
+from ciphers.aes import BlockCipher, as_key_bytes, u8_view
 from ciphers.cbcmac import CbcMac
 from ciphers.ctr import Ctr
 from kmem import errno
@@ -250,14 +250,14 @@ class Ccm(CcmBase):
 
     __slots__ = ("_cipher",)
 
-    def __init__(self, cipher: AesBlockCipher, iv: Any, authsize: int, assoclen: int,
+    def __init__(self, cipher: BlockCipher, iv: Any, authsize: int, assoclen: int,
                  cryptlen: int, *, decrypt: bool = False) -> None:
         ret = self._setup(cipher, iv, authsize, assoclen, cryptlen, decrypt)
         if ret:
             raise ValueError(f"ccm: request rejected with {errno.errname(ret)}")
 
     @classmethod
-    def new(cls, cipher: AesBlockCipher, iv: Any, authsize: int, assoclen: int,
+    def new(cls, cipher: BlockCipher, iv: Any, authsize: int, assoclen: int,
             cryptlen: int, *, decrypt: bool = False) -> tuple[int, Ccm | None]:
         """Return (0, request) or (-EINVAL / -EOVERFLOW, None), as
         ``crypto_ccm_init_crypt`` and ``crypto_ccm_auth`` would fail.
@@ -266,10 +266,13 @@ class Ccm(CcmBase):
         ret = obj._setup(cipher, iv, authsize, assoclen, cryptlen, decrypt)
         return (ret, None) if ret else (0, obj)
 
-    def _setup(self, cipher: AesBlockCipher, iv: Any, authsize: int, assoclen: int,
+    def _setup(self, cipher: BlockCipher, iv: Any, authsize: int, assoclen: int,
                cryptlen: int, decrypt: bool) -> int:
-        if not isinstance(cipher, AesBlockCipher):
-            raise TypeError("cipher: expected an AesBlockCipher")
+        if not isinstance(cipher, BlockCipher):
+            raise TypeError("cipher: expected a BlockCipher")
+        if cipher.block_size != 16:
+            raise ValueError(f"cipher: ccm needs a 16-byte block, {cipher.cra_name} has "
+                             f"{cipher.block_size}")
         if not 1 <= authsize <= 16:
             raise ValueError(f"authsize: must be 1..16, got {authsize}")
         self._cipher = cipher

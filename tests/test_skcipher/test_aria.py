@@ -1,9 +1,9 @@
 """ARIA (ciphers.aria): the vectorised core against RFC 5794's vectors and
 against the independent one-block-at-a-time reference of refs_block, its
 S-boxes and diffusion layer, the key lengths the kernel's aria_set_key()
-takes, and gcm(aria) with RFC 8269's vectors through both worlds.
-(ecb(aria)'s RFC 5794 vectors also run through every driver of both
-worlds in test_block_ciphers, from published_block.)"""
+takes, and gcm(aria)'s registration.  (ecb/cbc/ctr(aria)'s published
+vectors also run through every driver of both worlds in
+test_block_ciphers, gcm(aria)'s in tests/test_aead/test_block_aeads.)"""
 
 from __future__ import annotations
 
@@ -23,10 +23,8 @@ from ciphers.cbc import Cbc
 from ciphers.ctr import Ctr
 from iovcrypto.tools.conformance import refs_block
 from iovcrypto.tools.conformance import session as S
-from iovcrypto.tools.conformance.published_block import PUBLISHED_BLOCK, PUBLISHED_BLOCK_AEAD
-from iovcrypto.tools.conformance.refs import SPECS
-from kmem.errno import EBADMSG, EINVAL
-from tests.test_aead.helpers import iov_run, run
+from iovcrypto.tools.conformance.published_block import PUBLISHED_BLOCK
+from kmem.errno import EINVAL
 
 RFC5794 = [(bytes.fromhex(k), bytes.fromhex(p), bytes.fromhex(c))
            for n, k, _iv, p, c, *_ in PUBLISHED_BLOCK if n == "ecb(aria)"]
@@ -118,30 +116,7 @@ def test_aria_setkey_takes_16_24_32_bytes_in_both_worlds(api, name: str) -> None
         api.crypto_free_skcipher(tfm)
 
 
-GCM = [tuple(bytes.fromhex(x) for x in row[1:6]) for row in PUBLISHED_BLOCK_AEAD
-       if row[0] == "gcm(aria)"]
 GCM_DRV = "gcm_base(ctr(aria-generic),ghash-generic)"
-
-
-@pytest.mark.parametrize("vec", GCM, ids=["rfc8269-128", "rfc8269-256"])
-def test_gcm_aria_rfc8269_in_both_worlds(vec) -> None:
-    key, iv, ad, pt, ct = vec
-    rng = np.random.default_rng(len(key))
-    alen = len(ad)
-    assert SPECS["gcm(aria)"].encrypt(key, iv, ad, pt, 16) == ct
-    for shape in ("inplace", "oop"):
-        r = run(GCM_DRV, key, 16, iv, ad + pt, alen, len(pt), False, shape, rng)
-        assert r.ret == 0 and r.dst[alen:] == ct, shape
-        r = run(GCM_DRV, key, 16, iv, ad + ct, alen, len(ct), True, shape, rng)
-        assert r.ret == 0 and r.dst[alen:alen + len(pt)] == pt, shape
-    r = iov_run(GCM_DRV, key, 16, iv, ad + pt, alen, len(pt), False,
-                src_kind="bvec", dst_kind="kvec", rng=rng)
-    assert r.ret == 0 and r.dst[alen:alen + len(ct)] == ct
-    bad = bytearray(ad + ct)
-    bad[-1] ^= 1
-    r = iov_run(GCM_DRV, key, 16, iv, bytes(bad), alen, len(ct), True,
-                src_kind="kvec", dst_kind="kvec", rng=rng)
-    assert r.ret == -EBADMSG
 
 
 def test_gcm_aria_is_the_generic_template_at_100_in_both_worlds() -> None:

@@ -25,6 +25,8 @@ that the default run checks the cores against outputs we did not compute:
   the CTR IV counts from zero, ten blocks);
   gcm(aria): the two ARIA-GCM examples of RFC 8269 Appendix A (ARIA-128
   and ARIA-256; 12-byte IV, 12-byte AD, 160-byte text, 16-byte tag).
+* gcm(sm4), ccm(sm4): RFC 8998 Appendix A.1 and A.2 (SM4-GCM, SM4-CCM with
+  a 12-byte nonce, 20 bytes of AD, 64 of text, a 16-byte tag).
 
 Each row of :data:`PUBLISHED_BLOCK` is (cra_name, key, iv, ptext, ctext,
 iv_out, wk, setkey_error, source), hex strings ("" for none); each row of
@@ -178,6 +180,10 @@ _ARIA_GCM_P = ("f57af5fd4ae19562976ec57a5a7ad55a5af5c5e5c5fdf5c55ad57a4a7272d572
                "955af572e162f57a956666e17ae1f54a95f566d54a66e16e4afd6a9f7ae1c5c5"
                "5ae5d56afde916c5e94a6ec56695e14afde1148416e94ad57ac5146ed59d1cc5")
 
+_RFC8998_NONCE = "00001234567800000000abcd"
+_RFC8998_AD = "feedfacedeadbeeffeedfacedeadbeefabaddad2"
+_RFC8998_P = "".join(c * 16 for c in "abcdefea")
+
 AeadRow = tuple[str, str, str, str, str, str, str]
 
 PUBLISHED_BLOCK_AEAD: list[AeadRow] = [
@@ -197,4 +203,13 @@ PUBLISHED_BLOCK_AEAD: list[AeadRow] = [
      "5bf772c7610ea4c23006878f0ee69a8397703169a419303f40b72e4573714d19"
      "e2697df61e7c7252e5abc6bade876ac4961bfac4d5e867afca351a48aed52822"
      "e210d6ced2cf430ff841472915e7ef48", "RFC 8269 A.2, ARIA-256-GCM"),
+    ("gcm(sm4)", _SM4_K, _RFC8998_NONCE, _RFC8998_AD, _RFC8998_P,
+     "17f399f08c67d5ee19d0dc9969c4bb7d5fd46fd3756489069157b282bb200735"
+     "d82710ca5c22f0ccfa7cbf93d496ac15a56834cbcf98c397b4024a2691233b8d"
+     "83de3541e4c2b58177e065a9bf7b62ec", "RFC 8998 A.1, SM4-GCM"),
+    # The kernel's ccm IV: L' = 15 - 12 - 1 = 2, the nonce, a zero counter.
+    ("ccm(sm4)", _SM4_K, "02" + _RFC8998_NONCE + "000000", _RFC8998_AD, _RFC8998_P,
+     "48af93501fa62adbcd414cce6034d895dda1bf8f132f042098661572e7483094"
+     "fd12e518ce062c98acee28d95df4416bed31a2f04476c18bb40c84a74b97dc5b"
+     "16842d4fa186f56ab33256971fa110f4", "RFC 8998 A.2, SM4-CCM"),
 ]

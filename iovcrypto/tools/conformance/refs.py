@@ -15,7 +15,8 @@ test), composed where no library has the kernel's construction:
   salt ‖ IV and the AD without its trailing 8-byte IV copy;
 - ``rfc4543``: GMAC over the whole AD and the plaintext, plaintext copied;
 - ``gcm(aria)``: GCM over a plain ARIA of its own (refs_block) and
-  pycryptodome's GHASH;
+  pycryptodome's GHASH; ``gcm(sm4)``: cryptography's SM4-GCM;
+  ``ccm(sm4)``: RFC 3610 composed over cryptography's SM4-ECB/CBC;
 - ``aegis128``: the specification's state update byte by byte (an AES
   round of our own, S-box from GF(2^8) inverses), no library has AEGIS-128;
 - ``essiv(authenc(hmac(sha256),cbc(aes)),sha256)``: that authenc with the
@@ -52,10 +53,12 @@ from iovcrypto.tools.conformance.refs_block import (
     aria_ecb_encrypt,
     block_mode_encrypt,
     cbc_iv_out,
+    ccm_encrypt_for,
     ctr_iv_out_for,
     des3_encrypt,
     lrw_encrypt,
     lrw_iv_out,
+    sm4_gcm_encrypt,
     xts_encrypt_for,
 )
 
@@ -474,6 +477,9 @@ SPECS: dict[str, AlgSpec] = {s.name: s for s in (
     AlgSpec("gcm(aes)", "aead", AES_KEYS, 12, gcm_encrypt, authsizes=(4, 8, 12, 13, 14, 15, 16)),
     AlgSpec("gcm(aria)", "aead", AES_KEYS, 12, gcm_encrypt_over(aria_ecb_encrypt),
             authsizes=(4, 8, 12, 13, 14, 15, 16)),
+    AlgSpec("gcm(sm4)", "aead", (16,), 12, sm4_gcm_encrypt, authsizes=(4, 8, 12, 13, 14, 15, 16)),
+    AlgSpec("ccm(sm4)", "aead", (16,), 16, ccm_encrypt_for("sm4"),
+            authsizes=(4, 6, 8, 10, 12, 14, 16)),
     AlgSpec("rfc4106(gcm(aes))", "aead", AES_KEYS, 8, rfc4106_encrypt, authsizes=(8, 12, 16),
             esp=True, esp_assoclens=(16, 20), salt=4),
     AlgSpec("rfc4543(gcm(aes))", "aead", AES_KEYS, 8, rfc4543_encrypt, authsizes=(16,),

@@ -32,8 +32,19 @@ try:  # cryptography moved Camellia to its "decrepit" package
 except ImportError:  # pragma: no cover - older releases
     from cryptography.hazmat.primitives.ciphers.algorithms import Camellia as _Camellia
 
-__all__ = ["aria_ecb_encrypt", "block_mode_encrypt", "cbc_iv_out", "ctr_iv_out_for", "des3_encrypt",
-           "gf128_bbe", "lrw_encrypt", "lrw_iv_out", "xts_encrypt_for"]
+__all__ = [
+    "aria_ecb_encrypt",
+    "block_mode_encrypt",
+    "cbc_iv_out",
+    "ccm_encrypt_for",
+    "ctr_iv_out_for",
+    "des3_encrypt",
+    "gf128_bbe",
+    "lrw_encrypt",
+    "lrw_iv_out",
+    "sm4_gcm_encrypt",
+    "xts_encrypt_for",
+]
 
 _LIB_CIPHERS = {"aes": algorithms.AES, "sm4": algorithms.SM4, "camellia": _Camellia}
 
@@ -89,6 +100,40 @@ def block_mode_encrypt(cipher: str, mode: str) -> Callable[[bytes, bytes | None,
         if mode == "cts":
             return _cts_compose(lambda d: _lib_mode(cipher, modes.CBC(iv), key, d), pt)
         raise ValueError(mode)
+    return enc
+
+
+def sm4_gcm_encrypt(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
+    """gcm(sm4): the library's SM4-GCM, its 16-byte tag truncated."""
+    ctx = Cipher(algorithms.SM4(key), modes.GCM(iv)).encryptor()
+    ctx.authenticate_additional_data(assoc)
+    ct = ctx.update(pt) + ctx.finalize()
+    return ct + ctx.tag[:authsize]
+
+
+def ccm_encrypt_for(cipher: str) -> Callable[[bytes, bytes, bytes, bytes, int], bytes]:
+    """CCM (RFC 3610, SP 800-38C) composed over the library's ECB and CBC:
+    the kernel's 16-byte IV carries L - 1 in byte 0 and the nonce after it;
+    the MAC is the last block of a zero-IV CBC over B0 ‖ AD block(s) ‖
+    payload, the payload is CTR from A1, the tag is MAC ⊕ E(A0)."""
+    def enc(key: bytes, iv: bytes, assoc: bytes, pt: bytes, authsize: int) -> bytes:
+        lsize = iv[0] + 1
+        nonce = iv[1:16 - lsize]
+        flags = (0x40 if assoc else 0) | ((authsize - 2) // 2) << 3 | (lsize - 1)
+        b0 = bytes([flags]) + nonce + len(pt).to_bytes(lsize, "big")
+        adata = b""
+        if assoc:
+            n = len(assoc)
+            adata = (n.to_bytes(2, "big") if n < 0xFF00 else b"\xff\xfe" + n.to_bytes(4, "big"))
+            adata += assoc
+            adata += bytes(-len(adata) % 16)
+        mdata = b0 + adata + pt + bytes(-len(pt) % 16)
+        mac = _lib_mode(cipher, modes.CBC(bytes(16)), key, mdata)[-16:]
+        a0 = int.from_bytes(bytes([lsize - 1]) + nonce + bytes(lsize), "big")
+        nblk = -(-len(pt) // 16)
+        ctrs = b"".join((a0 + i).to_bytes(16, "big") for i in range(nblk + 1))
+        ks = _lib_mode(cipher, modes.ECB(), key, ctrs)
+        return _xor(pt, ks[16:16 + len(pt)]) + _xor(mac, ks[:16])[:authsize]
     return enc
 
 
