@@ -81,13 +81,13 @@ AUTHENC_HASHES: dict[str, tuple[int, int]] = {
 #: skcipher -> hashes.  The cbc(aes) sha224/sha384 and all rfc3686 entries
 #: gained vectors in 2026 (Aleksander Jan Bajkowski's series); the ctr(aes)
 #: ones are alg_test_null (no vectors, only the fuzz against the generic
-#: driver).  md5 and des are left out (no library reference is wanted for
-#: them here).
+#: driver).  md5 is left out (no library reference is wanted for it here).
 AUTHENC_INSTANCES: dict[str, tuple[str, ...]] = {
     "ctr(aes)": ("sha1", "sha256", "sha384", "sha512"),
     "rfc3686(ctr(aes))": ("sha1", "sha224", "sha256", "sha384", "sha512"),
     "cbc(aes)": ("sha1", "sha224", "sha256", "sha384", "sha512"),
     "cbc(des3_ede)": ("sha1", "sha224", "sha256", "sha384", "sha512"),
+    "cbc(des)": ("sha1", "sha224", "sha256", "sha384", "sha512"),
 }
 
 

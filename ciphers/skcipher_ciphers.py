@@ -4,7 +4,7 @@ ChaCha families of ciphers.skcipher_algs.
 
 Which combinations exist is what the kernel's testmgr tests (the generic
 templates instantiate over any cipher, testmgr says which ones are
-meant): des3_ede under ecb, cbc and ctr; sm4 under ecb, cbc, ctr, xts
+meant): des and des3_ede under ecb, cbc and ctr; sm4 under ecb, cbc, ctr, xts
 and cts(cbc); camellia under ecb, cbc, ctr, xts and lrw; aria under ecb,
 cbc and ctr (its gcm is ciphers.aead_algs'); lrw over aes.
 The generic drivers are the templates over "<cipher>-generic" at its
@@ -15,16 +15,17 @@ the project's other "-openssl" family) are the library's modes where
 ``cryptography`` has them, as the x86 glue registers exactly these:
 ecb/cbc of des3_ede (des3_ede-x86_64) and camellia (camellia-x86_64),
 ecb/cbc/ctr of sm4 (sm4-aesni-avx), cts over the accelerated cbc(sm4),
-and lrw over the accelerated ecb.  The library has no CTR for 8-byte
+and lrw over the accelerated ecb (x86 has no single-DES glue, so des has
+the generic drivers only).  The library has no CTR for 8-byte
 blocks or Camellia and no XTS but AES's, so ctr(des3_ede), ctr(camellia)
 and the xts of sm4 and camellia have the generic driver only; no library
 has ARIA at all, so its drivers are the templates over the model's own
 vectorised core (ciphers.aria), like the kernel's aria-generic.
 
 Key checks are the ciphers' setkeys: exact lengths (the API's min/max
-check comes first), des3_ede's weak keys refused with
-CRYPTO_TFM_REQ_FORBID_WEAK_KEYS (des3_ede_setkey() turns the helper's
--ENOKEY into -EINVAL), xts_verify_key() for the xts keys, and for lrw
+check comes first), des's weak and semi-weak keys and des3_ede's
+degenerate ones refused with CRYPTO_TFM_REQ_FORBID_WEAK_KEYS (their
+setkeys turn the helpers' -ENOKEY into -EINVAL), xts_verify_key() for the xts keys, and for lrw
 the child's setkey on all but the last 16 bytes.
 """
 
@@ -46,9 +47,13 @@ from ciphers.ctr import Ctr
 from ciphers.cts import Cts, cts_final_len
 from ciphers.des import (
     DES3_EDE_KEY_SIZE,
+    DES_KEY_SIZE,
     Des3EdeBlockCipher,
+    DesBlockCipher,
     des3_ede_algorithm,
     des3_ede_verify_key,
+    des_algorithm,
+    des_verify_key,
 )
 from ciphers.ecb import Ecb
 from ciphers.lrw import LRW_BLOCK_SIZE, Lrw, LrwTable
@@ -96,9 +101,20 @@ def _des3_ede_verify(key: bytes, flags: int) -> int:
     return err
 
 
+def _des_verify(key: bytes, flags: int) -> int:
+    """crypto_des_verify_key(): a weak or semi-weak key (-ENOKEY from
+    des_expand_key()) is -EINVAL when the caller forbids weak keys, and
+    accepted otherwise."""
+    if des_verify_key(key) == -E.ENOKEY:
+        return -E.EINVAL if flags & CRYPTO_TFM_REQ_FORBID_WEAK_KEYS else 0
+    return 0
+
+
 BLOCK_CIPHERS: tuple[BlockCipherDesc, ...] = (
     BlockCipherDesc("des3_ede", 8, (DES3_EDE_KEY_SIZE,), Des3EdeBlockCipher, des3_ede_algorithm,
                     ("ecb", "cbc", "ctr"), ("ecb", "cbc"), _des3_ede_verify),
+    BlockCipherDesc("des", 8, (DES_KEY_SIZE,), DesBlockCipher, des_algorithm,
+                    ("ecb", "cbc", "ctr"), (), _des_verify),
     BlockCipherDesc("sm4", 16, (SM4_KEY_SIZE,), Sm4BlockCipher, algorithms.SM4,
                     ("ecb", "cbc", "ctr", "xts", "cts"), ("ecb", "cbc", "ctr", "cts")),
     BlockCipherDesc("camellia", 16, CAMELLIA_KEYSIZES, CamelliaBlockCipher, camellia_algorithm,

@@ -10,6 +10,11 @@ that the default run checks the cores against outputs we did not compute:
   refused with -EINVAL under CRYPTO_TFM_REQ_FORBID_WEAK_KEYS (RFC 2451);
   the refusal also for cbc and ctr, so whichever des3_ede algorithm a
   sampled run picks checks it.
+* des: FIPS 81 Appendix B (ECB) and Table C1 (CBC), "Now is the time for
+  all " under 0123456789abcdef; crypto/testmgr.h ``des_tv_template`` #1;
+  the weak key 0101010101010101 (FIPS 74) accepted normally and, with the
+  semi-weak 01fe01fe01fe01fe, refused with -EINVAL under
+  CRYPTO_TFM_REQ_FORBID_WEAK_KEYS, for ecb, cbc and ctr.
 * sm4: GB/T 32907-2016 Appendix A example 1, and the SM4-CBC and SM4-CTR
   examples of draft-ribose-cfrg-sm4 (the IETF description of SM4).
 * camellia: RFC 3713 Appendix A (128-, 192- and 256-bit keys) and RFC 5528
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 _EINVAL = 22
 _SOMEDATA = b"somedata".hex()
+_NOW = b"Now is the time for all ".hex()
 _LRW = "IEEE P1619 LRW draft (crypto/testmgr.h aes_lrw_tv_template) LRW-32-AES "
 _LRW_P = b"0123456789ABCDEF".hex()
 _SM4_K = "0123456789abcdeffedcba9876543210"
@@ -72,6 +78,19 @@ PUBLISHED_BLOCK: list[Row] = [
       for mode in ("cbc", "ctr")
       for key, what in (("0123456789abcdef0123456789abcdeffedcba9876543210", "k1 == k2"),
                         ("0123456789abcdef55555555555555555555555555555555", "k2 == k3"))),
+    ("ecb(des)", "0123456789abcdef", "", _NOW, "3fa40e8a984d48156a271787ab8883f9"
+     "893d51ec4b563b53", "", False, 0, "FIPS 81 Appendix B, ECB"),
+    ("cbc(des)", "0123456789abcdef", "1234567890abcdef", _NOW,
+     "e5c7cdde872bf27c43e934008c389c0f683788499a7c05f6", "683788499a7c05f6", False, 0,
+     "FIPS 81 Table C1, CBC"),
+    ("ecb(des)", "0123456789abcdef", "", "0123456789abcde7", "c95744256a5ed31d", "", False, 0,
+     "crypto/testmgr.h des_tv_template #1"),
+    ("ecb(des)", "0101010101010101", "", "0000000000000000", "8ca64de9c1b123a7", "", False, 0,
+     "FIPS 74 weak key accepted by default"),
+    *((f"{mode}(des)", key, "" if mode == "ecb" else "0001020304050607", "", "", "", True,
+       -_EINVAL, f"FIPS 74 {what} key {key} refused under FORBID_WEAK_KEYS")
+      for mode in ("ecb", "cbc", "ctr")
+      for key, what in (("0101010101010101", "weak"), ("01fe01fe01fe01fe", "semi-weak"))),
     ("ecb(sm4)", _SM4_K, "", _SM4_K, "681edf34d206965e86b3e94f536e4246", "", False, 0,
      "GB/T 32907-2016 Appendix A example 1"),
     ("cbc(sm4)", _SM4_K, _SM4_IV,

@@ -56,6 +56,7 @@ from iovcrypto.tools.conformance.refs_block import (
     ccm_encrypt_for,
     ctr_iv_out_for,
     des3_encrypt,
+    des_encrypt,
     lrw_encrypt,
     lrw_iv_out,
     sm4_gcm_encrypt,
@@ -287,6 +288,11 @@ def _cipher_specs() -> list[AlgSpec]:
            AlgSpec("cbc(des3_ede)", "skcipher", des, 8, des3_encrypt("cbc"), block=8,
                    iv_out=cbc_iv_out(8)),
            AlgSpec("ctr(des3_ede)", "skcipher", des, 8, des3_encrypt("ctr"),
+                   iv_out=ctr_iv_out_for(8)),
+           AlgSpec("ecb(des)", "skcipher", (8,), 0, des_encrypt("ecb"), block=8),
+           AlgSpec("cbc(des)", "skcipher", (8,), 8, des_encrypt("cbc"), block=8,
+                   iv_out=cbc_iv_out(8)),
+           AlgSpec("ctr(des)", "skcipher", (8,), 8, des_encrypt("ctr"),
                    iv_out=ctr_iv_out_for(8))]
     for name, keys in (("sm4", sm4), ("camellia", cam)):
         out += [AlgSpec(f"ecb({name})", "skcipher", keys, 0, block_mode_encrypt(name, "ecb"),

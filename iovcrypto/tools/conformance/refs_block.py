@@ -1,8 +1,8 @@
 """References for the other block ciphers and lrw (ciphers.skcipher_ciphers),
 computed with the libraries and never with the project's cores.
 
-pycryptodome's DES3 (CBC, and CTR with its own 64-bit counter; ECB as EDE
-over single DES, since DES3 refuses the k1 == k2 / k2 == k3 keys the
+pycryptodome's DES (ECB, CBC, CTR) and DES3 (CBC, and CTR with its own
+64-bit counter; ECB as EDE over single DES, since DES3 refuses the k1 == k2 / k2 == k3 keys the
 kernel accepts), cryptography's SM4 (ECB, CBC, CTR) and Camellia (ECB,
 CBC).  What no library has over them (CTR for Camellia, XTS, CTS, LRW) is
 composed here from the library's ECB/CBC and Python ints, following the
@@ -39,6 +39,7 @@ __all__ = [
     "ccm_encrypt_for",
     "ctr_iv_out_for",
     "des3_encrypt",
+    "des_encrypt",
     "gf128_bbe",
     "lrw_encrypt",
     "lrw_iv_out",
@@ -82,6 +83,18 @@ def des3_encrypt(mode: str) -> Callable[[bytes, bytes | None, bytes], bytes]:
         if mode == "cbc":
             return _PDES3.new(key, _PDES3.MODE_CBC, iv=iv).encrypt(pt)
         return _PDES3.new(key, _PDES3.MODE_CTR, nonce=b"", initial_value=iv).encrypt(pt)
+    return enc
+
+
+def des_encrypt(mode: str) -> Callable[[bytes, bytes | None, bytes], bytes]:
+    """Single DES through pycryptodome (which, like the kernel by default,
+    takes the weak keys)."""
+    def enc(key: bytes, iv: bytes | None, pt: bytes) -> bytes:
+        if mode == "ecb":
+            return _PDES.new(key, _PDES.MODE_ECB).encrypt(pt)
+        if mode == "cbc":
+            return _PDES.new(key, _PDES.MODE_CBC, iv=iv).encrypt(pt)
+        return _PDES.new(key, _PDES.MODE_CTR, nonce=b"", initial_value=iv).encrypt(pt)
     return enc
 
 
