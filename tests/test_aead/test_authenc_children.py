@@ -33,6 +33,8 @@ def _child_ref(child: str, key: bytes, iv: bytes, pt: bytes) -> bytes:
         mode, k = modes.CTR(iv), key
     elif child == "rfc3686(ctr(aes))":   # nonce(4, key tail) ‖ iv(8) ‖ be32 1
         mode, k = modes.CTR(key[-4:] + iv + (1).to_bytes(4, "big")), key[:-4]
+    elif child == "cbc(des)":           # DES as TripleDES keyed k ‖ k ‖ k
+        alg, mode, k = TripleDES, modes.CBC(iv), key * 3
     else:
         assert child == "cbc(des3_ede)", child
         alg, mode, k = TripleDES, modes.CBC(iv), key
@@ -41,8 +43,8 @@ def _child_ref(child: str, key: bytes, iv: bytes, pt: bytes) -> bytes:
 
 
 def _enckey_len(child: str, rng: np.random.Generator) -> int:
-    if child == "cbc(des3_ede)":
-        return 24
+    if child in ("cbc(des3_ede)", "cbc(des)"):
+        return 24 if child == "cbc(des3_ede)" else 8
     return int(rng.choice([16, 24, 32])) + (4 if child.startswith("rfc3686") else 0)
 
 
