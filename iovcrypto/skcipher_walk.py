@@ -19,8 +19,9 @@ What changes underneath, and what a driver author may rely on:
   iterators is the API's job (iovcrypto.api.run_on_iters), on success
   only.  A driver must not advance them either; to read or write bytes at
   a position (an AEAD's AD or tag) use :func:`iter_pcopy_from`,
-  :func:`iter_pcopy_to`, :func:`iter_pviews` and friends below, which
-  also leave the iterator alone (the twins of memcpy_from_sglist,
+  :func:`iter_pcopy_to`, :func:`iter_pviews` and friends
+  (iovcrypto/scatterwalk.py, re-exported here), which also leave the
+  iterator alone (the twins of memcpy_from_sglist,
   memcpy_to_sglist and scatterwalk_map_and_copy).
 - Steps are sized as sgl's: ``min(total, the contiguous bytes at the src
   position, the same at dst, WALK_STEP_LIMIT)`` (no limit by default, as
@@ -72,9 +73,17 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
 )
 from iovcrypto.aead import AeadRequest
 from iovcrypto.api import iter_assign
-from iovcrypto.iov_iter import iov_iter_advance, iter_advance
-from iovcrypto.iterate import bvec_head_views, iov_iter_spans, iterate_and_advance2
+from iovcrypto.iov_iter import iov_iter_advance
+from iovcrypto.iterate import bvec_head_views, iterate_and_advance2
 from iovcrypto.iterate_bulk import bulk_spans
+from iovcrypto.scatterwalk import (  # noqa: F401  (re-exported: drivers import them from here)
+    iter_map_and_copy,
+    iter_pcopy,
+    iter_pcopy_from,
+    iter_pcopy_to,
+    iter_pviews,
+    iter_pzero,
+)
 from iovcrypto.skcipher import SkcipherRequest
 from iovcrypto.uio import (
     ITER_BVEC,
@@ -83,12 +92,11 @@ from iovcrypto.uio import (
     ITER_FOLIOQ,
     ITER_UBUF,
     ITER_XARRAY,
-    check_size,
     iov_iter,
 )
 from kmem import PAGE_SHIFT, PAGE_SIZE
 from kmem import errno as E
-from kmem.access import Buffer, buffer_views, copy_views, page_views, virt_views
+from kmem.access import copy_views, page_views, virt_views
 
 _STEP_FLAGS = STEP_FLAGS
 
@@ -558,109 +566,3 @@ def skcipher_walk_abort(walk: SkcipherWalk) -> None:
     """``skcipher_walk_abort()``: end the walk with -ECANCELED."""
     skcipher_walk_done(walk, -E.ECANCELED)
 
-
-# Positional copies on an iterator that leave it where it is: what AEAD
-# drivers use for the AD, the tag and authenc's AD copy (the twins of
-# memcpy_from_sglist, memcpy_to_sglist, memcpy_sglist and
-# scatterwalk_map_and_copy).  Each returns the bytes done: short only if
-# the iterator holds fewer than ``off + n`` bytes or user memory faults.
-
-def _at(it: iov_iter, off: int, what: str) -> iov_iter | None:
-    if not isinstance(it, iov_iter):
-        raise TypeError(f"{what}: iter must be an iov_iter, got {type(it).__name__}")
-    check_size("off", off)
-    if it.count < off:
-        return None
-    c = it.copy()
-    iter_advance(c, off)            # (an iov_iter and a checked size)
-    return c
-
-
-def iter_pviews(it: iov_iter, off: int, n: int, *, write: bool = False
-                ) -> tuple[list[np.ndarray], int]:
-    """The views of ``n`` bytes at ``off`` in ``it`` (``(views, nbytes)``,
-    ``nbytes`` short as above), without moving it: read an AD piece by
-    piece for an incremental MAC.  ``write=True`` resolves user memory
-    for writing.  ITER_DISCARD has no bytes: ``([], 0)``."""
-    check_size("n", n)
-    c = _at(it, off, "iter_pviews")
-    if c is None or c.iter_type == ITER_DISCARD:
-        return [], 0
-    return iov_iter_spans(c, n, write=write)
-
-
-def iter_pcopy_from(buf: Buffer, it: iov_iter, off: int, n: int) -> int:
-    """Copy ``n`` bytes at ``off`` in ``it`` into ``buf`` (an address or a
-    writable buffer), whatever the iterator's direction; the twin of
-    ``memcpy_from_sglist(buf, sg, off, n)``."""
-    views, got = iter_pviews(it, off, n)
-    if got:
-        copy_views(buffer_views(buf, got, write=True), views)
-    return got
-
-
-def iter_pcopy_to(it: iov_iter, off: int, buf: Buffer, n: int) -> int:
-    """Copy ``n`` bytes of ``buf`` to ``off`` in ``it``; the twin of
-    ``memcpy_to_sglist(sg, off, buf, n)``.  ITER_DISCARD takes them all."""
-    check_size("n", n)
-    c = _at(it, off, "iter_pcopy_to")
-    if c is None:
-        return 0
-    if c.iter_type == ITER_DISCARD:
-        return min(n, c.count)
-    views, got = iov_iter_spans(c, n, write=True)
-    if got:
-        copy_views(views, buffer_views(buf, got))
-    return got
-
-
-def iter_map_and_copy(buf: Buffer, it: iov_iter, off: int, n: int, out: int) -> int:
-    """The twin of ``scatterwalk_map_and_copy()``: ``out`` != 0 copies buf
-    into the iterator, 0 copies out of it."""
-    return iter_pcopy_to(it, off, buf, n) if out else iter_pcopy_from(buf, it, off, n)
-
-
-def iter_pcopy(dst: iov_iter, dst_off: int, src: iov_iter, src_off: int, n: int) -> int:
-    """Copy ``n`` bytes from ``src_off`` in ``src`` to ``dst_off`` in
-    ``dst`` (the twin of memcpy_sglist, which authenc uses to copy the AD
-    out of place); bytes already in place are not copied."""
-    views, got = iter_pviews(src, src_off, n)
-    if not got:
-        return 0
-    c = _at(dst, dst_off, "iter_pcopy")
-    if c is None:
-        return 0
-    if c.iter_type == ITER_DISCARD:
-        return min(got, c.count)
-    dviews, dgot = iov_iter_spans(c, got, write=True)
-    if dgot < got:
-        views = _trim(views, dgot)
-    same = (len(views) == len(dviews) and all(
-        s.__array_interface__["data"][0] == d.__array_interface__["data"][0]
-        and len(s) == len(d) for s, d in zip(views, dviews, strict=True)))
-    if dgot and not same:
-        copy_views(dviews, views)    # memmove semantics where they overlap
-    return dgot
-
-
-def iter_pzero(it: iov_iter, off: int, n: int) -> int:
-    """Zero ``n`` bytes at ``off`` in ``it`` without moving it."""
-    check_size("n", n)
-    c = _at(it, off, "iter_pzero")
-    if c is None:
-        return 0
-    if c.iter_type == ITER_DISCARD:
-        return min(n, c.count)
-    views, got = iov_iter_spans(c, n, write=True)
-    kmem.fill_views(views, 0)
-    return got
-
-
-def _trim(views: list[np.ndarray], n: int) -> list[np.ndarray]:
-    out, left = [], n
-    for v in views:
-        if left <= 0:
-            break
-        out.append(v[:left])
-        left -= len(out[-1])
-    return out
