@@ -158,7 +158,8 @@ def copy_ranges(r: Ranges, buf: np.ndarray, to_mem: bool) -> None:
     rows = np.flatnonzero((lens == n0) & (starts % n0 == 0))
     i0, i1 = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)
     if (i1 - i0 < 8 or i1 - i0 != len(rows) or BANK_BYTES % n0
-            or not buf.flags.c_contiguous or _overlaps(buf, banks)):
+            or not buf.flags.c_contiguous or _overlaps(buf, banks)
+            or (to_mem and _repeats(bank[i0:i1], starts[i0:i1] // n0, n0))):
         i0 = i1 = 0
     else:
         _copy_rows(bank[i0:i1], starts[i0:i1] // n0, n0,
@@ -172,6 +173,18 @@ def copy_ranges(r: Ranges, buf: np.ndarray, to_mem: bool) -> None:
             mem[s:s + n] = buf[p:p + n]
         else:
             buf[p:p + n] = mem[s:s + n]
+
+
+def _repeats(bank: np.ndarray, rows: np.ndarray, n0: int) -> bool:
+    """Whether a row is named twice.  numpy does not promise the order in
+    which a fancy-indexed assignment writes repeated rows, where the
+    per-range copies are sequential (the last write wins): such a copy goes
+    range by range."""
+    key = bank * (BANK_BYTES // n0) + rows
+    if len(key) < 2 or (key[1:] > key[:-1]).all() or (key[1:] < key[:-1]).all():
+        return False                # monotonic: no repeat, no sort needed
+    key = np.sort(key)
+    return bool((key[1:] == key[:-1]).any())
 
 
 def _copy_rows(bank: np.ndarray, rows: np.ndarray, n0: int, buf: np.ndarray,

@@ -21,7 +21,7 @@ import kmem
 import sgl
 import sgl.sg_bulk as sg_bulk
 from kmem import sanitizer
-from kmem.page_alloc import phys_frame_view
+from kmem.page_alloc import DEVICE_PFN_BASE, pfn_valid, phys_frame_view
 
 PAGE = kmem.PAGE_SIZE
 _SG_RANGES = sg_bulk.sg_ranges      # the real one (the test patches the module's name)
@@ -70,6 +70,7 @@ class SgCase:
         for pfn, size in self.frames:       # known bytes everywhere, not zeroes
             phys_frame_view(pfn, 0, size)[:] = rng.integers(0, 256, size, np.uint8)
         self.nents = len(pieces) + (int(rng.integers(-3, 3)) if rng.random() < 0.3 else 0)
+        self.reach(pieces)
 
     def _folio(self, order: int) -> kmem.Folio:
         f = kmem.folio_alloc(kmem.GFP_KERNEL, order)
@@ -166,6 +167,22 @@ class SgCase:
             return None
         view = phys_frame_view(folio.pfn, 0, PAGE << folio.order)[start:start + n]
         return view, view.tobytes, lambda d: None, n    # restored with the memory
+
+    def reach(self, pieces: list[tuple]) -> None:
+        """Snapshot every frame the pieces' entries reach, not only the
+        frames this case allocated: a range run past its folio ("oob")
+        reaches the physically next frame, which may belong to anyone (or
+        be free), and the per-step path writes there without a record.
+        Left out of the snapshot, what the first run wrote there is what
+        the second run reads, and the two runs differ by allocation history
+        (the flaky seed 55: a memcpy_sglist over a rotated list, both runs
+        per step)."""
+        for page, n, off in pieces:
+            if page is None or n <= 0 or page.pfn >= DEVICE_PFN_BASE:
+                continue
+            first = page.pfn + (off >> kmem.PAGE_SHIFT)
+            last = page.pfn + ((off + n - 1) >> kmem.PAGE_SHIFT)
+            self.frames += [(pfn, PAGE) for pfn in range(first, last + 1) if pfn_valid(pfn)]
 
     def snapshot(self) -> list[bytes]:
         return [phys_frame_view(p, 0, n).tobytes() for p, n in self.frames]
@@ -300,3 +317,69 @@ def test_sg_bulk_buffer_overlapping_the_list(op: str) -> None:
         assert got[0] == got[1], f"shift {d}"
     for f in folios:
         kmem.folio_put(f)
+
+
+def test_sg_bulk_destination_naming_a_page_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A destination list naming one page twice: the per-step copies write
+    it in list order, so the later entry's bytes stay.  numpy does not
+    promise the order in which a fancy-indexed assignment writes repeated
+    rows, so kmem.bulk must not leave it to numpy: with its row copy made to
+    write the rows last first, the bytes must still be the per-step ones
+    (and, on a list without a repeat, the reversed row copy changes nothing)."""
+    import kmem.bulk as kb
+    real = kb._copy_rows
+    used = [0]
+
+    def last_first(bank, rows, n0, buf, banks, to_mem):
+        used[0] += 1
+        real(bank[::-1], rows[::-1], n0, buf.reshape(-1, n0)[::-1], banks, to_mem)
+
+    monkeypatch.setattr(kb, "_copy_rows", last_first)
+    pages = [kmem.alloc_page(kmem.GFP_KERNEL) for _ in range(12)]
+    data = np.random.default_rng(5).integers(0, 256, 13 * PAGE, np.uint8)
+    bulk_min = sg_bulk.BULK_MIN_ENTRIES
+    for order in ([*range(12), 3], list(range(12))):
+        sg = sgl.sg_array(len(order))
+        sgl.sg_init_table(sg, len(order))
+        for s, k in zip(sg, order):
+            sgl.sg_set_page(s, pages[k], PAGE, 0)
+        n = len(order) * PAGE
+        got = []
+        for min_entries in (bulk_min, 1 << 30):
+            for p in pages:
+                phys_frame_view(p.pfn, 0, PAGE)[:] = 0
+            monkeypatch.setattr(sg_bulk, "BULK_MIN_ENTRIES", min_entries)
+            assert sgl.sg_copy_from_buffer(sg, len(order), data[:n], n) == n
+            got.append(b"".join(phys_frame_view(p.pfn, 0, PAGE).tobytes() for p in pages))
+        assert got[0] == got[1], f"entries {order}"
+        assert got[0][3 * PAGE:4 * PAGE] == data[(len(order) - 1) * PAGE:n].tobytes() \
+            or len(order) == 12
+    assert used[0] == 1                 # the list without a repeat went by rows
+    for p in pages:
+        kmem.__free_page(p)
+
+
+
+def test_sg_bulk_entries_reaching_a_foreign_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flaky failure of seed 55, made deterministic.  Its list has a
+    range run past its folio into the physically next frame, and a stale
+    entry, so both runs take the per-step path; it failed when that next
+    frame belonged to no allocation of the case (which depends on the
+    allocation history): the first run's writes there were not undone
+    before the second.  Here every folio of the case has a next frame that
+    the case does not own (the upper half of a block twice its size), so
+    the seeds whose ranges run past their folios meet the situation in any
+    history."""
+
+    def folio_and_a_foreign_half(self: SgCase, order: int) -> kmem.Folio:
+        f = kmem.folio_alloc(kmem.GFP_KERNEL, order + 1)
+        self.frames.append((f.pfn, PAGE << order))
+        self.frees.append(lambda: kmem.folio_put(f))
+        return f
+
+    monkeypatch.setattr(SgCase, "_folio", folio_and_a_foreign_half)
+    used = [0]
+    for seed in (55, *range(40)):
+        _run_case(seed, monkeypatch, used)
+    assert used[0] > 5                  # and the bulk path ran on the others
+
