@@ -1,14 +1,16 @@
 """Every performance figure of the project, each against its goal.
 
-One run prints, for every figure, the measured value, the goal and PASS or
-MISS.  All times are CPU time of this process (time.process_time: what
-other sessions on a shared machine do costs wall time, not ours), each
-subject is timed right beside its reference in the same round, and every
-figure is the median over several rounds of the per-round ratio.  Absolute
+One run prints, for every figure of issue #16's table (and a few more
+rows), the measured value, the goal and PASS or MISS.  The timing rules are
+benchmarks/timing.py's: CPU time of this process with the garbage collector
+off inside each timed region, every subject timed beside its reference in
+each round (alternating which goes first), a figure the median over rounds
+of the per-round ratio, and per-segment costs as per-round slopes.  Absolute
 goals (µs per segment, ms per request) are CPU time too, but still move
 with the machine's load (caches, frequency): read them with that in mind.
 
     python3 benchmarks/run_all.py [--quick] [--rounds N] [--no-compare]
+                                  [--only copies|walks|drivers|compare]
 """
 
 from __future__ import annotations
@@ -16,10 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_aead as ba
 import bench_iov_iter as bi
 import bench_skcipher as bs
+from timing import median_ratio, median_slope, median_time
 
 import iovcrypto
 import kmem
@@ -37,24 +38,6 @@ from iovcrypto import ITER_DEST, ITER_SOURCE, copy_from_iter, copy_to_iter
 
 MIB = 1 << 20
 ROWS: list[tuple[str, str, str, bool]] = []
-
-
-def cpu(fn: Callable[[], object]) -> float:
-    t = time.process_time()
-    fn()
-    return time.process_time() - t
-
-
-def median_ratio(ref: Callable[[], object], sub: Callable[[], object], rounds: int) -> float:
-    """Median over rounds of cpu(ref) / cpu(sub), the two timed side by side."""
-    ref()
-    sub()
-    return statistics.median(cpu(ref) / max(cpu(sub), 1e-9) for _ in range(rounds))
-
-
-def median_time(fn: Callable[[], object], rounds: int) -> float:
-    fn()
-    return statistics.median(cpu(fn) for _ in range(rounds))
 
 
 def row(figure: str, value: str, goal: str, ok: bool) -> None:
@@ -116,9 +99,8 @@ def walk_slope(rounds: int) -> None:
     lays = {n: (bs.SgLayout(n > 1), bs.SgLayout(n > 1)) for n in (1, bs.NSEG)}
     res = {}
     for wname, run, world in (("sg", bs.run_sg, "sgl"), ("iov", bs.run_iov, "iovcrypto")):
-        t = {n: median_time(run(f"null-walk-{world}", b"k", a, 16, b), rounds * 3)
-             for n, (a, b) in lays.items()}
-        res[wname] = (t[bs.NSEG] - t[1]) / (bs.NSEG - 1) * 1e6
+        fns = {n: run(f"null-walk-{world}", b"k", a, 16, b) for n, (a, b) in lays.items()}
+        res[wname] = median_slope(fns, rounds * 3) * 1e6
     for a, b in lays.values():
         a.free()
         b.free()
@@ -269,7 +251,8 @@ def compare_copies() -> None:
         elif bc < ba_:
             fewer += 1
     row("bytes copied, iov_iter API vs extracting caller (compare)",
-        f"more {more}/{total}, fewer {fewer}", "more in 0", more == 0)
+        f"more {more}/{total}, fewer {fewer}", "more in 0, fewer in some",
+        more == 0 and fewer > 0)
     if worst:
         print(f"        first case copying more: {worst}")
 
@@ -283,8 +266,9 @@ def main() -> None:
                     help="run one group of figures")
     args = ap.parse_args()
     rounds = args.rounds or (3 if args.quick else 5)
-    print(f"CPU-time clock, median of {rounds} rounds, reference timed beside each subject "
-          "(ratios are trustworthy on a shared machine; absolute times less so)")
+    print(f"CPU-time clock, GC off while timing, median of {rounds} rounds, reference timed "
+          "beside each subject (ratios are trustworthy on a shared machine; absolute times "
+          "less so)")
     only = args.only
     if only in (None, "copies"):
         copies(rounds, 16 if args.quick else 64)

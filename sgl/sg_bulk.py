@@ -4,15 +4,22 @@ sg_copy_buffer() (through sg_miter), memcpy_from_sglist()/
 memcpy_to_sglist() (through the scatterwalk) and memcpy_sglist() copy one
 page step at a time.
 Here the entries the copy covers are described as numpy (physical address,
-length) arrays in one pass along the list, checked and copied by kmem.bulk
-(one row operation per memory bank for equal aligned entries).  The bulk
-path answers None, and the caller takes its per-step path with its records
-and its KernelBugs, for anything unusual: a zero-length or pageless entry,
-a stale struct page, memory kmem.bulk does not accept, a list that ends (or
-runs off its array) before the bytes do, a buffer that overlaps the list's
-memory (the per-step copies define the result then), fewer than
-BULK_MIN_ENTRIES entries, or kmem.stats counting (it counts the steps).
-tests/test_sgl/test_sg_bulk.py compares both paths.
+length) arrays, checked and copied by kmem.bulk (one row operation per
+memory bank for equal aligned entries).  The bulk path answers None, and
+the caller takes its per-step path with its records and its KernelBugs, for
+anything unusual: a zero-length or pageless entry, a stale struct page,
+memory kmem.bulk does not accept, a list that ends (or runs off its array)
+before the bytes do, a buffer that overlaps the list's memory (the per-step
+copies define the result then), fewer than BULK_MIN_ENTRIES entries and
+page steps, or kmem.stats counting (it counts the steps).
+
+The numpy columns of each scatterlist array are kept with it and reused
+while (1) no field of a described entry has been stored since (its entries
+are turned into sgl.scatterlist._KeptScatterlist, whose first store bumps
+sg_stores), (2) no folio has been freed since (the freed-page check it made
+still holds: kmem.page_alloc.frees), and (3) the array holds the very same
+entries.  tests/test_sgl/test_sg_bulk.py compares both paths, also on lists
+changed after their description was kept.
 """
 
 from __future__ import annotations
@@ -23,10 +30,19 @@ from kmem import PAGE_OFFSET, PAGE_SHIFT, Page
 from kmem import stats as _stats
 from kmem.access import Buffer, buffer_views
 from kmem.bulk import Ranges, copy_ranges, resolve_ranges
-from kmem.page_alloc import BANK_BYTES, DEVICE_PFN_BASE, PFN_BASE, _banks
-from sgl.scatterlist import SG_CHAIN, SG_END, Scatterlist, ScatterlistPtr, _ptr
+from kmem.page_alloc import BANK_BYTES, DEVICE_PFN_BASE, PFN_BASE, _banks, frees
+from sgl import scatterlist as _sl
+from sgl.scatterlist import (
+    SG_CHAIN,
+    SG_END,
+    Scatterlist,
+    ScatterlistPtr,
+    _KeptScatterlist,
+    _ptr,
+)
 
-#: Fewer entries than this are cheaper to walk step by step.
+#: Fewer entries, and fewer page steps, than this are cheaper to walk
+#: step by step.
 BULK_MIN_ENTRIES = 8
 _DIRECT_MAP_END = PAGE_OFFSET + (DEVICE_PFN_BASE << PAGE_SHIFT)
 _RAM_BASE = PFN_BASE << PAGE_SHIFT
@@ -64,6 +80,148 @@ def _entries(sg: ScatterlistPtr | None, want: int, nents: int | None
     return pfns, offs, lens
 
 
+class _Kept:
+    """The numpy columns of one scatterlist array, with what they were
+    made from: page frame (-1 without a page), offset, length and flags of
+    every slot, whether a slot is no usable data entry (no page, a freed
+    one, or zero length), and the target entry of every link slot."""
+
+    __slots__ = ("arr", "bad", "chains", "flags", "key", "lens", "offs", "pfns", "snap", "stops")
+
+    def __init__(self, arr: list, key: tuple) -> None:
+        n = len(arr)
+        pfns, offs, lens, flags = [0] * n, [0] * n, [0] * n, [0] * n
+        bad = [False] * n
+        chains: dict[int, object] = {}
+        self.key = None
+        for i, e in enumerate(arr):
+            if e._arr is not arr or e._idx != i:
+                return              # a moved entry: sg_next() leaves the array here
+            if type(e) is Scatterlist:
+                # From now on a store into it is seen (sg_stores).
+                _setattr(e, "__class__", _KeptScatterlist)
+            link, fl, ln = e._link, e._flags, e.length
+            offs[i], lens[i], flags[i] = e.offset, ln, fl
+            if fl & SG_CHAIN:
+                chains[i] = link
+                pfns[i], bad[i] = -1, True
+            elif isinstance(link, Page):
+                pfns[i], bad[i] = link.pfn, not ln or link.head.freed
+            else:
+                pfns[i], bad[i] = -1, True
+        self.arr, self.key, self.snap, self.chains = arr, key, list(arr), chains
+        self.pfns = np.array(pfns, np.int64)
+        self.offs = np.array(offs, np.int64)
+        self.lens = np.array(lens, np.int64)
+        self.flags = np.array(flags, np.int64)
+        self.bad = np.array(bad, bool)
+        self.stops = np.flatnonzero(self.flags & (SG_CHAIN | SG_END))
+
+
+_setattr = object.__setattr__
+#: Kept descriptions by id() of the array (the entry holds the array, so
+#: the id cannot be reused while it is here); the oldest go first.
+_kept: dict[int, _Kept] = {}
+KEPT_MAX = 256
+KEPT_ENTRIES = 1 << 20
+_kept_entries = [0]
+
+
+def _holding(arr: list) -> _Kept | None:
+    """The kept description of ``arr`` if it still holds: no store into a
+    described entry (sg_stores) and no folio freed (frees) since it was
+    made, and the very same entries in the array."""
+    k = _kept.get(id(arr))
+    if (k is not None and k.arr is arr and k.key == (_sl.sg_stores, frees[0])
+            and k.snap == arr):
+        return k
+    return None
+
+
+def _described(arr: list) -> _Kept | None:
+    """The kept description of ``arr``, made now if none holds; None if an
+    entry is no Scatterlist or not in its place."""
+    k = _holding(arr)
+    if k is not None:
+        return k
+    key = (_sl.sg_stores, frees[0])
+    if id(arr) in _kept:
+        _kept_entries[0] -= len(_kept.pop(id(arr)).snap)
+    if not all(isinstance(e, Scatterlist) for e in arr):
+        return None
+    k = _Kept(arr, key)
+    if k.key is None:
+        return None
+    while _kept and (len(_kept) >= KEPT_MAX or _kept_entries[0] + len(arr) > KEPT_ENTRIES):
+        _kept_entries[0] -= len(_kept.pop(next(iter(_kept))).snap)
+    _kept[id(arr)] = k
+    _kept_entries[0] += len(arr)
+    return k
+
+
+_OLD = object()                     # not for the columns: walk the entries
+
+
+def _kept_entries_of(e: Scatterlist, want: int, nents: int | None) -> object:
+    """What _entries() answers, from the kept columns of the arrays the
+    list runs through: (pfns, offsets, lengths) arrays, None, or _OLD when
+    something about the arrays is unusual (the entry walk then decides)."""
+    parts = []
+    got = 0
+    left = -1 if nents is None else nents
+    while True:
+        arr, i = e._arr, e._idx
+        if arr is None or i >= len(arr) or arr[i] is not e:
+            return _OLD
+        k = _described(arr)
+        if k is None:
+            return _OLD
+        if k.flags[i] & SG_CHAIN:
+            # As a first entry refused; reached through a link it would be
+            # read as a data entry with no page.
+            return None
+        st = k.stops
+        at = int(np.searchsorted(st, i))
+        if at < len(st):
+            s = int(st[at])
+            end = s if k.flags[s] & SG_CHAIN else s + 1
+        else:
+            end = len(arr)
+        lens = k.lens[i:end]
+        cum = np.cumsum(lens)
+        need = want - got
+        take = end - i
+        if len(cum) and int(cum[-1]) >= need:
+            take = int(np.searchsorted(cum, need)) + 1
+        if left >= 0:
+            take = min(take, left)
+        if take <= 0:
+            return None             # nents == 0: nothing to copy in bulk
+        j = i + take
+        if k.bad[i:j].any():
+            return None
+        parts.append((k.pfns[i:j], k.offs[i:j], lens[:take]))
+        got += int(cum[take - 1])
+        left -= take
+        last = j - 1
+        if k.flags[last] & SG_END:
+            break
+        if j >= len(arr):
+            return None             # sg_next() would run off the array: per step
+        if k.flags[j] & SG_CHAIN:
+            nxt = k.chains[j]
+            if not isinstance(nxt, Scatterlist):
+                return None
+        else:
+            nxt = arr[j]
+        if got >= want or not left:
+            break
+        e = nxt
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(c) for c in zip(*parts))
+
+
 def sg_ranges(sg: ScatterlistPtr | None, pos: int, nbytes: int,
               nents: int | None = None) -> Ranges | None:
     """The checked ranges of the list's bytes [pos, pos + nbytes), or of as
@@ -72,18 +230,33 @@ def sg_ranges(sg: ScatterlistPtr | None, pos: int, nbytes: int,
     if _stats.ON or nbytes <= 0:
         return None
     try:
-        got = _entries(sg, pos + nbytes, nents)
+        e = _ptr(sg)
+        if e is None or e._flags & SG_CHAIN:
+            return None
+        arr = e._arr
+        if arr is not None and _holding(arr) is not None:
+            got = _kept_entries_of(e, pos + nbytes, nents)
+            if got is _OLD:
+                got = _entries(sg, pos + nbytes, nents)
+        else:
+            # Not described yet: walk the entries, and keep a description
+            # for the next copy when this one covered most of the array (a
+            # small copy out of a big array that changes between copies
+            # must not pay for the whole array each time).
+            got = _entries(sg, pos + nbytes, nents)
+            if got is not None and arr is not None and len(arr) <= 2 * len(got[0]) + 64:
+                _described(arr)
     except (AttributeError, TypeError, ValueError):
         return None                 # the per-step path says what is wrong
-    if got is None or len(got[0]) < BULK_MIN_ENTRIES:
+    if got is None or not len(got[0]):
         return None
-    pfns, offs, lens_ = got
-    lens = np.array(lens_, np.int64)
+    pfns, offs = np.asarray(got[0], np.int64), np.asarray(got[1], np.int64)
+    lens = np.array(got[2], np.int64)    # a copy: trimmed below, and may be kept columns
     cum = np.cumsum(lens)
     if int(cum[-1]) <= pos:
         return None
     i0 = int(np.searchsorted(cum, pos, side="right"))
-    phys = (np.array(pfns, np.int64) << PAGE_SHIFT) + np.array(offs, np.int64)
+    phys = (pfns << PAGE_SHIFT) + offs
     into = pos - (int(cum[i0 - 1]) if i0 else 0)
     phys, lens = phys[i0:], lens[i0:]
     phys[0] += into
@@ -93,6 +266,12 @@ def sg_ranges(sg: ScatterlistPtr | None, pos: int, nbytes: int,
         j = int(np.searchsorted(np.cumsum(lens), nbytes))
         phys, lens = phys[:j + 1], lens[:j + 1]
         lens[j] -= int(lens.sum()) - nbytes
+    if len(got[0]) < BULK_MIN_ENTRIES:
+        # The per-step walks go a page at a time: few entries of many
+        # pages (a 1 MiB folio entry) are many steps.
+        pages = ((phys + lens - 1) >> PAGE_SHIFT) - (phys >> PAGE_SHIFT) + 1
+        if int(pages.sum()) < BULK_MIN_ENTRIES:
+            return None
     return resolve_ranges(phys, lens)
 
 

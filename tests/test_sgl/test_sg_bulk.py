@@ -12,6 +12,7 @@ path on and off."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import numpy as np
@@ -21,7 +22,7 @@ import kmem
 import sgl
 import sgl.sg_bulk as sg_bulk
 from kmem import sanitizer
-from kmem.page_alloc import DEVICE_PFN_BASE, pfn_valid, phys_frame_view
+from kmem.page_alloc import BANK_BYTES, DEVICE_PFN_BASE, PFN_BASE, pfn_valid, phys_frame_view
 
 PAGE = kmem.PAGE_SIZE
 _SG_RANGES = sg_bulk.sg_ranges      # the real one (the test patches the module's name)
@@ -67,6 +68,7 @@ class SgCase:
         if not clean and rng.random() < 0.05:
             sgl.sg_unmark_end(arrays[-1][-1])           # no end mark: runs off
         self.sg = arrays[0]
+        self.arrays = arrays
         for pfn, size in self.frames:       # known bytes everywhere, not zeroes
             phys_frame_view(pfn, 0, size)[:] = rng.integers(0, 256, size, np.uint8)
         self.nents = len(pieces) + (int(rng.integers(-3, 3)) if rng.random() < 0.3 else 0)
@@ -196,9 +198,12 @@ class SgCase:
             f()
 
 
-def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> None:
+def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int],
+              kept: bool = False) -> None:
     case = SgCase(seed)
     rng = case.rng
+    if kept:
+        _change_after_kept(case, np.random.default_rng(seed + 7), monkeypatch)
     op = rng.choice(["to_buffer", "from_buffer", "memcpy_from", "memcpy_to", "memcpy_sglist"])
     other = case.sg
     r = rng.random()
@@ -268,11 +273,131 @@ def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int]) -> No
     assert b[3] == p[3], f"{what}: memory"
 
 
+def _warm(case: SgCase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Describe the case's arrays through the real bulk path (which keeps
+    their descriptions), copying out only: the whole list, then a part of
+    it (a copy trims its ranges; the kept columns must not be trimmed)."""
+    for mod in ("sgl.scatterwalk", "sgl.scatterlist_iter", "sgl.sg_bulk"):
+        monkeypatch.setattr(f"{mod}.sg_ranges", _SG_RANGES)
+    mark = sanitizer.mark()
+    n = case.nbytes
+    for skip, k in ((0, n), (n // 5, n // 2)):
+        with contextlib.suppress(kmem.KernelBug, ValueError, TypeError):
+            sgl.sg_pcopy_to_buffer(case.sg, case.nents, np.empty(k, np.uint8), k, skip)
+    del sanitizer.ledger.records[mark:]
+
+
+CHANGES = ("length", "offset", "page", "end", "unmark", "replace", "swap", "free", "dma",
+           "rechain", "inner", "none")
+
+
+def _change_after_kept(case: SgCase, rng: np.random.Generator,
+                       monkeypatch: pytest.MonkeyPatch) -> str:
+    """Keep the case's descriptions, then change the list in one way a
+    kept description must see (or in none): a field stored, an entry
+    replaced by an equal-looking new one, entries swapped, a page freed,
+    a link retargeted, an entry of a later array changed."""
+    _warm(case, monkeypatch)
+    arrays = case.arrays
+    change = str(rng.choice(CHANGES))
+    a = arrays[int(rng.integers(0, len(arrays)))]
+    data = [i for i, e in enumerate(a) if not e._flags & sgl.SG_CHAIN]
+    i = data[int(rng.integers(0, len(data)))]
+    e = a[i]
+
+    def fresh_page() -> kmem.Folio:
+        f = case._folio(0)
+        phys_frame_view(f.pfn, 0, PAGE)[:] = rng.integers(0, 256, PAGE, np.uint8)
+        return f
+
+    if change == "length":
+        e.length = max(1, e.length - int(rng.integers(1, 300)))
+    elif change == "offset":
+        e.offset += int(rng.integers(1, 300))
+    elif change == "page":
+        sgl.sg_set_page(e, fresh_page(), PAGE, 0)
+    elif change == "end":
+        sgl.sg_mark_end(e)
+    elif change == "unmark":
+        for x in arrays[-1]:
+            sgl.sg_unmark_end(x)
+    elif change == "replace":
+        # A new entry in the old one's place, with its place already
+        # right: no store into any described entry, only the array changed.
+        new = sgl.Scatterlist()
+        new._arr, new._idx, new._flags = a, i, e._flags
+        sgl.sg_set_page(new, fresh_page(), PAGE, 0)
+        a[i] = new
+    elif change == "swap" and len(data) > 1:
+        j = data[int(rng.integers(0, len(data)))]
+        a[i], a[j] = a[j], a[i]
+    elif change == "free":
+        # Described with a live page, then the page freed (no store).
+        f = kmem.folio_alloc(kmem.GFP_KERNEL, 0)
+        sgl.sg_set_page(e, f, PAGE, 0)
+        _warm(case, monkeypatch)
+        kmem.folio_put(f)
+        case.frames.append((f.pfn, PAGE))
+        # Its frame handed out again (the last freed page goes first): only
+        # the stale struct page tells the entry's memory is not its own.
+        fresh_page()
+    elif change == "dma":
+        e.dma_address, e.dma_length = 0x1000, e.length
+    elif change == "rechain" and len(arrays) > 1:
+        tail = sgl.sg_array(int(rng.integers(8, 12)))
+        sgl.sg_init_table(tail, len(tail))
+        for x in tail:
+            sgl.sg_set_page(x, fresh_page(), PAGE, 0)
+        sgl.sg_chain(arrays[0], len(arrays[0]), tail)
+        case.arrays = [arrays[0], tail]
+    elif change == "inner" and len(arrays) > 1:
+        x = arrays[-1][0]
+        x.length = max(1, x.length // 2)
+    case.reach([(x._link, x.length, x.offset) for arr in case.arrays for x in arr
+                if isinstance(x._link, kmem.Page)])
+    return change
+
+
 def test_sg_bulk_matches_per_step_path(monkeypatch: pytest.MonkeyPatch) -> None:
     used = [0]
     for seed in range(500):
         _run_case(seed, monkeypatch, used)
     assert used[0] > 100
+
+
+def test_sg_bulk_kept_descriptions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lists described (and their descriptions kept) before a change: the
+    bulk path after the change must still match the per-step path."""
+    used = [0]
+    for seed in range(2000, 2300):
+        _run_case(seed, monkeypatch, used, kept=True)
+    assert used[0] > 60
+
+
+def test_sg_bulk_kept_description_follows_links() -> None:
+    """A chained list goes in bulk across its link, and a link retargeted
+    after the description was kept leads to the new array's memory."""
+    pages = [kmem.alloc_page(kmem.GFP_KERNEL) for _ in range(24)]
+    head, tail, other = sgl.sg_array(9), sgl.sg_array(8), sgl.sg_array(8)
+    for arr, pg in ((head, pages[:8]), (tail, pages[8:16]), (other, pages[16:])):
+        sgl.sg_init_table(arr, len(arr))
+        for s, p in zip(arr, pg):
+            sgl.sg_set_page(s, p, PAGE, 0)
+    sgl.sg_chain(head, 9, tail)
+
+    def phys(r) -> list[int]:           # from the start of RAM
+        return (r.bank * BANK_BYTES + r.starts).tolist()
+
+    want = [(p.pfn - PFN_BASE) << kmem.PAGE_SHIFT for p in pages]
+    r = sg_bulk.sg_ranges(head, 0, 16 * PAGE)
+    assert r is not None and r.total == 16 * PAGE
+    assert phys(r) == want[:16]
+    assert phys(sg_bulk.sg_ranges(head, 0, 16 * PAGE)) == want[:16]     # from the kept columns
+    sgl.sg_chain(head, 9, other)
+    r = sg_bulk.sg_ranges(head, 0, 16 * PAGE)
+    assert r is not None and phys(r) == want[:8] + want[16:]
+    for p in pages:
+        kmem.__free_page(p)
 
 
 @pytest.mark.slow
