@@ -44,6 +44,9 @@ from sgl.scatterlist import (
 #: Fewer entries, and fewer page steps, than this are cheaper to walk
 #: step by step.
 BULK_MIN_ENTRIES = 8
+#: Arrays shorter than this are walked entry by entry (numpy's per-call
+#: costs are more than a short walk), not described.
+KEEP_MIN = 32
 _DIRECT_MAP_END = PAGE_OFFSET + (DEVICE_PFN_BASE << PAGE_SHIFT)
 _RAM_BASE = PFN_BASE << PAGE_SHIFT
 
@@ -234,7 +237,9 @@ def sg_ranges(sg: ScatterlistPtr | None, pos: int, nbytes: int,
         if e is None or e._flags & SG_CHAIN:
             return None
         arr = e._arr
-        if arr is not None and _holding(arr) is not None:
+        if arr is None or len(arr) < KEEP_MIN:
+            got = _entries(sg, pos + nbytes, nents)
+        elif _holding(arr) is not None:
             got = _kept_entries_of(e, pos + nbytes, nents)
             if got is _OLD:
                 got = _entries(sg, pos + nbytes, nents)
@@ -249,6 +254,8 @@ def sg_ranges(sg: ScatterlistPtr | None, pos: int, nbytes: int,
     except (AttributeError, TypeError, ValueError):
         return None                 # the per-step path says what is wrong
     if got is None or not len(got[0]):
+        return None
+    if len(got[0]) < BULK_MIN_ENTRIES and _steps(got[1], got[2], pos, nbytes) < BULK_MIN_ENTRIES:
         return None
     pfns, offs = np.asarray(got[0], np.int64), np.asarray(got[1], np.int64)
     lens = np.array(got[2], np.int64)    # a copy: trimmed below, and may be kept columns
@@ -266,13 +273,21 @@ def sg_ranges(sg: ScatterlistPtr | None, pos: int, nbytes: int,
         j = int(np.searchsorted(np.cumsum(lens), nbytes))
         phys, lens = phys[:j + 1], lens[:j + 1]
         lens[j] -= int(lens.sum()) - nbytes
-    if len(got[0]) < BULK_MIN_ENTRIES:
-        # The per-step walks go a page at a time: few entries of many
-        # pages (a 1 MiB folio entry) are many steps.
-        pages = ((phys + lens - 1) >> PAGE_SHIFT) - (phys >> PAGE_SHIFT) + 1
-        if int(pages.sum()) < BULK_MIN_ENTRIES:
-            return None
     return resolve_ranges(phys, lens)
+
+
+def _steps(offs: list[int], lens: list[int], pos: int, nbytes: int) -> int:
+    """The page steps of a copy of [pos, pos + nbytes) over a few entries:
+    the per-step walks go a page at a time, so few entries of many pages
+    (a 1 MiB folio entry) are many steps."""
+    steps = at = 0
+    for off, n in zip(offs, lens):
+        lo, hi = max(pos, at), min(pos + nbytes, at + n)
+        if lo < hi:
+            a, b = off + lo - at, off + hi - at
+            steps += ((b - 1) >> PAGE_SHIFT) - (a >> PAGE_SHIFT) + 1
+        at += n
+    return steps
 
 
 def _in_bank(addr: int) -> tuple[int, int] | None:
