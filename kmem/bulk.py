@@ -179,12 +179,16 @@ def _repeats(bank: np.ndarray, rows: np.ndarray, n0: int) -> bool:
     """Whether a row is named twice.  numpy does not promise the order in
     which a fancy-indexed assignment writes repeated rows, where the
     per-range copies are sequential (the last write wins): such a copy goes
-    range by range."""
+    range by range.  A mark per row of the span (about 0.6% of a 16 MiB
+    copy's time for 4096 rows, half a sort's)."""
     key = bank * (BANK_BYTES // n0) + rows
-    if len(key) < 2 or (key[1:] > key[:-1]).all() or (key[1:] < key[:-1]).all():
-        return False                # monotonic: no repeat, no sort needed
-    key = np.sort(key)
-    return bool((key[1:] == key[:-1]).any())
+    lo, hi = int(key.min()), int(key.max())
+    if hi - lo > 8 * len(key) + 65536:
+        key = np.sort(key)
+        return bool((key[1:] == key[:-1]).any())
+    seen = np.zeros(hi - lo + 1, np.bool_)
+    seen[key - lo] = True
+    return int(np.count_nonzero(seen)) != len(key)
 
 
 def _copy_rows(bank: np.ndarray, rows: np.ndarray, n0: int, buf: np.ndarray,
