@@ -275,13 +275,14 @@ def _run_case(seed: int, monkeypatch: pytest.MonkeyPatch, used: list[int],
 
 def _warm(case: SgCase, monkeypatch: pytest.MonkeyPatch) -> None:
     """Describe the case's arrays through the real bulk path (which keeps
-    their descriptions), copying out only: the whole list, then a part of
-    it (a copy trims its ranges; the kept columns must not be trimmed)."""
+    their descriptions), copying out only: the list's start (described
+    even if a later entry is unusable), the whole list, then a part of it
+    (a copy trims its ranges; the kept columns must not be trimmed)."""
     for mod in ("sgl.scatterwalk", "sgl.scatterlist_iter", "sgl.sg_bulk"):
         monkeypatch.setattr(f"{mod}.sg_ranges", _SG_RANGES)
     mark = sanitizer.mark()
     n = case.nbytes
-    for skip, k in ((0, n), (n // 5, n // 2)):
+    for skip, k in ((0, n // 3), (0, n), (n // 5, n // 2)):
         with contextlib.suppress(kmem.KernelBug, ValueError, TypeError):
             sgl.sg_pcopy_to_buffer(case.sg, case.nents, np.empty(k, np.uint8), k, skip)
     del sanitizer.ledger.records[mark:]
@@ -400,6 +401,38 @@ def test_sg_bulk_kept_description_follows_links(monkeypatch: pytest.MonkeyPatch)
     r = sg_bulk.sg_ranges(head, 0, 16 * PAGE)
     assert r is not None and phys(r) == want[:8] + want[16:]
     for p in pages:
+        kmem.__free_page(p)
+
+
+def test_sg_bulk_kept_description_with_a_stale_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An array described by a copy of its start, with a stale entry past
+    that start whose frame was handed out again: a later copy over that
+    entry from the kept columns must leave it to the per-step path (its
+    use-after-free record), not copy the new owner's bytes."""
+    monkeypatch.setattr(sg_bulk, "KEEP_MIN", 1)
+    pages = [kmem.alloc_page(kmem.GFP_KERNEL) for _ in range(12)]
+    sg = sgl.sg_array(12)
+    sgl.sg_init_table(sg, 12)
+    for s, p in zip(sg, pages):
+        sgl.sg_set_page(s, p, PAGE, 0)
+    stale = kmem.alloc_page(kmem.GFP_KERNEL)
+    sgl.sg_set_page(sg[10], stale, PAGE, 0)
+    kmem.__free_page(stale)
+    again = kmem.alloc_page(kmem.GFP_KERNEL)        # the last freed frame goes first
+    phys_frame_view(again.pfn, 0, PAGE)[:] = 7
+    bulk_min = sg_bulk.BULK_MIN_ENTRIES
+    got = []
+    for min_entries in (bulk_min, 1 << 30):
+        monkeypatch.setattr(sg_bulk, "BULK_MIN_ENTRIES", min_entries)
+        assert sgl.sg_copy_to_buffer(sg, 12, np.empty(4 * PAGE, np.uint8), 4 * PAGE) == 4 * PAGE
+        mark = sanitizer.mark()
+        buf = np.zeros(12 * PAGE, np.uint8)
+        ret = sgl.sg_copy_to_buffer(sg, 12, buf, 12 * PAGE)
+        got.append((ret, [(r.kind, r.message) for r in sanitizer.since(mark)], buf.tobytes()))
+        del sanitizer.ledger.records[mark:]
+    assert got[0][1], "the per-step path records the stale entry"
+    assert got[0] == got[1]
+    for p in [*pages, again]:
         kmem.__free_page(p)
 
 
