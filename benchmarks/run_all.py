@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_aead as ba
 import bench_iov_iter as bi
 import bench_skcipher as bs
-from timing import median_ratio, median_slope, median_time
+from timing import median_ratio, median_slope, median_time, take_spread
 
 import iovcrypto
 import kmem
@@ -42,7 +42,10 @@ ROWS: list[tuple[str, str, str, bool]] = []
 
 def row(figure: str, value: str, goal: str, ok: bool) -> None:
     ROWS.append((figure, value, goal, ok))
-    print(f"  {'PASS' if ok else 'MISS'}  {figure:58} {value:>22}   goal {goal}", flush=True)
+    spread = take_spread()
+    rounds = "" if spread is None else f"   (rounds spread {spread:.0%})"
+    print(f"  {'PASS' if ok else 'MISS'}  {figure:58} {value:>22}   goal {goal}{rounds}",
+          flush=True)
 
 
 def copies(rounds: int, mib: int) -> None:
@@ -268,7 +271,7 @@ def main() -> None:
     rounds = args.rounds or (3 if args.quick else 5)
     print(f"CPU-time clock, GC off while timing, median of {rounds} rounds, reference timed "
           "beside each subject (ratios are trustworthy on a shared machine; absolute times "
-          "less so)")
+          "less so); a row's spread is its widest figure's (max - min) / median over rounds")
     only = args.only
     if only in (None, "copies"):
         copies(rounds, 16 if args.quick else 64)

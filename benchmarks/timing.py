@@ -11,6 +11,10 @@ run_all.py and bench_iov_iter.py).
   alternating order, and keeps their ratio; a figure is the median of the
   per-round ratios.  Load that drifts during a run moves both sides of a
   round alike, and the median drops the rounds a burst hit.
+- **Regions long enough to time.**  A subject that takes less than
+  MIN_REGION seconds is called several times per timed region (the count
+  fixed after the warm-up call, the same in every round), so that a
+  region is not mostly the cold caches the collector left.
 - **Costs per segment as slopes.**  The same bytes in two segment counts,
   both timed in each round; the per-round slope (extra time per extra
   segment) has its median taken.  A ratio of totals ("x4 segments cost
@@ -27,31 +31,61 @@ from collections.abc import Callable
 Fn = Callable[[], object]
 
 
-def cpu(fn: Fn) -> float:
-    """CPU seconds of one call of ``fn``, with the collector off."""
+#: The shortest timed region wanted, in CPU seconds.
+MIN_REGION = 0.01
+#: The spread of each figure measured since take_spread() last ran:
+#: (largest - smallest per-round value) / median.
+_spreads: list[float] = []
+
+
+def _median(values: list[float]) -> float:
+    m = statistics.median(values)
+    _spreads.append((max(values) - min(values)) / abs(m) if m else float("inf"))
+    return m
+
+
+def take_spread() -> float | None:
+    """The widest relative spread of the figures measured since the last
+    call (None if none was): how far apart the rounds were."""
+    worst = max(_spreads, default=None)
+    _spreads.clear()
+    return worst
+
+
+def cpu(fn: Fn, calls: int = 1) -> float:
+    """CPU seconds of one call of ``fn`` (the mean of ``calls`` calls in one
+    region), with the collector off."""
     gc.collect()
     gc.disable()
     try:
         t = time.process_time()
-        fn()
-        return time.process_time() - t
+        for _ in range(calls):
+            fn()
+        return (time.process_time() - t) / calls
     finally:
         gc.enable()
 
 
+def _warm(fn: Fn) -> int:
+    """Call ``fn`` once untimed, then once timed: how many calls make a
+    region of MIN_REGION."""
+    fn()
+    t = cpu(fn)
+    return max(1, min(1000, int(MIN_REGION / max(t, 1e-7)) + 1)) if t < MIN_REGION else 1
+
+
 def ratios(ref: Fn, sub: Fn, rounds: int) -> list[float]:
     """cpu(ref) / cpu(sub) of each round, the two timed side by side
-    (alternately first), after one untimed warm-up call of each."""
-    ref()
-    sub()
+    (alternately first), after untimed warm-up calls of each."""
+    nr, ns = _warm(ref), _warm(sub)
     out = []
     for k in range(rounds):
         if k % 2:
-            s = cpu(sub)
-            r = cpu(ref)
+            s = cpu(sub, ns)
+            r = cpu(ref, nr)
         else:
-            r = cpu(ref)
-            s = cpu(sub)
+            r = cpu(ref, nr)
+            s = cpu(sub, ns)
         out.append(r / max(s, 1e-9))
     return out
 
@@ -59,13 +93,13 @@ def ratios(ref: Fn, sub: Fn, rounds: int) -> list[float]:
 def median_ratio(ref: Fn, sub: Fn, rounds: int) -> float:
     """The median over rounds of cpu(ref) / cpu(sub): above 1, the subject
     is the faster."""
-    return statistics.median(ratios(ref, sub, rounds))
+    return _median(ratios(ref, sub, rounds))
 
 
 def median_time(fn: Fn, rounds: int) -> float:
-    """The median CPU seconds of a call (after an untimed warm-up)."""
-    fn()
-    return statistics.median(cpu(fn) for _ in range(rounds))
+    """The median CPU seconds of a call (after warm-up calls)."""
+    n = _warm(fn)
+    return _median([cpu(fn, n) for _ in range(rounds)])
 
 
 def median_slope(fns: dict[int, Fn], rounds: int) -> float:
@@ -75,14 +109,13 @@ def median_slope(fns: dict[int, Fn], rounds: int) -> float:
     ns = sorted(fns)
     if len(ns) < 2:
         raise ValueError("a slope needs at least two counts")
-    for n in ns:
-        fns[n]()
+    calls = {n: _warm(fns[n]) for n in ns}
     mean_n = sum(ns) / len(ns)
     var = sum((n - mean_n) ** 2 for n in ns)
     slopes = []
     for k in range(rounds):
         order = ns if k % 2 == 0 else ns[::-1]
-        t = {n: cpu(fns[n]) for n in order}
+        t = {n: cpu(fns[n], calls[n]) for n in order}
         mean_t = sum(t.values()) / len(ns)
         slopes.append(sum((n - mean_n) * (t[n] - mean_t) for n in ns) / var)
-    return statistics.median(slopes)
+    return _median(slopes)
