@@ -4,7 +4,7 @@ ChaCha families of ciphers.skcipher_algs.
 
 Which combinations exist is what the kernel's testmgr tests (the generic
 templates instantiate over any cipher, testmgr says which ones are
-meant): des and des3_ede under ecb, cbc and ctr; sm4 under ecb, cbc, ctr, xts
+meant): des, des3_ede, blowfish and cast5 under ecb, cbc and ctr; sm4 under ecb, cbc, ctr, xts
 and cts(cbc); camellia under ecb, cbc, ctr, xts and lrw; aria under ecb,
 cbc and ctr (its gcm is ciphers.aead_algs'); lrw over aes.
 The generic drivers are the templates over "<cipher>-generic" at its
@@ -16,7 +16,8 @@ the project's other "-openssl" family) are the library's modes where
 ecb/cbc of des3_ede (des3_ede-x86_64) and camellia (camellia-x86_64),
 ecb/cbc/ctr of sm4 (sm4-aesni-avx), cts over the accelerated cbc(sm4),
 and lrw over the accelerated ecb (x86 has no single-DES glue, so des has
-the generic drivers only).  The library has no CTR for 8-byte
+the generic drivers only; blowfish and cast5 have them only too, their
+x86 glue being assembly the library does not mirror).  The library has no CTR for 8-byte
 blocks or Camellia and no XTS but AES's, so ctr(des3_ede), ctr(camellia)
 and the xts of sm4 and camellia have the generic driver only; no library
 has ARIA at all, so its drivers are the templates over the model's own
@@ -41,7 +42,9 @@ from ciphers.accel import AccelCbc, AccelCtr, AccelCts, AccelEcb
 from ciphers.aes import AES_KEYSIZES, AesBlockCipher, BlockCipher
 from ciphers.algapi import CRYPTO_TFM_REQ_FORBID_WEAK_KEYS
 from ciphers.aria import ARIA_KEYSIZES, AriaBlockCipher
+from ciphers.blowfish import BF_KEYSIZES, BlowfishBlockCipher, blowfish_algorithm
 from ciphers.camellia import CAMELLIA_KEYSIZES, CamelliaBlockCipher, camellia_algorithm
+from ciphers.cast5 import CAST5_KEYSIZES, Cast5BlockCipher, cast5_algorithm
 from ciphers.cbc import Cbc
 from ciphers.ctr import Ctr
 from ciphers.cts import Cts, cts_final_len
@@ -115,6 +118,10 @@ BLOCK_CIPHERS: tuple[BlockCipherDesc, ...] = (
                     ("ecb", "cbc", "ctr"), ("ecb", "cbc"), _des3_ede_verify),
     BlockCipherDesc("des", 8, (DES_KEY_SIZE,), DesBlockCipher, des_algorithm,
                     ("ecb", "cbc", "ctr"), (), _des_verify),
+    BlockCipherDesc("blowfish", 8, BF_KEYSIZES, BlowfishBlockCipher, blowfish_algorithm,
+                    ("ecb", "cbc", "ctr"), ()),
+    BlockCipherDesc("cast5", 8, CAST5_KEYSIZES, Cast5BlockCipher, cast5_algorithm,
+                    ("ecb", "cbc", "ctr"), ()),
     BlockCipherDesc("sm4", 16, (SM4_KEY_SIZE,), Sm4BlockCipher, algorithms.SM4,
                     ("ecb", "cbc", "ctr", "xts", "cts"), ("ecb", "cbc", "ctr", "cts")),
     BlockCipherDesc("camellia", 16, CAMELLIA_KEYSIZES, CamelliaBlockCipher, camellia_algorithm,

@@ -15,6 +15,8 @@ that the default run checks the cores against outputs we did not compute:
   the weak key 0101010101010101 (FIPS 74) accepted normally and, with the
   semi-weak 01fe01fe01fe01fe, refused with -EINVAL under
   CRYPTO_TFM_REQ_FORBID_WEAK_KEYS, for ecb, cbc and ctr.
+* blowfish: Schneier's published test vectors (all-zero and all-one key
+  and block); cast5: RFC 2144 Appendix B.1 (128-, 80- and 40-bit keys).
 * sm4: GB/T 32907-2016 Appendix A example 1, and the SM4-CBC and SM4-CTR
   examples of draft-ribose-cfrg-sm4 (the IETF description of SM4).
 * camellia: RFC 3713 Appendix A (128-, 192- and 256-bit keys) and RFC 5528
@@ -91,6 +93,16 @@ PUBLISHED_BLOCK: list[Row] = [
        -_EINVAL, f"FIPS 74 {what} key {key} refused under FORBID_WEAK_KEYS")
       for mode in ("ecb", "cbc", "ctr")
       for key, what in (("0101010101010101", "weak"), ("01fe01fe01fe01fe", "semi-weak"))),
+    ("ecb(blowfish)", "0000000000000000", "", "0000000000000000", "4ef997456198dd78", "",
+     False, 0, "Schneier's Blowfish vectors, zero key"),
+    ("ecb(blowfish)", "ffffffffffffffff", "", "ffffffffffffffff", "51866fd5b85ecb8a", "",
+     False, 0, "Schneier's Blowfish vectors, all-one key"),
+    ("ecb(cast5)", "0123456712345678234567893456789a", "", "0123456789abcdef",
+     "238b4fe5847e44b2", "", False, 0, "RFC 2144 B.1, 128-bit key"),
+    ("ecb(cast5)", "01234567123456782345", "", "0123456789abcdef", "eb6a711a2c02271b", "",
+     False, 0, "RFC 2144 B.1, 80-bit key"),
+    ("ecb(cast5)", "0123456712", "", "0123456789abcdef", "7ac816d16e9b302e", "", False, 0,
+     "RFC 2144 B.1, 40-bit key"),
     ("ecb(sm4)", _SM4_K, "", _SM4_K, "681edf34d206965e86b3e94f536e4246", "", False, 0,
      "GB/T 32907-2016 Appendix A example 1"),
     ("cbc(sm4)", _SM4_K, _SM4_IV,

@@ -294,6 +294,12 @@ def _cipher_specs() -> list[AlgSpec]:
                    iv_out=cbc_iv_out(8)),
            AlgSpec("ctr(des)", "skcipher", (8,), 8, des_encrypt("ctr"),
                    iv_out=ctr_iv_out_for(8))]
+    for name, keys in (("blowfish", (4, 16, 56)), ("cast5", (5, 10, 16))):
+        out += [AlgSpec(f"ecb({name})", "skcipher", keys, 0, des_encrypt("ecb", name), block=8),
+                AlgSpec(f"cbc({name})", "skcipher", keys, 8, des_encrypt("cbc", name), block=8,
+                        iv_out=cbc_iv_out(8)),
+                AlgSpec(f"ctr({name})", "skcipher", keys, 8, des_encrypt("ctr", name),
+                        iv_out=ctr_iv_out_for(8))]
     for name, keys in (("sm4", sm4), ("camellia", cam)):
         out += [AlgSpec(f"ecb({name})", "skcipher", keys, 0, block_mode_encrypt(name, "ecb"),
                         block=16),

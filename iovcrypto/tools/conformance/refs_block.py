@@ -23,8 +23,10 @@ import functools
 from collections.abc import Callable
 
 import numpy as np
+from Crypto.Cipher import CAST as _PCAST
 from Crypto.Cipher import DES as _PDES
 from Crypto.Cipher import DES3 as _PDES3
+from Crypto.Cipher import Blowfish as _PBlowfish
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 try:  # cryptography moved Camellia to its "decrepit" package
@@ -86,15 +88,20 @@ def des3_encrypt(mode: str) -> Callable[[bytes, bytes | None, bytes], bytes]:
     return enc
 
 
-def des_encrypt(mode: str) -> Callable[[bytes, bytes | None, bytes], bytes]:
-    """Single DES through pycryptodome (which, like the kernel by default,
-    takes the weak keys)."""
+_P64 = {"des": _PDES, "blowfish": _PBlowfish, "cast5": _PCAST}
+
+
+def des_encrypt(mode: str, cipher: str = "des") -> Callable[[bytes, bytes | None, bytes], bytes]:
+    """Single DES (which pycryptodome, like the kernel by default, takes
+    with its weak keys), Blowfish or CAST-128 through pycryptodome."""
+    mod = _P64[cipher]
+
     def enc(key: bytes, iv: bytes | None, pt: bytes) -> bytes:
         if mode == "ecb":
-            return _PDES.new(key, _PDES.MODE_ECB).encrypt(pt)
+            return mod.new(key, mod.MODE_ECB).encrypt(pt)
         if mode == "cbc":
-            return _PDES.new(key, _PDES.MODE_CBC, iv=iv).encrypt(pt)
-        return _PDES.new(key, _PDES.MODE_CTR, nonce=b"", initial_value=iv).encrypt(pt)
+            return mod.new(key, mod.MODE_CBC, iv=iv).encrypt(pt)
+        return mod.new(key, mod.MODE_CTR, nonce=b"", initial_value=iv).encrypt(pt)
     return enc
 
 
