@@ -18,13 +18,13 @@ iov_iter) is outside the clock.
 
 How it measures, so that a loaded 2-core machine gives a stable figure:
 a CPU-time clock (time.process_time_ns) per request; the garbage
-collector disabled during a timed block (and a collection between pairs
-of blocks, outside the clock); the two worlds in one process, in
-interleaved blocks (sg block, iov block, sg block, ...) of the same
-number of requests.  A block's figure is the median request; a world's
-figure is the median over its blocks; ``iov/sg`` is the median over the
-pairs of (iov block median / sg block median), so a burst of load hits
-both sides of a pair alike.
+collector disabled during a timed block (and a collection between rounds,
+outside the clock); the two worlds in one process, in interleaved blocks
+(sg block, iov block, sg block, ...) of the same number of requests, and
+every segment count of a layout in the same rounds.  A block's figure is
+the median request; a world's figure is the median over its blocks;
+``iov/sg`` is the median over the pairs of (iov block median / sg block
+median), so a burst of load hits both sides of a pair alike.
 
 Per layout it also fits ``t = fixed + slope * N`` by least squares over the
 segment counts: ``fixed`` is the per-request cost, ``slope`` the
@@ -208,26 +208,33 @@ class World:
             crypto_free_skcipher(self.tfm)
 
 
-def measure(sg: World, iov: World, lay: Layout, pairs: int, block_ns: float) -> dict:
-    """Interleaved blocks of the two worlds on one layout."""
-    for w in (sg, iov):                 # warm up: key schedules, caches, first faults
-        w.block(lay, 2)
-    est = statistics.median(sg.block(lay, 3) + iov.block(lay, 3))
-    k = max(3, min(40, int(block_ns / max(est, 1))))
-    med_sg, med_iov, ratios = [], [], []
+def measure(sg: World, iov: World, lays: list[Layout], pairs: int, block_ns: float
+            ) -> list[dict]:
+    """Interleaved blocks of the two worlds on one layout at every segment
+    count: each round takes one sg and one iov block per count, so the
+    counts of a layout (and the fit over them) see the same conditions."""
+    ks = []
+    for lay in lays:
+        for w in (sg, iov):             # warm up: key schedules, caches, first faults
+            w.block(lay, 2)
+        est = statistics.median(sg.block(lay, 3) + iov.block(lay, 3))
+        ks.append(max(3, min(40, int(block_ns / max(est, 1)))))
+    med = [([], [], []) for _ in lays]  # per count: sg medians, iov medians, ratios
     for i in range(pairs):
         # Alternate which world goes first, so neither always follows the GC.
         first, second = (sg, iov) if i % 2 == 0 else (iov, sg)
-        a = statistics.median(first.block(lay, k))
-        b = statistics.median(second.block(lay, k))
-        s, v = (a, b) if first is sg else (b, a)
-        med_sg.append(s)
-        med_iov.append(v)
-        ratios.append(v / s)
+        for lay, k, (m_sg, m_iov, ratios) in zip(lays, ks, med, strict=True):
+            a = statistics.median(first.block(lay, k))
+            b = statistics.median(second.block(lay, k))
+            s, v = (a, b) if first is sg else (b, a)
+            m_sg.append(s)
+            m_iov.append(v)
+            ratios.append(v / s)
         gc.collect()
-    return {"sg": statistics.median(med_sg) / 1e3, "iov": statistics.median(med_iov) / 1e3,
-            "ratio": statistics.median(ratios), "k": k,
-            "desc_sg": sg.desc_bytes(lay), "desc_iov": iov.desc_bytes(lay)}
+    return [{"sg": statistics.median(m_sg) / 1e3, "iov": statistics.median(m_iov) / 1e3,
+             "ratio": statistics.median(ratios), "k": k,
+             "desc_sg": sg.desc_bytes(lay), "desc_iov": iov.desc_bytes(lay)}
+            for lay, k, (m_sg, m_iov, ratios) in zip(lays, ks, med, strict=True)]
 
 
 def fit(ns: list[int], ts: list[float]) -> tuple[float, float]:
@@ -258,12 +265,13 @@ def main() -> int:
     fits = []
     for kind in layouts:
         ts_sg, ts_iov = [], []
-        for n in counts:
-            lay = Layout(kind, n)
-            try:
-                r = measure(sg, iov, lay, pairs, block_ns)
-            finally:
+        lays = [Layout(kind, n) for n in counts]
+        try:
+            rows = measure(sg, iov, lays, pairs, block_ns)
+        finally:
+            for lay in lays:
                 lay.free()
+        for n, r in zip(counts, rows, strict=True):
             ts_sg.append(r["sg"])
             ts_iov.append(r["iov"])
             ok = r["ratio"] <= GOAL and r["desc_iov"] < r["desc_sg"]
@@ -274,9 +282,11 @@ def main() -> int:
         fits.append((kind, fit(list(counts), ts_sg), fit(list(counts), ts_iov)))
     print("\nleast-squares fit over N = " + ", ".join(map(str, counts))
           + ": per-request (fixed) and per-segment (slope) cost, µs")
-    print(f"{'layout':12} {'sg fixed':>9} {'iov fixed':>9} {'sg /seg':>8} {'iov /seg':>8}")
+    print(f"{'layout':12} {'sg fixed':>9} {'iov fixed':>9} {'iov-sg':>7} {'sg /seg':>8} "
+          f"{'iov /seg':>8} {'iov/sg':>7}")
     for kind, (fs, ss), (fi, si) in fits:
-        print(f"{kind:12} {fs:9.1f} {fi:9.1f} {ss:8.2f} {si:8.2f}")
+        print(f"{kind:12} {fs:9.1f} {fi:9.1f} {fi - fs:7.1f} {ss:8.2f} {si:8.2f} "
+              f"{si / ss:7.3f}")
     sg.free()
     iov.free()
     print(f"\n{'PASS' if not misses else f'MISS ({misses} rows)'}")
