@@ -177,8 +177,8 @@ class _Op:
         setkey = getattr(mod, f"crypto_{self.type}_setkey")
         if "authenc(" in self.name:
             # authenc (and essiv over it): the enc key its child takes
-            # (rfc3686 wants 4 more bytes of nonce).
-            for n in (16, 20, 24):
+            # (rfc3686 wants 4 more bytes of nonce, single DES 8 bytes).
+            for n in (16, 20, 24, 8):
                 key = authenc_key_blob(rnd(32), rnd(n))
                 if setkey(tfm, key, len(key)) == 0:
                     return key

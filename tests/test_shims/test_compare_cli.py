@@ -94,3 +94,12 @@ def test_plot_is_small_multiples_by_family(tmp_path, monkeypatch):
     assert labels == {"µs per operation (median)", "bytes copied per operation"}
     w, h = fig.get_size_inches()
     assert w <= 16 and h <= 12
+
+
+def test_an_authenc_over_single_des_gets_a_key():
+    """compare finds the key an authenc instance's child takes: single DES
+    wants 8 bytes (the default run failed on it with "no key length
+    accepted", and run_all's bytes-copied row with it)."""
+    res = run("--alg", "authenc(hmac(sha1),cbc(des))", *ONE, "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["results"]
