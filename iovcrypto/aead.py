@@ -59,8 +59,7 @@ from ciphers.aead_api import (  # noqa: F401  (re-exported kernel names)
     crypto_aead_setkey,
     crypto_free_aead,
 )
-from ciphers.crypto_api import _check_crypt_args, _check_iv
-from iovcrypto.api import check_iter_arg, crypto_registry, run_on_iters
+from iovcrypto.api import crypto_registry, run_on_iters, set_iter_fields
 from iovcrypto.uio import iov_iter
 
 
@@ -120,14 +119,7 @@ def aead_request_set_iter(req: AeadRequest, src: iov_iter | None, dst: iov_iter 
                           cryptlen: int, iv: object) -> None:
     """The iov_iter twin of ``aead_request_set_crypt()``, same order (src,
     dst, cryptlen, iv); on decrypt cryptlen includes the tag."""
-    if type(cryptlen) is not int or not 0 <= cryptlen <= 0xFFFFFFFF:
-        _check_crypt_args(cryptlen)
-    if type(iv) is not bytearray:
-        _check_iv(iv)
-    req.src = src if type(src) is iov_iter else check_iter_arg(src, "src")
-    req.dst = dst if type(dst) is iov_iter else check_iter_arg(dst, "dst")
-    req.cryptlen = cryptlen
-    req.iv = iv
+    set_iter_fields(req, src, dst, cryptlen, iv)
 
 
 def _crypt(req: AeadRequest, op: str) -> int:

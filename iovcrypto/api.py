@@ -49,6 +49,8 @@ from ciphers.crypto_api import (  # noqa: F401  (re-exported)
     CryptoCompletion,
     CryptoTfm,
     CryptoWait,
+    _check_crypt_args,
+    _check_iv,
     crypto_init_wait,
     crypto_req_done,
     crypto_request_complete,
@@ -78,6 +80,21 @@ def check_iter_arg(it: object, name: str) -> iov_iter | None:
     if it is not None and not isinstance(it, iov_iter):
         raise TypeError(f"{name} must be an iov_iter or None, got {type(it).__name__}")
     return it
+
+
+def set_iter_fields(req: object, src: object, dst: object, cryptlen: object,
+                    iv: object) -> None:
+    """The body of both ``*_request_set_iter()``: the common argument types
+    are told by ``type()`` (the request path's hot spot), anything else
+    checked in full and refused by name."""
+    if type(cryptlen) is not int or not 0 <= cryptlen <= 0xFFFFFFFF:
+        _check_crypt_args(cryptlen)
+    if type(iv) is not bytearray:
+        _check_iv(iv)
+    req.src = src if type(src) is iov_iter else check_iter_arg(src, "src")
+    req.dst = dst if type(dst) is iov_iter else check_iter_arg(dst, "dst")
+    req.cryptlen = cryptlen
+    req.iv = iv
 
 
 def iter_assign(it: iov_iter, saved: iov_iter) -> None:

@@ -25,7 +25,6 @@ private copies of the iterators.  Register it with
 from __future__ import annotations
 
 from ciphers import skcipher_api as _api
-from ciphers.crypto_api import _check_crypt_args, _check_iv
 from ciphers.skcipher_api import (  # noqa: F401  (re-exported kernel names)
     CRYPTO_SKCIPHER_REQ_CONT,
     CRYPTO_SKCIPHER_REQ_NOTFINAL,
@@ -62,7 +61,7 @@ from ciphers.skcipher_api import (  # noqa: F401  (re-exported kernel names)
     skcipher_request_free,
     skcipher_request_set_callback,
 )
-from iovcrypto.api import check_iter_arg, crypto_registry, run_on_iters
+from iovcrypto.api import crypto_registry, run_on_iters, set_iter_fields
 from iovcrypto.uio import iov_iter
 
 
@@ -144,14 +143,7 @@ def skcipher_request_set_iter(req: SkcipherRequest, src: iov_iter | None,
     (src, dst, cryptlen, iv).  In place: the same iterator as both, or two
     iterators over the same memory.  The iterators are read from their
     current position; the operation moves them (module docstring)."""
-    if type(cryptlen) is not int or not 0 <= cryptlen <= 0xFFFFFFFF:
-        _check_crypt_args(cryptlen)
-    if type(iv) is not bytearray:
-        _check_iv(iv)
-    req.src = src if type(src) is iov_iter else check_iter_arg(src, "src")
-    req.dst = dst if type(dst) is iov_iter else check_iter_arg(dst, "dst")
-    req.cryptlen = cryptlen
-    req.iv = iv
+    set_iter_fields(req, src, dst, cryptlen, iv)
 
 
 def _crypt(req: SkcipherRequest, op: str) -> int:
