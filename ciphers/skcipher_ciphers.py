@@ -6,7 +6,7 @@ Which combinations exist is what the kernel's testmgr tests (the generic
 templates instantiate over any cipher, testmgr says which ones are
 meant): des, des3_ede, blowfish and cast5 under ecb, cbc and ctr; sm4 under ecb, cbc, ctr, xts
 and cts(cbc); camellia under ecb, cbc, ctr, xts and lrw; aria under ecb,
-cbc and ctr (its gcm is ciphers.aead_algs'); lrw over aes.
+cbc and ctr (its gcm is ciphers.aead_algs'); seed under ecb; lrw over aes.
 The generic drivers are the templates over "<cipher>-generic" at its
 priority (100), named as the kernel names them (``cbc(des3_ede-generic)``;
 xts and lrw spawn ``ecb(cipher)``, hence ``xts(ecb(sm4-generic))`` and
@@ -60,6 +60,7 @@ from ciphers.des import (
 )
 from ciphers.ecb import Ecb
 from ciphers.lrw import LRW_BLOCK_SIZE, Lrw, LrwTable
+from ciphers.seed import SEED_KEY_SIZE, SeedBlockCipher, seed_algorithm
 from ciphers.skcipher_impl import (
     ACCEL_PRIORITY,
     GENERIC_PRIORITY,
@@ -126,6 +127,7 @@ BLOCK_CIPHERS: tuple[BlockCipherDesc, ...] = (
                     ("ecb", "cbc", "ctr", "xts", "cts"), ("ecb", "cbc", "ctr", "cts")),
     BlockCipherDesc("camellia", 16, CAMELLIA_KEYSIZES, CamelliaBlockCipher, camellia_algorithm,
                     ("ecb", "cbc", "ctr", "xts", "lrw"), ("ecb", "cbc", "lrw")),
+    BlockCipherDesc("seed", 16, (SEED_KEY_SIZE,), SeedBlockCipher, seed_algorithm, ("ecb",), ()),
     BlockCipherDesc("aria", 16, ARIA_KEYSIZES, AriaBlockCipher, None, ("ecb", "cbc", "ctr"), ()),
     BlockCipherDesc("aes", 16, AES_KEYSIZES, AesBlockCipher, None, ("lrw",), ("lrw",)),
 )

@@ -17,6 +17,7 @@ that the default run checks the cores against outputs we did not compute:
   CRYPTO_TFM_REQ_FORBID_WEAK_KEYS, for ecb, cbc and ctr.
 * blowfish: Schneier's published test vectors (all-zero and all-one key
   and block); cast5: RFC 2144 Appendix B.1 (128-, 80- and 40-bit keys).
+* seed: RFC 4269 Appendix B, its four ECB examples.
 * sm4: GB/T 32907-2016 Appendix A example 1, and the SM4-CBC and SM4-CTR
   examples of draft-ribose-cfrg-sm4 (the IETF description of SM4).
 * camellia: RFC 3713 Appendix A (128-, 192- and 256-bit keys) and RFC 5528
@@ -103,6 +104,13 @@ PUBLISHED_BLOCK: list[Row] = [
      False, 0, "RFC 2144 B.1, 80-bit key"),
     ("ecb(cast5)", "0123456712", "", "0123456789abcdef", "7ac816d16e9b302e", "", False, 0,
      "RFC 2144 B.1, 40-bit key"),
+    *((("ecb(seed)", k, "", p, c, "", False, 0, f"RFC 4269 B.{i}") for i, (k, p, c) in enumerate((
+        ("00" * 16, "000102030405060708090a0b0c0d0e0f", "5ebac6e0054e166819aff1cc6d346cdb"),
+        ("000102030405060708090a0b0c0d0e0f", "00" * 16, "c11f22f20140505084483597e4370f43"),
+        ("4706480851e61be85d74bfb3fd956185", "83a2f8a288641fb9a4e9a5cc2f131c7d",
+         "ee54d13ebcae706d226bc3142cd40d4a"),
+        ("28dbc3bc49ffd87dcfa509b11d422be7", "b41e6be2eba84a148e2eed84593c5ec7",
+         "9b9b7bfcd1813cb95d0b3618f40f5122")), 1))),
     ("ecb(sm4)", _SM4_K, "", _SM4_K, "681edf34d206965e86b3e94f536e4246", "", False, 0,
      "GB/T 32907-2016 Appendix A example 1"),
     ("cbc(sm4)", _SM4_K, _SM4_IV,

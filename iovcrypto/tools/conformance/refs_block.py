@@ -29,6 +29,10 @@ from Crypto.Cipher import DES3 as _PDES3
 from Crypto.Cipher import Blowfish as _PBlowfish
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+try:  # cryptography keeps SEED in its "decrepit" package
+    from cryptography.hazmat.decrepit.ciphers.algorithms import SEED as _SEED
+except ImportError:  # pragma: no cover - older releases
+    from cryptography.hazmat.primitives.ciphers.algorithms import SEED as _SEED
 try:  # cryptography moved Camellia to its "decrepit" package
     from cryptography.hazmat.decrepit.ciphers.algorithms import Camellia as _Camellia
 except ImportError:  # pragma: no cover - older releases
@@ -49,7 +53,8 @@ __all__ = [
     "xts_encrypt_for",
 ]
 
-_LIB_CIPHERS = {"aes": algorithms.AES, "sm4": algorithms.SM4, "camellia": _Camellia}
+_LIB_CIPHERS = {"aes": algorithms.AES, "sm4": algorithms.SM4, "camellia": _Camellia,
+                "seed": _SEED}
 
 
 def _lib_mode(cipher: str, mode: object, key: bytes, data: bytes, enc: bool = True) -> bytes:

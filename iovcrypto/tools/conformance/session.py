@@ -64,7 +64,7 @@ class Options:
 # all of them (its other algorithms are left out); lrw(aes) always runs, the
 # same way.  Naming them (--alg/--driver), --testmgr or --full-corpus runs
 # every one in full.
-SAMPLED_CIPHERS = ("des", "des3_ede", "blowfish", "cast5", "sm4", "camellia", "aria")
+SAMPLED_CIPHERS = ("des", "des3_ede", "blowfish", "cast5", "seed", "sm4", "camellia", "aria")
 # The AEADs with their own walks that add to the default run the same way
 # (h17b): aegis128 (sequential per block; its 24 testmgr vectors run in the
 # unit tests) and essiv over authenc (the authenc cbc(aes) instances run in
