@@ -15,10 +15,10 @@ the project's other "-openssl" family) are the library's modes where
 ``cryptography`` has them, as the x86 glue registers exactly these:
 ecb/cbc of des3_ede (des3_ede-x86_64) and camellia (camellia-x86_64),
 ecb/cbc/ctr of sm4 (sm4-aesni-avx), cts over the accelerated cbc(sm4),
-and lrw over the accelerated ecb (x86 has no single-DES glue, so des has
-the generic drivers only; blowfish and cast5 have them only too, their
-x86 glue being assembly the library does not mirror).  The library has no CTR for 8-byte
-blocks or Camellia and no XTS but AES's, so ctr(des3_ede), ctr(camellia)
+and lrw over the accelerated ecb, ecb/cbc of blowfish (blowfish-x86_64)
+and of cast5 (cast5-avx-x86_64); x86 has no single-DES or SEED glue, so
+des and seed have the generic drivers only.  The library has no CTR for
+8-byte blocks or Camellia and no XTS but AES's, so ctr(des3_ede), ctr(camellia)
 and the xts of sm4 and camellia have the generic driver only; no library
 has ARIA at all, so its drivers are the templates over the model's own
 vectorised core (ciphers.aria), like the kernel's aria-generic.
@@ -120,9 +120,9 @@ BLOCK_CIPHERS: tuple[BlockCipherDesc, ...] = (
     BlockCipherDesc("des", 8, (DES_KEY_SIZE,), DesBlockCipher, des_algorithm,
                     ("ecb", "cbc", "ctr"), (), _des_verify),
     BlockCipherDesc("blowfish", 8, BF_KEYSIZES, BlowfishBlockCipher, blowfish_algorithm,
-                    ("ecb", "cbc", "ctr"), ()),
+                    ("ecb", "cbc", "ctr"), ("ecb", "cbc")),
     BlockCipherDesc("cast5", 8, CAST5_KEYSIZES, Cast5BlockCipher, cast5_algorithm,
-                    ("ecb", "cbc", "ctr"), ()),
+                    ("ecb", "cbc", "ctr"), ("ecb", "cbc")),
     BlockCipherDesc("sm4", 16, (SM4_KEY_SIZE,), Sm4BlockCipher, algorithms.SM4,
                     ("ecb", "cbc", "ctr", "xts", "cts"), ("ecb", "cbc", "ctr", "cts")),
     BlockCipherDesc("camellia", 16, CAMELLIA_KEYSIZES, CamelliaBlockCipher, camellia_algorithm,

@@ -19,8 +19,14 @@ def test_setkey_takes_the_ciphers_key_range(api, name: str) -> None:
     cipher = name[4:-1]
     tfm = api.crypto_alloc_skcipher(name, 0, 0)
     try:
-        assert tfm.alg.cra_driver_name == f"{name[:3]}({cipher}-generic)"
-        assert tfm.alg.cra_priority == 100
+        # ecb and cbc have the library's (x86 glue's) driver at 300 over the
+        # generic template's 100; the library has no ctr for 8-byte blocks.
+        if name.startswith("ctr"):
+            assert (tfm.alg.cra_driver_name, tfm.alg.cra_priority) == (
+                f"ctr({cipher}-generic)", 100)
+        else:
+            assert (tfm.alg.cra_driver_name, tfm.alg.cra_priority) == (
+                f"{name[:3]}-{cipher}-openssl", 300)
         for n in range(0, 70):
             want = 0 if n in RANGES[cipher] else -EINVAL
             assert api.crypto_skcipher_setkey(tfm, bytes(range(n)), n) == want, n
