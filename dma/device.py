@@ -117,11 +117,22 @@ class MappingTable(dict):
     itself; code that changes a live mapping's ``pieces`` calls
     :meth:`changed`."""
 
-    __slots__ = ("_index",)
+    __slots__ = ("_index", "single_dups")
 
     def __init__(self, *args: object, **kw: object) -> None:
         super().__init__(*args, **kw)
         self._index: tuple[list[int], list[DmaPiece], int] | None = None
+        # Set once a bus address carries two single mappings (possible
+        # without an IOMMU, where the bus address is the physical one);
+        # until then a single mapping is found by its address alone.
+        self.single_dups = False
+
+    def singles(self, addr: int) -> list[tuple]:
+        """The keys of the live single mappings at bus address ``addr``,
+        oldest first (dma-debug keeps them all in one hash bucket)."""
+        if not self.single_dups:
+            return [("single", addr)] if ("single", addr) in self else []
+        return [k for k in self if k[0] == "single" and k[1] == addr]
 
     def changed(self) -> None:
         self._index = None
@@ -259,19 +270,24 @@ class Device:
 
     def _resolve_scan(self, addr: int, length: int, write: bool) -> list[tuple[int, int]]:
         """_resolve by a scan of every piece of every live mapping, in the
-        table's order: the reference, and the path that reports."""
+        table's order: the reference, and the path that reports.
+
+        A byte is reachable when some mapping of it allows the access; the
+        same bytes may be mapped more than once (in place as two lists, or
+        two single mappings without an IOMMU), so a piece of the wrong
+        direction refuses only what no other piece allows."""
         end = addr + length
+        want = DMA_FROM_DEVICE if write else DMA_TO_DEVICE
         found: list[tuple[int, int, int]] = []
+        refused: list[tuple[int, DmaPiece]] = []
         for m in self.mappings.values():
             for p in m.pieces:
                 lo, hi = max(addr, p.bus), min(end, p.bus + p.length)
                 if lo >= hi:
                     continue
-                ok = p.dir == DMA_BIDIRECTIONAL or p.dir == (DMA_FROM_DEVICE if write
-                                                             else DMA_TO_DEVICE)
-                if not ok:
-                    raise iommu_fault(self.name, f"DMA {'write' if write else 'read'} at "
-                                                 f"{lo:#x} against a {dir_name(p.dir)} mapping")
+                if p.dir != DMA_BIDIRECTIONAL and p.dir != want:
+                    refused.append((lo, p))
+                    continue
                 if not p.synced:
                     dma_debug_err(self.name, f"device access at {lo:#x} to an IOVA range "
                                              f"linked but not synced (dma_iova_sync)")
@@ -280,11 +296,23 @@ class Device:
                                              f"the buffer (no dma_sync_*_for_device)")
                 found.append((lo, hi - lo, p.phys + lo - p.bus))
         found.sort()
-        covered = sum(n for _, n, _ in found)
-        if covered != length:
+        runs: list[tuple[int, int]] = []
+        pos = addr                       # covered up to here, in bus order
+        for lo, n, phys in found:
+            if lo > pos:
+                break
+            if lo + n > pos:             # skip what an earlier piece covered
+                runs.append((phys + pos - lo, lo + n - pos))
+                pos = lo + n
+        if pos < end:
+            for lo, p in refused:
+                if lo <= pos < p.bus + p.length:
+                    raise iommu_fault(self.name, f"DMA {'write' if write else 'read'} at "
+                                                 f"{pos:#x} against a {dir_name(p.dir)} "
+                                                 f"mapping")
             raise iommu_fault(self.name, f"DMA {'write' if write else 'read'} to unmapped bus "
                                          f"address range [{addr:#x}, {end:#x})")
-        return [(phys, n) for _, n, phys in found]
+        return runs
 
     def dma_read(self, dma_addr: int, length: int) -> np.ndarray:
         """Model helper: what the device reads at a bus address."""

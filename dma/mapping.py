@@ -84,9 +84,15 @@ def dma_map_phys(dev: Device, phys: int, size: int, dir: int, attrs: int = 0) ->
     if addr < 0:
         return DMA_MAPPING_ERROR
     iova = (addr & ~(PAGE_SIZE - 1), (addr & (PAGE_SIZE - 1)) + size) if dev.iommu else None
-    dev.mappings[("single", addr)] = DmaMapping("phys", dir, size,
-                                                [DmaPiece(addr, size, phys, dir)],
-                                                iova=iova, checked=False)
+    key: tuple = ("single", addr)
+    if key in dev.mappings:
+        # The same bytes mapped again without an IOMMU: a second entry,
+        # as dma-debug adds one to the bucket, not a replacement.
+        key = ("single", addr, next(k for k in range(1, len(dev.mappings) + 2)
+                                    if ("single", addr, k) not in dev.mappings))
+        dev.mappings.single_dups = True
+    dev.mappings[key] = DmaMapping("phys", dir, size, [DmaPiece(addr, size, phys, dir)],
+                                   iova=iova, checked=False)
     if _stats.ON:
         _stats.note_dma_map()
         _stats.note_dma_segments(1)
@@ -96,11 +102,16 @@ def dma_map_phys(dev: Device, phys: int, size: int, dir: int, attrs: int = 0) ->
 def dma_unmap_phys(dev: Device, addr: int, size: int, dir: int, attrs: int = 0) -> None:
     """``dma_unmap_phys()``: size and direction must be those of the map."""
     check_dev_dir(dev, dir)
-    m = dev.mappings.get(("single", addr))
-    if m is None:
+    keys = dev.mappings.singles(addr)
+    if not keys:
         dma_debug_err(dev.name, f"unmapping device address {addr:#x} that is not mapped "
                                 f"(double unmap or never mapped)")
         return
+    # Of several at one address, the one this unmap describes, as
+    # dma-debug's bucket search prefers an entry matching size and direction.
+    key = next((k for k in keys if dev.mappings[k].size == size and dev.mappings[k].dir == dir),
+               keys[0])
+    m = dev.mappings[key]
     if m.size != size:
         dma_debug_err(dev.name, f"unmapping {addr:#x} with size {size}, mapped with {m.size}")
     if m.dir != dir:
@@ -108,7 +119,7 @@ def dma_unmap_phys(dev: Device, addr: int, size: int, dir: int, attrs: int = 0) 
                                 f"{dir_name(m.dir)}")
     if not m.checked:
         dma_debug_err(dev.name, f"device driver failed to check map error at {addr:#x}")
-    del dev.mappings[("single", addr)]
+    del dev.mappings[key]
     if m.iova is not None:
         dev.free_iova(*m.iova)
 
@@ -167,9 +178,11 @@ def dma_mapping_error(dev: Device, dma_addr: int) -> int:
     """``dma_mapping_error()``: -ENOMEM for DMA_MAPPING_ERROR, else 0; it
     also tells dma-debug the driver checked (an unchecked mapping is
     reported at unmap)."""
-    m = dev.mappings.get(("single", dma_addr))
-    if m is not None:
-        m.checked = True
+    for key in dev.mappings.singles(dma_addr):
+        m = dev.mappings[key]
+        if not m.checked:          # the first unchecked one, as dma-debug marks
+            m.checked = True
+            break
     return -E.ENOMEM if dma_addr == DMA_MAPPING_ERROR else 0
 
 
