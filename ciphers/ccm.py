@@ -30,6 +30,7 @@ because B0 encodes them)::
 
 from __future__ import annotations
 
+import abc
 import hmac
 from typing import Any
 
@@ -127,7 +128,7 @@ def ccm_format_adata(assoclen: int) -> bytes:
     return b"\xff\xfe" + (assoclen & 0xFFFFFFFF).to_bytes(4, "big")
 
 
-class CcmBase:
+class CcmBase(abc.ABC):
     """The CCM frame shared by the generic request and the one on the
     library's pieces: B0 and the AD length into the MAC, the AD phase, the
     payload MACed as plaintext, the tag masked by the first counter block.
@@ -149,11 +150,13 @@ class CcmBase:
         "_tag",
     )
 
+    @abc.abstractmethod
     def _start(self, a0: bytes) -> None:
-        raise NotImplementedError
+        """Start the counter stream at ``a0`` and the MAC."""
 
+    @abc.abstractmethod
     def _crypt(self, s: np.ndarray, d: np.ndarray) -> None:
-        raise NotImplementedError
+        """Run the counter stream over one piece."""
 
     def _format(self, iv: Any, authsize: int, assoclen: int, cryptlen: int,
                 decrypt: bool) -> int:
