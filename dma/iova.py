@@ -61,6 +61,8 @@ class DmaIovaState:
 
 
 _DIRS = (DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE)
+_OFF = PAGE_SIZE - 1
+_STACK = Kind.STACK                     # (bound once: an Enum lookup is a search)
 
 
 def _key(state: DmaIovaState) -> tuple:
@@ -90,12 +92,15 @@ def dma_iova_try_alloc(dev: Device, state: DmaIovaState, phys: int, size: int) -
     if not size:
         WARN(True, "dma_iova_try_alloc: zero size")
         return False
-    off = phys & (PAGE_SIZE - 1)
+    off = phys & _OFF
     base = dev.alloc_iova(off + size)
     if not base:
         return False
     state.addr, state.size = base + off, size
-    dev.mappings[_key(state)] = DmaMapping("iova", -1, size, [], iova=(base, off + size))
+    # (Positional: the dataclass's keyword and default-factory handling
+    # cost more than the mapping's other work.)
+    dev.mappings[("iova", id(state))] = DmaMapping("iova", -1, size, [], 0, (base, off + size),
+                                                   True, [])
     return True
 
 
@@ -108,7 +113,8 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
         check_dev_dir(dev, dir)
     if type(state) is not DmaIovaState:
         _state(state)
-    m = dev.mappings.get(("iova", id(state)))
+    table = dev.mappings
+    m = table.get(("iova", id(state)))
     if m is None:
         WARN(True, "dma_iova_link: no IOVA range allocated")
         return -E.EIO
@@ -116,7 +122,7 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
         WARN(True, f"dma_iova_link: [{offset}, +{size}) outside the {state.size}-byte range")
         return -E.EIO
     iova = state.addr + offset
-    if (iova ^ phys) & (PAGE_SIZE - 1):
+    if (iova ^ phys) & _OFF:
         WARN(True, f"dma_iova_link: IOVA {iova:#x} and phys {phys:#x} differ in their page "
                    f"offsets")
         return -E.EIO
@@ -134,24 +140,28 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
         else:
             head = head_pfn_of(pfn)
             folio = mem_map.get(head) if head >= 0 else None
-        if folio is not None and folio.kind is Kind.STACK:
+        if folio is not None and folio.kind is _STACK:
             check_for_stack(dev, phys, size)
     # The links so far, as sorted (start, end) spans: a link overlapping
     # one is refused, one starting where another ends extends a segment.
     spans = m.spans
     if not spans or spans[-1][1] <= iova:
-        k = len(spans)                  # in order, as drivers link: nothing after it
+        k = -1                          # in order, as drivers link: nothing after it
+        joins = bool(spans) and spans[-1][1] == iova
     else:
         k = bisect.bisect_left(spans, (iova, iova))
         if (k < len(spans) and spans[k][0] < iova + size) or (k and spans[k - 1][1] > iova):
             WARN(True, f"dma_iova_link: [{iova:#x}, +{size}) already linked")
             return -E.EEXIST
+        joins = bool(k) and spans[k - 1][1] == iova
     if dev.fail_maps > 0 and dev.take_fail_map():
         return -E.ENOMEM
-    joins = bool(k) and spans[k - 1][1] == iova
-    spans.insert(k, (iova, iova + size))
+    if k < 0:
+        spans.append((iova, iova + size))
+    else:
+        spans.insert(k, (iova, iova + size))
     m.pieces.append(DmaPiece(iova, size, phys, dir, False))     # not synced yet
-    dev.mappings.changed()
+    table._index = None                 # (MappingTable.changed(), inline)
     if m.dir == -1:
         m.dir = dir
     if _stats.ON:
@@ -168,7 +178,8 @@ def dma_iova_sync(dev: Device, state: DmaIovaState, offset: int, size: int) -> i
     m = dev.mappings.get(("iova", id(state)))
     if m is None:
         return -E.EIO
-    lo, hi = state.addr + offset, state.addr + offset + size
+    lo = state.addr + offset
+    hi = lo + size
     for p in m.pieces:
         if p.bus < hi and lo < p.bus + p.length:
             p.synced = True
@@ -189,7 +200,7 @@ def _unlink_all(dev: Device, m: DmaMapping, dir: int) -> None:
             dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, linked with "
                                     f"{dir_name(p.dir)}")
     m.spans, m.pieces = [], []
-    dev.mappings.changed()
+    dev.mappings._index = None          # (MappingTable.changed(), inline)
 
 
 def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, dir: int,
@@ -241,14 +252,17 @@ def dma_iova_destroy(dev: Device, state: DmaIovaState, mapped_len: int, dir: int
     if mapped_len and type(dev) is Device and dir in _DIRS and type(state) is DmaIovaState:
         # The teardown's case, in one lookup: every link goes, then the
         # range (what dma_iova_unlink and dma_iova_free would do, in order).
+        table = dev.mappings
         key = ("iova", id(state))
-        m = dev.mappings.get(key)
-        if m is not None and _links_within(m, state.addr, state.addr + mapped_len):
-            _unlink_all(dev, m, dir)
-            del dev.mappings[key]
-            dev.free_iova(*m.iova)
-            state.addr, state.size = 0, 0
-            return
+        m = table.get(key)
+        if m is not None:
+            spans, lo = m.spans, state.addr
+            if spans and spans[0][0] >= lo and spans[-1][1] <= lo + mapped_len:
+                _unlink_all(dev, m, dir)
+                del table[key]
+                dev.free_iova(*m.iova)
+                state.addr, state.size = 0, 0
+                return
     if mapped_len:
         dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs)
     dma_iova_free(dev, state)

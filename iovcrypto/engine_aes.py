@@ -118,6 +118,13 @@ ENGINE_TIMEOUT = HZ // 10
 ENGINE_MODES = ("cbc", "ctr", "xts")
 EXTRACT_PAGES = 64
 Seg = tuple[int, int]
+# The engine's alignment rules as masks (both are powers of two), and the
+# constants the per-page loops test, bound once (an Enum member lookup is
+# a dictionary search each time).
+_ADDR_MASK, _BLOCK_MASK = ENGINE_ADDR_ALIGN - 1, ENGINE_BLOCK - 1
+assert not ENGINE_ADDR_ALIGN & _ADDR_MASK and not ENGINE_BLOCK & _BLOCK_MASK
+_DEVICE = Kind.DEVICE
+_phys_vec = tuple.__new__                 # PhysVec(a, b) without its Python __new__
 
 
 class EngineAesDev:
@@ -322,6 +329,7 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> i
     start, run, run_mmio = -1, 0, False
     if ranges:                            # (a map extended by a second call)
         (start, run), run_mmio = ranges.pop(), mmios.pop()
+    aligned = rm.aligned
     while len:
         got, pages, off = iov_iter_extract_pages(t, None, len, EXTRACT_PAGES, 0)
         if got <= 0:
@@ -337,24 +345,25 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> i
             n = PAGE_SIZE - off if left > PAGE_SIZE - off else left
             # page_to_phys() and is_pci_p2pdma_page(), inline: once per page.
             phys = (page.pfn << PAGE_SHIFT) + off
-            mmio = page.head.kind is Kind.DEVICE
-            if start + run == phys and run_mmio == mmio:
+            mmio = page.head.kind is _DEVICE
+            if start + run == phys and run_mmio is mmio:
                 run += n
             else:
                 # Each range becomes a bus segment at its own page offset:
                 # the engine's rules, checked as the ranges are built.
-                if phys % ENGINE_ADDR_ALIGN or run % ENGINE_BLOCK:
-                    rm.aligned = False
+                if phys & _ADDR_MASK or run & _BLOCK_MASK:
+                    aligned = False
                 if run:
-                    ranges.append(PhysVec(start, run))
+                    ranges.append(_phys_vec(PhysVec, (start, run)))
                     mmios.append(run_mmio)
                 start, run, run_mmio = phys, n, mmio
             left -= n
             off = 0
         len -= got
     if run:
-        ranges.append(PhysVec(start, run))
+        ranges.append(_phys_vec(PhysVec, (start, run)))
         mmios.append(run_mmio)
+    rm.aligned = aligned
     return 0
 
 
@@ -370,33 +379,37 @@ def engine_aes_map_ranges(dev: Device, rm: RangeMap) -> tuple[int, list]:
     range otherwise.  (0, segments) or (-errno, []) with nothing mapped."""
     # IOVA slots: a range continues the previous one when both meet on a
     # page boundary, else it starts a new IOVA page at its own offset.
+    # The bus segments (offsets from the IOVA base until it is known) are
+    # collected on the way: slots that follow each other join up.
     ranges, mask = rm.ranges, PAGE_SIZE - 1
-    first = ranges[0].paddr
+    first = ranges[0][0]
     pad = first & mask
-    offsets, pos = [], 0
+    offsets, rel, pos = [], [], 0
     for paddr, n in ranges:
         if pos and ((pad + pos) & mask or paddr & mask):
             pos = ((pad + pos + mask) & ~mask) - pad + (paddr & mask)
+            rel.append([pos, n])
+        elif rel:
+            rel[-1][1] += n
+        else:
+            rel.append([pos, n])
         offsets.append(pos)
         pos += n
     state, dir = rm.state, rm.dir
     if dma_iova_try_alloc(dev, state, first, pos):
-        # Link each range, and collect the bus segments as they join up.
-        segs: list[tuple[int, int]] = []
-        base, end = state.addr, -1
-        for (paddr, n), mmio, off in zip(ranges, rm.mmio, offsets, strict=True):
-            err = dma_iova_link(dev, state, paddr, off, n, dir, DMA_ATTR_MMIO if mmio else 0)
+        # Link each range: the IOVA pages are mapped one physical range
+        # at a time, as the IOMMU maps them.
+        mmios = rm.mmio
+        for k, (paddr, n) in enumerate(ranges):
+            err = dma_iova_link(dev, state, paddr, offsets[k], n, dir,
+                                DMA_ATTR_MMIO if mmios[k] else 0)
             if err:
-                dma_iova_destroy(dev, state, off, dir, 0)
+                dma_iova_destroy(dev, state, offsets[k], dir, 0)
                 return err, []
-            if base + off == end:
-                segs[-1] = (segs[-1][0], segs[-1][1] + n)
-            else:
-                segs.append((base + off, n))
-            end = base + off + n
         rm.iova_len = pos
         dma_iova_sync(dev, state, 0, pos)
-        return 0, segs
+        base = state.addr
+        return 0, [(base + off, n) for off, n in rel]
     for r, mmio in zip(rm.ranges, rm.mmio, strict=True):
         addr = dma_map_phys(dev, r.paddr, r.len, rm.dir, DMA_ATTR_MMIO if mmio else 0)
         if dma_mapping_error(dev, addr):

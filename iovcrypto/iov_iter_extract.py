@@ -191,30 +191,41 @@ def _bvec_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int
                 ) -> tuple[int, list | None, int]:
     """Single-page pieces across bio_vecs, as long as each ends at a page
     end and the next starts at offset 0 (the bvec_iter walk)."""
-    if i._u == 0:
+    nr = i._u
+    if nr == 0:
         return 0, pages, 0
+    bvecs, first = i._ptr, i.vec_idx
+    # Every bio_vec the walk may visit is in the array: checked once here,
+    # so the loop indexes without a check of its own.
+    if not 0 <= first < len(bvecs):
+        raise KernelBug("ITER_BVEC has count but no bio_vec left in its array")
     skip = i.iov_offset
-    if skip == _cur_bvec(i).bv_len:
+    if skip == bvecs[first].bv_len:
         i.iov_offset = 0
-        i._u -= 1
-        i.vec_idx += 1
+        i._u = nr = nr - 1
+        i.vec_idx = first = first + 1
         skip = 0
     # The kernel sizes the array from the offset into the bio_vec, not into
     # the page, and does not check for an allocation failure here.
     count, pages = _want_pages_array(pages, maxsize, skip, maxpages)
     if not count:
         return -ENOMEM, pages, 0
+    end = first + nr
+    inside = end <= len(bvecs)
     # (count <= len(pages): the array was sized for it, or checked.)
     n = offset0 = 0
-    bi_idx, bi_size, done, size = 0, maxsize, skip, 0
-    while bi_size and bi_idx < i._u:
-        idx = i.vec_idx + bi_idx
-        if idx >= len(i._ptr):
+    idx, bi_size, done, size = first, maxsize, skip, 0
+    while bi_size and idx < end:
+        if not inside and idx >= len(bvecs):
             raise KernelBug("ITER_BVEC extraction ran past the bio_vec array")
-        bv = i._ptr[idx]
+        bv = bvecs[idx]
         mp = bv.bv_offset + done
         off = mp & _OFF
-        ln = min(bi_size, bv.bv_len - done, PAGE_SIZE - off)
+        ln = bv.bv_len - done
+        if ln > bi_size:
+            ln = bi_size
+        if ln > PAGE_SIZE - off:
+            ln = PAGE_SIZE - off
         if n:
             if off:
                 break
@@ -228,7 +239,7 @@ def _bvec_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int
         done += ln
         bi_size -= ln
         if done == bv.bv_len:
-            bi_idx += 1
+            idx += 1
             done = 0
     iter_advance(i, size)               # (i and size are known good here)
     return size, pages, offset0

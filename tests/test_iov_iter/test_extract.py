@@ -258,3 +258,26 @@ def test_get_pages_folioq_and_xarray():
     for p in pages:
         kmem.put_page(p)
     x.free()
+
+
+def test_bvec_extraction_past_the_array_is_a_bug_not_an_index_error():
+    """The bio_vec walk checks the array bounds once up front and indexes
+    freely only when every element it may visit is inside: an iterator
+    whose nr_segs runs past its array still BUGs where the walk leaves
+    it, as it did with a check per element (not an IndexError)."""
+    a, b = kmem.alloc_page(kmem.GFP_KERNEL), kmem.alloc_page(kmem.GFP_KERNEL)
+    try:
+        bv = [bio_vec(a, PAGE, 0), bio_vec(b, PAGE, 0)]
+        it = iov_iter()
+        iov_iter_bvec(it, ITER_SOURCE, bv, 2, 2 * PAGE)
+        it._u, it.count = 3, 3 * PAGE       # a corrupt iterator: one bio_vec too many
+        with pytest.raises(kmem.KernelBug, match="ran past the bio_vec array"):
+            iov_iter_extract_pages(it, None, 3 * PAGE, 8)
+        it3 = iov_iter()
+        iov_iter_bvec(it3, ITER_SOURCE, bv, 2, 2 * PAGE)
+        it3.vec_idx = 2
+        with pytest.raises(kmem.KernelBug, match="no bio_vec left"):
+            iov_iter_extract_pages(it3, None, PAGE, 8)
+    finally:
+        kmem.__free_pages(a, 0)
+        kmem.__free_pages(b, 0)
