@@ -17,7 +17,7 @@ Where the library does not fit the kernel's semantics:
   the wrap point.
 * XChaCha20: no library offers the kernel's layout (pycryptodome clears the
   high position word), so the subkey is HChaCha20 taken from one library
-  ChaCha20 block (:func:`hchacha20_lib`) and the stream is
+  ChaCha20 block (:class:`HChaCha20Lib`, its context kept per key) and the stream is
   ``cryptography``'s ChaCha20 with the kernel's real IV.
 * XTS: a ``cryptography`` XTS context restarts the data unit on every
   ``update``, so :class:`AccelXts` is one-shot (``final`` only). It rejects
@@ -74,6 +74,8 @@ __all__ = [
     "AccelEssivCbc",
     "AccelXChaCha20",
     "AccelXts",
+    "HChaCha20Lib",
+    "hchacha20_lib",
     "lib_cipher_ctx",
     "unit_scratch",
 ]
@@ -261,11 +263,15 @@ class AccelChaCha20:
             raise ValueError(f"key: ChaCha20 key must be 32 bytes, got {len(kb)}")
         if len(ivb) != CHACHA_IV_SIZE:
             raise ValueError(f"iv: ChaCha20 IV must be 16 bytes, got {len(ivb)}")
+        self._start(kb, ivb)
+
+    def _start(self, kb: bytes, ivb: bytes) -> None:
+        """The stream at (32-byte key, 16-byte IV), both checked."""
         self._key = kb
         self._nonce = ivb[4:]
-        self._counter0 = int.from_bytes(ivb[:4], "little")
+        self._counter0 = counter = int.from_bytes(ivb[:4], "little")
         self._ctx = lib_cipher_ctx(algorithms.ChaCha20(kb, ivb), None, True)
-        self._room = ((1 << 32) - self._counter0) * CHACHA_BLOCK_SIZE  # bytes before the wrap
+        self._room = ((1 << 32) - counter) * CHACHA_BLOCK_SIZE  # bytes before the wrap
         self.consumed = 0
 
     def _open(self, counter: int) -> None:
@@ -309,38 +315,66 @@ _WORDS8 = struct.Struct("<8I")
 _ZERO_BLOCK = bytes(CHACHA_BLOCK_SIZE)
 
 
-def hchacha20_lib(key: bytes, nonce16: bytes) -> bytes:
-    """HChaCha20 from the library's ChaCha20 block function.
+class HChaCha20Lib:
+    """HChaCha20 under one key from the library's ChaCha20 block function.
 
     A ChaCha20 block is the permuted state plus the input state; HChaCha20
     is the permuted state's words 0..3 and 12..15 alone.  So one library
     block over the state (constants, key, ``nonce16`` as counter ‖ nonce)
     minus those input words (mod 2^32) gives HChaCha20 bit for bit,
-    without the 80 Python-level quarter rounds of ciphers.chacha.hchacha20()."""
-    ctx = lib_cipher_ctx(algorithms.ChaCha20(key, nonce16), None, True)
-    w = _WORDS16.unpack(ctx.update(_ZERO_BLOCK))
-    n = _WORDS4.unpack(nonce16)
-    return _WORDS8.pack((w[0] - _SIGMA_WORDS[0]) & 0xFFFFFFFF,
-                        (w[1] - _SIGMA_WORDS[1]) & 0xFFFFFFFF,
-                        (w[2] - _SIGMA_WORDS[2]) & 0xFFFFFFFF,
-                        (w[3] - _SIGMA_WORDS[3]) & 0xFFFFFFFF,
-                        (w[12] - n[0]) & 0xFFFFFFFF, (w[13] - n[1]) & 0xFFFFFFFF,
-                        (w[14] - n[2]) & 0xFFFFFFFF, (w[15] - n[3]) & 0xFFFFFFFF)
+    without the 80 Python-level quarter rounds of ciphers.chacha.hchacha20().
+    The library context is made once per key (the accelerated xchacha20's
+    key schedule) and re-aimed at each nonce (``reset_nonce``, cryptography
+    >= 43), as the kernel keeps the key in the tfm and runs HChaCha20 per
+    request; a context made per call costs more than the block itself."""
+
+    __slots__ = ("_ctx", "key")
+
+    def __init__(self, key: bytes) -> None:
+        if type(key) is not bytes or len(key) != CHACHA_KEY_SIZE:
+            raise ValueError("key: HChaCha20 key must be 32 bytes")
+        self.key = key
+        self._ctx = lib_cipher_ctx(algorithms.ChaCha20(key, bytes(CHACHA_IV_SIZE)), None, True)
+
+    def __call__(self, nonce16: bytes) -> bytes:
+        """The 32-byte HChaCha20 output for a 16-byte ``nonce16``."""
+        ctx = self._ctx
+        ctx.reset_nonce(nonce16)
+        w = _WORDS16.unpack(ctx.update(_ZERO_BLOCK))
+        n = _WORDS4.unpack(nonce16)
+        return _WORDS8.pack((w[0] - _SIGMA_WORDS[0]) & 0xFFFFFFFF,
+                            (w[1] - _SIGMA_WORDS[1]) & 0xFFFFFFFF,
+                            (w[2] - _SIGMA_WORDS[2]) & 0xFFFFFFFF,
+                            (w[3] - _SIGMA_WORDS[3]) & 0xFFFFFFFF,
+                            (w[12] - n[0]) & 0xFFFFFFFF, (w[13] - n[1]) & 0xFFFFFFFF,
+                            (w[14] - n[2]) & 0xFFFFFFFF, (w[15] - n[3]) & 0xFFFFFFFF)
+
+
+def hchacha20_lib(key: bytes, nonce16: bytes) -> bytes:
+    """HChaCha20(key, nonce16) from one library block (:class:`HChaCha20Lib`
+    for a one-off key)."""
+    return HChaCha20Lib(key)(nonce16)
 
 
 class AccelXChaCha20(AccelChaCha20):
     """XChaCha20 with the kernel's 32-byte IV: HChaCha20 for the subkey (from
-    the library's block, hchacha20_lib()), then :class:`AccelChaCha20` with
-    ``IV[24:32] ‖ IV[16:24]``."""
+    the library's block, :class:`HChaCha20Lib`), then :class:`AccelChaCha20`
+    with ``IV[24:32] ‖ IV[16:24]``.  ``key`` is the 32-byte key or the
+    key's kept :class:`HChaCha20Lib` (the accelerated driver's schedule)."""
 
-    def __init__(self, key: bytes | np.ndarray, iv: bytes | np.ndarray) -> None:
-        kb = key if type(key) is bytes else as_key_bytes(key)
+    def __init__(self, key: bytes | np.ndarray | HChaCha20Lib, iv: bytes | np.ndarray) -> None:
+        if type(key) is HChaCha20Lib:
+            hchacha = key
+        else:
+            kb = key if type(key) is bytes else as_key_bytes(key)
+            if len(kb) != CHACHA_KEY_SIZE:
+                raise ValueError(f"key: XChaCha20 key must be 32 bytes, got {len(kb)}")
+            hchacha = HChaCha20Lib(kb)
         ivb = iv if type(iv) is bytes else as_key_bytes(iv, "iv")
-        if len(kb) != CHACHA_KEY_SIZE:
-            raise ValueError(f"key: XChaCha20 key must be 32 bytes, got {len(kb)}")
         if len(ivb) != XCHACHA_IV_SIZE:
             raise ValueError(f"iv: XChaCha20 IV must be 32 bytes, got {len(ivb)}")
-        super().__init__(hchacha20_lib(kb, ivb[:16]), xchacha_real_iv(ivb))
+        # The subkey (32 bytes) and the real IV (16) are right by construction.
+        self._start(hchacha(ivb[:16]), xchacha_real_iv(ivb))
         self.xiv = ivb
 
     @property

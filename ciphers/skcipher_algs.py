@@ -45,6 +45,7 @@ from ciphers.accel import (
     AccelEcb,
     AccelEssivCbc,
     AccelXChaCha20,
+    HChaCha20Lib,
     lib_cipher_ctx,
     unit_scratch,
 )
@@ -213,6 +214,12 @@ def _chacha_setkey(key: bytes, flags: int) -> tuple[int, KeySched]:
     return 0, key
 
 
+def _xchacha_accel_setkey(key: bytes, flags: int) -> tuple[int, KeySched]:
+    """The key with its library HChaCha20 context, made once per key."""
+    err, key = _chacha_setkey(key, flags)
+    return err, None if err else HChaCha20Lib(key)
+
+
 def _essiv_setkey(key: bytes, flags: int) -> tuple[int, KeySched]:
     """essiv_skcipher_setkey(): the inner cbc(aes) gets the key, the ESSIV
     cipher the SHA-256 of it (32 bytes: AES-256)."""
@@ -280,7 +287,10 @@ def _xts_accel_one_shot(s: KeySched, iv: bytes | None, enc: bool, src: np.ndarra
     if s[3] is None or iv is None or len(iv) != BS:
         return False
     ctx = lib_cipher_ctx(s[3], modes.XTS(iv), enc)
-    out = unit_scratch(src.size) if np.may_share_memory(src, dst) else None
+    if not np.may_share_memory(src, dst):
+        ctx.update_into(src, dst)       # straight into the destination frame
+        return True
+    out = unit_scratch(src.size)
     if out is None:
         lib_update_into(ctx, src, dst, stream=False)
     else:
@@ -499,7 +509,7 @@ def _build() -> dict[str, list[SkcipherImpl]]:
         + _aes_impls("chacha", "xchacha20", "xchacha20-generic", "xchacha20-openssl", bs=1,
                      ivsize=32, chunk=CHACHA_BLOCK_SIZE, minkey=32, maxkey=32,
                      len_rule=LEN_ANY, iv_out=False, setkey=_chacha_setkey,
-                     cores=(_xchacha_core, _xchacha_accel))
+                     cores=(_xchacha_core, _xchacha_accel), acc_setkey=_xchacha_accel_setkey)
         + _generic_only("chacha", "xchacha12", "xchacha12-generic", bs=1, ivsize=32,
                         chunk=CHACHA_BLOCK_SIZE, minkey=32, maxkey=32, len_rule=LEN_ANY,
                         setkey=_chacha_setkey, core=_xchacha12_core),

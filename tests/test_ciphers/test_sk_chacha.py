@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ciphers.accel import hchacha20_lib
+from ciphers.accel import HChaCha20Lib, hchacha20_lib
 from ciphers.chacha import ChaCha20, XChaCha20, chacha_blocks, hchacha20, xchacha_real_iv
 
 
@@ -133,3 +133,16 @@ def test_chacha_errors() -> None:
         ChaCha20(bytes(32), bytes(16)).update(np.zeros(4, np.uint8), np.zeros(5, np.uint8))
     with pytest.raises(ValueError, match="nonce16"):
         hchacha20(bytes(32), bytes(12))
+
+
+def test_hchacha20_kept_context_serves_every_nonce() -> None:
+    """The accelerated xchacha20's key schedule keeps one library context
+    and re-aims it per request: every call, in any order and interleaved
+    with another key's, equals HChaCha20 from scratch."""
+    rng = np.random.default_rng(6)
+    keys = [rng.bytes(32), rng.bytes(32)]
+    kept = [HChaCha20Lib(k) for k in keys]
+    for i in range(100):
+        j = int(rng.integers(0, 2))
+        nonce = rng.bytes(16) if i % 5 else b"\xff" * 4 + rng.bytes(12)
+        assert kept[j](nonce) == hchacha20(keys[j], nonce), i
