@@ -11,34 +11,39 @@ place 16 bytes of AD ‖ 1 MiB ‖ a 16-byte tag area laid out
 
 it prints in one run:
 
-- ``ratio``: throughput as a ratio to ``cryptography`` one-shot on the
-  same bytes held contiguously: AESGCM / AESCCM / ChaCha20Poly1305 (the
-  ESP variants with their salt ‖ IV nonce and AD), GMAC for rfc4543,
-  AES-CBC + HMAC (hashlib) for authenc;
+- ``sg`` / ``iov``: throughput as a ratio to ``cryptography`` one-shot on
+  the same bytes held contiguously: AESGCM / AESCCM / ChaCha20Poly1305
+  (the ESP variants with their salt ‖ IV nonce and AD), GMAC for rfc4543,
+  AES-CBC + HMAC (hashlib) for authenc over cbc(aes);
 - ``iov/sg``: the iov_iter API's time over the scatterlist API's on the
   same layout (target <= 1.05);
-- the walk's own cost per step (a null AEAD driver whose core does
-  nothing, over skcipher_walk_aead_encrypt), and the generic GHASH's
+- before the table, the walk's own cost per step (a null AEAD driver whose
+  core does nothing, over skcipher_walk_aead_encrypt: the slope between
+  the 1-entry and the 258-entry layout), and the generic GHASH's
   throughput in MB/s.
 
-Times are the best of a few runs, measured in one process.
+Timing follows benchmarks/timing.py: CPU time, no garbage collection in a
+timed region, each subject timed beside its reference in alternating
+order, the median of the per-round ratios (its rounds' spread printed).
+Algorithms the library lacks (gcm/ccm over sm4 and aria, aegis128,
+authenc over ctr or des, essiv) are listed, not timed.
 
-    python3 benchmarks/bench_aead.py [--quick]
+    python3 benchmarks/bench_aead.py [--quick] [--rounds N] [--alg NAME ...]
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import hmac
 import importlib
 import os
-import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
+from timing import cpu, median_ratio, median_slope, median_time, take_spread
 
 import iovcrypto
 import kmem
@@ -56,15 +61,6 @@ NSEG = 256
 _free_pages = kmem.__free_pages  # (inside a class body the name would be mangled)
 
 
-def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def make_key(name: str) -> bytes:
     if name.startswith("authenc"):
         return authenc_key_blob(os.urandom(32), os.urandom(32))
@@ -78,8 +74,18 @@ def make_iv(name: str, ivsize: int) -> bytes:
     return b"\x03" + iv[1:] if name == "ccm(aes)" else iv
 
 
+#: A request slower than this (CPU seconds) is listed, not timed.
+SLOW = 1.0
+_AUTHENC_CBC_AES = tuple(f"authenc(hmac({h}),cbc(aes))"
+                         for h in ("sha1", "sha224", "sha256", "sha384", "sha512"))
+ONESHOT = ("gcm(aes)", "rfc4106(gcm(aes))", "rfc4543(gcm(aes))", "ccm(aes)",
+           "rfc4309(ccm(aes))", "rfc7539(chacha20,poly1305)",
+           "rfc7539esp(chacha20,poly1305)", *_AUTHENC_CBC_AES)
+
+
 def oneshot(name: str, key: bytes, iv: bytes, ad: bytes) -> Callable[[bytes], object]:
-    """cryptography one-shot of the same work on contiguous bytes."""
+    """cryptography one-shot of the same work on contiguous bytes (for the
+    algorithms in ONESHOT)."""
     if name == "gcm(aes)":
         return lambda pt: AESGCM(key).encrypt(iv, pt, ad)
     if name == "rfc4106(gcm(aes))":
@@ -199,39 +205,62 @@ def null_driver(world: object) -> str:
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
-    rep = 2 if quick else 3
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="no generic ccm/authenc drivers, 3 rounds")
+    ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--alg", action="append", default=[], help="a cra_name (repeatable)")
+    args = ap.parse_args()
+    rounds = args.rounds or (3 if args.quick else 5)
+    print(f"CPU-time clock, GC off while timing, median of {rounds} rounds, each subject "
+          "timed beside its reference\n")
     lays = {"1x1MiB": Layout(False), "256x4KiB": Layout(True)}
     pt = os.urandom(MIB)
 
-    print("walk overhead (null AEAD core, µs per step, 256x4KiB):")
+    print("walk overhead (null AEAD core; µs per step, slope 1 -> 258 entries):")
     for wname, world, fn in (("sg", sgl, run_sg), ("iov", iovcrypto, run_iov)):
         drv = null_driver(world)
-        t = best(fn(drv, b"", bytes(12), lays["256x4KiB"]), 7)
-        print(f"  {wname:3} {t / NSEG * 1e6:7.2f} µs/step ({NSEG} steps)")
+        fns = {1: fn(drv, b"", bytes(12), lays["1x1MiB"]),
+               NSEG + 2: fn(drv, b"", bytes(12), lays["256x4KiB"])}
+        t = median_slope(fns, rounds) * 1e6
+        print(f"  {wname:3} {t:7.2f} µs/step  (rounds spread {take_spread():.0%})")
     gk = GhashKey(os.urandom(16))
-    g = Ghash(gk)
-    g.update(pt[:4096])       # build the tables first
-    t = best(lambda: Ghash(gk).update(pt), rep + 1)
-    print(f"generic GHASH: {MIB / t / 1e6:.1f} MB/s\n")
+    Ghash(gk).update(pt[:4096])       # build the tables first
+    t = median_time(lambda: Ghash(gk).update(pt), rounds)
+    print(f"generic GHASH: {MIB / t / 1e6:.1f} MB/s  (rounds spread {take_spread():.0%})\n")
 
-    print(f"{'driver':52} {'layout':9} {'sg ratio':>9} {'iov ratio':>9} {'iov/sg':>7}")
+    print("throughput / the library's one-shot on the same bytes; iov/sg: time ratio")
+    print(f"{'driver':52} {'layout':9} {'sg':>6} {'iov':>6} {'iov/sg':>7}  spread")
+    no_ref, slow = [], []
     for impl in aead_impls():
-        if quick and not impl.accelerated and impl.template in ("ccm", "authenc"):
+        name, drv = impl.cra_name, impl.cra_driver_name
+        if args.alg and name not in args.alg:
             continue
-        name = impl.cra_name
+        if args.quick and not impl.accelerated and impl.template in ("ccm", "authenc"):
+            continue
+        if name not in ONESHOT:
+            no_ref.append(drv)
+            continue
         key, iv = make_key(name), make_iv(name, impl.ivsize)
         ad = lays["1x1MiB"].data[:AD].tobytes()
         ref = oneshot(name, key, iv, ad)
-        t_ref = best(lambda ref=ref: ref(pt), rep + 2)
         for lname, lay in lays.items():
-            t_sg = best(run_sg(impl.cra_driver_name, key, iv, lay), rep)
-            t_iov = best(run_iov(impl.cra_driver_name, key, iv, lay), rep)
+            sg, iov = run_sg(drv, key, iv, lay), run_iov(drv, key, iv, lay)
+            if cpu(sg) > SLOW:
+                slow.append(f"{drv} {lname}")
+                lay.reset()
+                continue
+            r_sg = median_ratio(lambda ref=ref: ref(pt), sg, rounds)
+            r_iov = median_ratio(lambda ref=ref: ref(pt), iov, rounds)
+            r = median_ratio(sg, iov, rounds)
             lay.reset()
-            print(f"{impl.cra_driver_name:52} {lname:9} {t_ref / t_sg:9.3f} "
-                  f"{t_ref / t_iov:9.3f} {t_iov / t_sg:7.3f}")
+            print(f"{drv:52} {lname:9} {r_sg:6.3f} {r_iov:6.3f} {r:7.3f}  {take_spread():.0%}")
     for lay in lays.values():
         lay.free()
+    if no_ref:
+        print(f"\nno library one-shot to compare with: {', '.join(no_ref)}")
+    if slow:
+        print(f"one request over {SLOW} s CPU, not timed: {', '.join(slow)}")
 
 
 if __name__ == "__main__":

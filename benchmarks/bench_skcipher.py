@@ -1,40 +1,54 @@
 """Throughput of the skcipher drivers through both crypto APIs.
 
-For every algorithm, generic and accelerated driver, through the
-scatterlist API (sgl) and the iov_iter API (iovcrypto, when present), on
-1 MiB laid out as one segment (one scatterlist entry / one bio_vec over
-an order-8 folio) and as 256 × 4 KiB entries / bio_vecs over separate
-pages, it prints in one run:
+For every skcipher driver whose algorithm the library also offers,
+generic and accelerated, through the scatterlist API (sgl) and the
+iov_iter API (iovcrypto), on 1 MiB laid out as one segment (one
+scatterlist entry / one bio_vec over an order-8 folio) and as 256 × 4 KiB
+entries / bio_vecs over separate pages, it prints in one run:
 
-- ``ratio``: the throughput as a ratio to ``cryptography`` one-shot on
-  the same 1 MiB held contiguously (the same mode where the library has
-  it; CBC for cts and essiv, CTR for rfc3686, ChaCha20 under the HChaCha
-  subkey for xchacha20; AES-256 keys, 64-byte XTS keys);
-- ``walk µs/seg``: the walk's own cost per step, measured with a driver
-  whose core does nothing (a null loop over skcipher_walk);
+- ``sg`` / ``iov``: an out-of-place request's throughput as a ratio to
+  the library doing the same work on the same 1 MiB held contiguously,
+  also out of place (:func:`oneshot`:
+  the same mode where the library has it; CBC for cts and essiv, CTR for
+  rfc3686, ChaCha20 under the per-request HChaCha20 subkey for xchacha20);
 - ``iov/sg``: the iov_iter API's time over the scatterlist API's on the
-  same layout (target <= 1.05).
+  same layout (target <= 1.05);
+- before the table, the walk's own cost per segment: the slope between
+  256 × 4 KiB and 1 × 1 MiB of a driver whose core does nothing (a null
+  loop over skcipher_walk), in place and out of place (target <= 2 µs).
 
-Times are the best of a few runs, measured in one process.
+Timing follows benchmarks/timing.py: CPU time, no garbage collection in a
+timed region, each subject timed beside its reference in alternating
+order, the median of the per-round ratios (its rounds' spread printed).
 
-    python3 benchmarks/bench_skcipher.py [--quick]
+    python3 benchmarks/bench_skcipher.py [--quick] [--rounds N] [--alg NAME ...]
+
+``--quick``: the accelerated drivers and the AES generic ones only, three
+rounds.  A driver whose single request takes over a second (the serial
+generic CBC encryptions of the 8-byte-block ciphers) is listed, not timed.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
-import sys
-import time
+import re
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import algorithms, modes
+from timing import cpu, median_ratio, median_slope, take_spread
 
 import kmem
 import sgl
+from ciphers.accel import HChaCha20Lib, lib_cipher_ctx
 from ciphers.algapi import CryptoAlg
-from ciphers.chacha import hchacha20
+from ciphers.blowfish import blowfish_algorithm
+from ciphers.camellia import camellia_algorithm
+from ciphers.cast5 import cast5_algorithm
+from ciphers.des import des3_ede_algorithm
 from ciphers.skcipher_algs import impls
 
 try:
@@ -48,35 +62,68 @@ MIB = 1 << 20
 _free_pages = kmem.__free_pages  # (inside a class body the name would be mangled)
 NSEG = 256
 KEYLEN = {"xts(aes)": 64, "rfc3686(ctr(aes))": 36, "chacha20": 32, "xchacha20": 32}
+#: A request slower than this (CPU seconds) is listed, not timed.
+SLOW = 1.0
+
+#: The library's block cipher algorithm object by the kernel's cipher name.
+_LIB_ALGS: dict[str, Callable[[bytes], Any]] = {
+    "aes": algorithms.AES, "sm4": algorithms.SM4, "camellia": camellia_algorithm,
+    "des3_ede": des3_ede_algorithm, "blowfish": blowfish_algorithm, "cast5": cast5_algorithm,
+}
+#: The library mode doing each template's work (cts and essiv: their CBC body).
+_LIB_MODES: dict[str, Callable[[bytes], Any] | None] = {
+    "ecb": None, "cbc": modes.CBC, "ctr": modes.CTR, "xts": modes.XTS, "cts": modes.CBC,
+    "essiv": modes.CBC,
+}
 
 
-def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+def _lib_stream(name: str, key: bytes) -> Callable[[bytes], Any] | None:
+    """``iv -> context`` for the library doing ``name``'s work under
+    ``key``, or None where the library lacks it.
+
+    Fair to both sides: the algorithm object is made once (as a driver's
+    setkey expands its key once); the mode and the context come per call,
+    since the IV is per request; the context is made without ``Cipher()``'s
+    per-call re-checks (:func:`ciphers.accel.lib_cipher_ctx`), as the
+    accelerated drivers make theirs, so the ratio is what the model adds
+    around the same library work.  xchacha20 pays its HChaCha20 per call
+    (the subkey depends on the IV), from a context kept per key as the
+    accelerated driver keeps its own."""
+    if name == "chacha20":
+        return lambda iv: lib_cipher_ctx(algorithms.ChaCha20(key, iv[:16]), None, True)
+    if name == "xchacha20":
+        hchacha = HChaCha20Lib(key)
+        return lambda iv: lib_cipher_ctx(
+            algorithms.ChaCha20(hchacha(iv[:16]), iv[24:32] + iv[16:24]), None, True)
+    if name == "rfc3686(ctr(aes))":
+        alg, nonce = algorithms.AES(key[:-4]), key[-4:]
+        return lambda iv: lib_cipher_ctx(alg, modes.CTR(nonce + iv[:8] + b"\0\0\0\1"), True)
+    template = name.partition("(")[0]
+    inner = re.search(r"\(([a-z0-9_]+)\)", name)
+    cipher = inner.group(1) if inner else ""
+    if template not in _LIB_MODES or cipher not in _LIB_ALGS:
+        return None
+    mode = _LIB_MODES[template]
+    if template == "xts" and cipher != "aes":
+        return None
+    alg = _LIB_ALGS[cipher](key)
+    bs = alg.block_size // 8
+    if template == "ctr" and bs != 16:
+        return None
+    if mode is None:
+        ecb = modes.ECB()
+        return lambda iv: lib_cipher_ctx(alg, ecb, True)
+    return lambda iv: lib_cipher_ctx(alg, mode(iv[:bs]), True)
 
 
-def oneshot(name: str, key: bytes, iv: bytes) -> Callable[[np.ndarray, np.ndarray], None]:
-    """cryptography one-shot of the same work on contiguous bytes."""
-    if name == "ecb(aes)":
-        mode, k = modes.ECB(), key
-    elif name in ("cbc(aes)", "cts(cbc(aes))", "essiv(cbc(aes),sha256)"):
-        mode, k = modes.CBC(iv[:16]), key
-    elif name == "ctr(aes)":
-        mode, k = modes.CTR(iv), key
-    elif name == "rfc3686(ctr(aes))":
-        mode, k = modes.CTR(key[-4:] + iv + b"\0\0\0\1"), key[:-4]
-    elif name == "xts(aes)":
-        mode, k = modes.XTS(iv), key
-    else:
-        sub = key if name == "chacha20" else hchacha20(key, iv[:16])
-        nonce = iv[:16] if name == "chacha20" else iv[24:32] + iv[16:24]
-        return lambda s, d: Cipher(algorithms.ChaCha20(sub, nonce), None) \
-            .encryptor().update_into(s, d)
-    return lambda s, d: Cipher(algorithms.AES(k), mode).encryptor().update_into(s, d)
+def oneshot(name: str, key: bytes, iv: bytes) -> Callable[[np.ndarray, np.ndarray], None] | None:
+    """The library doing ``name``'s work on contiguous bytes, out of place:
+    ``ref(src, dst)`` writes straight into ``dst`` (``len(src) + 15`` bytes
+    for the block modes); None where the library lacks the algorithm."""
+    ctx = _lib_stream(name, key)
+    if ctx is None:
+        return None
+    return lambda s, d: ctx(iv).update_into(s, d)
 
 
 def oneshot_in_place(name: str, key: bytes, iv: bytes) -> Callable[[np.ndarray], None]:
@@ -86,20 +133,18 @@ def oneshot_in_place(name: str, key: bytes, iv: bytes) -> Callable[[np.ndarray],
     cache-sized pieces through a kept scratch (faster than one scratch of
     the whole length).  The reference for an in-place request."""
     scratch = np.empty(MIB, np.uint8)
+    ctx = _lib_stream(name, key)
     if name == "xts(aes)":
         def xts(buf: np.ndarray) -> None:
-            Cipher(algorithms.AES(key), modes.XTS(iv)).encryptor().update_into(
-                buf, scratch[:buf.size])
+            ctx(iv).update_into(buf, scratch[:buf.size])
             buf[:] = scratch[:buf.size]
         return xts
-    sub = key if name == "chacha20" else hchacha20(key, iv[:16])
-    nonce = iv[:16] if name == "chacha20" else iv[24:32] + iv[16:24]
     piece = 1 << 16
 
     def stream(buf: np.ndarray) -> None:
-        ctx = Cipher(algorithms.ChaCha20(sub, nonce), None).encryptor()
+        c = ctx(iv)
         for off in range(0, buf.size, piece):
-            got = ctx.update_into(buf[off:off + piece], scratch)
+            got = c.update_into(buf[off:off + piece], scratch)
             buf[off:off + got] = scratch[:got]
     return stream
 
@@ -193,48 +238,84 @@ def null_driver(world: object) -> object:
     return drv
 
 
+def walk_slopes(rounds: int) -> None:
+    """The null walk's cost per segment in both worlds: the slope between
+    the same 1 MiB as 256 x 4 KiB pages and as one folio."""
+    print("walk overhead (null core; µs per segment, slope 1 -> 256 segments; target <= 2):")
+    lays = {n: (SgLayout(n > 1), SgLayout(n > 1)) for n in (1, NSEG)}
+    worlds = [("sg", sgl, run_sg)] + ([("iov", iovcrypto, run_iov)] if HAVE_IOV else [])
+    got: dict[tuple[str, str], float] = {}
+    for wname, world, run in worlds:
+        null_driver(world)
+        drv = f"null-walk-{world.__name__}"
+        for place in ("in place", "out of place"):
+            fns = {n: run(drv, b"k", a, 16, b if place == "out of place" else None)
+                   for n, (a, b) in lays.items()}
+            t = got[wname, place] = median_slope(fns, rounds) * 1e6
+            print(f"  {wname:3} {place:13} {t:6.2f} µs/segment  "
+                  f"(rounds spread {take_spread():.0%})")
+    if HAVE_IOV:
+        for place in ("in place", "out of place"):
+            print(f"  iov/sg {place:13} {got['iov', place] / got['sg', place]:6.3f}")
+    for a, b in lays.values():
+        a.free()
+        b.free()
+
+
 def main() -> None:
-    quick = "--quick" in sys.argv
-    rep = 2 if quick else 3
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="accelerated and AES generic drivers only, 3 rounds")
+    ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--alg", action="append", default=[], help="a cra_name (repeatable)")
+    args = ap.parse_args()
+    rounds = args.rounds or (3 if args.quick else 5)
+    print(f"CPU-time clock, GC off while timing, median of {rounds} rounds, each subject "
+          "timed beside its reference\n")
+    walk_slopes(rounds)
+    print()
+
+    # Out of place, as the reference: an in-place request would pay the
+    # copy the library needs for overlapping buffers, which the
+    # out-of-place one-shot does not (run_all.py times both pairings for
+    # xts and xchacha20).
     lays = {"1x1MiB": SgLayout(False), "256x4KiB": SgLayout(True)}
+    dsts = {lname: SgLayout(lname != "1x1MiB") for lname in lays}
     src = np.random.default_rng(1).integers(0, 256, MIB, np.uint8)
     dst = np.empty(MIB + 16, np.uint8)  # update_into wants len + 15 for ECB/CBC
     worlds = [("sg", run_sg)] + ([("iov", run_iov)] if HAVE_IOV else [])
-
-    print("walk overhead (null core, µs per segment of the layout; target <= 2):")
-    other = SgLayout(True)      # the destination of the out-of-place walks
-    null: dict[tuple[str, str], float] = {}
-    for wname, world in [("sg", sgl)] + ([("iov", iovcrypto)] if HAVE_IOV else []):
-        null_driver(world)
-        for lname, lay in [*lays.items(), ("256x4KiB out-of-place", lays["256x4KiB"])]:
-            dlay = other if "out" in lname else None
-            go = (run_sg if wname == "sg" else run_iov)(f"null-walk-{world.__name__}",
-                                                          b"k", lay, 16, dlay)
-            t = null[wname, lname] = best(go, 15)
-            nseg = 1 if lname == "1x1MiB" else NSEG
-            print(f"  {wname:3} {lname:22} {t / nseg * 1e6:7.2f} µs/segment ({nseg} segments)")
-    if HAVE_IOV:
-        for lname in ("256x4KiB", "256x4KiB out-of-place"):
-            print(f"  iov/sg {lname:22} {null['iov', lname] / null['sg', lname]:6.3f}"
-                  " (target <= 1.05)")
-    other.free()
-    print()
-    hdr = f"{'driver':42} {'layout':9} " + " ".join(f"{w + ' ratio':>9}" for w, _ in worlds)
-    print(hdr + ("    iov/sg" if HAVE_IOV else ""))
+    hdr = f"{'driver':42} {'layout':9} " + " ".join(f"{w:>6}" for w, _ in worlds)
+    print("throughput / the library's one-shot on the same bytes; iov/sg: time ratio")
+    print(hdr + ("  iov/sg" if HAVE_IOV else "") + "  spread")
+    no_ref, slow = [], []
     for impl in impls():
-        name = impl.cra_name
-        key = os.urandom(KEYLEN.get(name, 32))
+        name, drv = impl.cra_name, impl.cra_driver_name
+        if args.alg and name not in args.alg:
+            continue
+        if args.quick and not impl.accelerated and "(aes" not in drv:
+            continue
+        key = os.urandom(KEYLEN.get(name, impl.max_keysize))
         iv = os.urandom(impl.ivsize)
         ref = oneshot(name, key, iv)
-        t_ref = best(lambda ref=ref: ref(src, dst), rep + 2)
+        if ref is None:
+            no_ref.append(drv)
+            continue
         for lname, lay in lays.items():
-            times = [best(fn(impl.cra_driver_name, key, lay, impl.ivsize), rep)
-                     for _, fn in worlds]
-            cols = " ".join(f"{t_ref / t:9.3f}" for t in times)
-            extra = f"{times[1] / times[0]:10.3f}" if HAVE_IOV else ""
-            print(f"{impl.cra_driver_name:42} {lname:9} {cols}{extra}")
-    for lay in lays.values():
+            subs = [fn(drv, key, lay, impl.ivsize, dsts[lname]) for _, fn in worlds]
+            if cpu(subs[0]) > SLOW:
+                slow.append(f"{drv} {lname}")
+                continue
+            cols = [median_ratio(lambda ref=ref: ref(src, dst), sub, rounds) for sub in subs]
+            line = f"{drv:42} {lname:9} " + " ".join(f"{c:6.3f}" for c in cols)
+            if HAVE_IOV:
+                line += f"  {median_ratio(subs[0], subs[1], rounds):6.3f}"
+            print(f"{line}  {take_spread():.0%}")
+    for lay in (*lays.values(), *dsts.values()):
         lay.free()
+    if no_ref:
+        print(f"\nno library one-shot to compare with: {', '.join(no_ref)}")
+    if slow:
+        print(f"one request over {SLOW} s CPU, not timed: {', '.join(slow)}")
     if not HAVE_IOV:
         print("\n(the iov_iter crypto API is not importable here: sg only)")
 
