@@ -258,9 +258,14 @@ def dma_iova_destroy(dev: Device, state: DmaIovaState, mapped_len: int, dir: int
         if m is not None:
             spans, lo = m.spans, state.addr
             if spans and spans[0][0] >= lo and spans[-1][1] <= lo + mapped_len:
-                _unlink_all(dev, m, dir)
+                for p in m.pieces:      # (_unlink_all, inline)
+                    if p.dir != dir:
+                        dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, "
+                                                f"linked with {dir_name(p.dir)}")
+                m.spans, m.pieces = [], []
                 del table[key]
-                dev.free_iova(*m.iova)
+                base, length = m.iova
+                dev.free_iova(base, length)
                 state.addr, state.size = 0, 0
                 return
     if mapped_len:

@@ -315,14 +315,17 @@ class RangeMap:
         return out
 
 
-def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0) -> int:
+def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0,
+                       will_pin: bool | None = None) -> int:
     """The physical ranges of ``len`` bytes of ``it`` from ``skip`` on (a
-    copy is consumed, never ``it``); pins only if extraction pins.  0 or
-    -errno, with nothing held on error."""
+    copy is consumed, never ``it``); pins only if extraction pins (which
+    ``will_pin`` says, if the caller has asked already).  0 or -errno,
+    with nothing held on error."""
     t = it.copy()
     if skip:
         iov_iter_advance(t, skip)
-    will_pin = iov_iter_extract_will_pin(it)
+    if will_pin is None:
+        will_pin = iov_iter_extract_will_pin(it)
     ranges, mmios = rm.ranges, rm.mmio
     # The range being built (physical start, length, device memory): it
     # goes into rm.ranges when the next page does not continue it.
@@ -423,9 +426,10 @@ def engine_aes_unmap_ranges(dev: Device, rm: RangeMap) -> None:
     if rm.iova_len:
         dma_iova_destroy(dev, rm.state, rm.iova_len, rm.dir, 0)
         rm.iova_len = 0
-    for addr, r, mmio in zip(rm.addrs, rm.ranges, rm.mmio):
-        dma_unmap_phys(dev, addr, r.len, rm.dir, DMA_ATTR_MMIO if mmio else 0)
-    rm.addrs = []
+    if rm.addrs:
+        for addr, r, mmio in zip(rm.addrs, rm.ranges, rm.mmio):
+            dma_unmap_phys(dev, addr, r.len, rm.dir, DMA_ATTR_MMIO if mmio else 0)
+        rm.addrs = []
 
 
 def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
@@ -451,7 +455,7 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
         (inplace or not dst_pins or engine_aes_virt_aligned(req.dst, n))
     if direct:
         rm = RangeMap(DMA_BIDIRECTIONAL if inplace else DMA_TO_DEVICE)
-        err = engine_aes_extract(req.src, n, rm)
+        err = engine_aes_extract(req.src, n, rm, 0, src_pins)
         if err:
             return err
         if rm.aligned:
@@ -464,7 +468,7 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
     if not inplace and (direct or dst_pins):
         # dst's ranges: for the device, or (bounced) for the copy back.
         rm = RangeMap(DMA_FROM_DEVICE)
-        err = engine_aes_extract(req.dst, n, rm)
+        err = engine_aes_extract(req.dst, n, rm, 0, dst_pins)
         if err:
             engine_aes_unprepare(req, rctx, False)
             return err
@@ -512,9 +516,12 @@ def engine_aes_unprepare(req: SkcipherRequest, rctx: object, ok: bool) -> None:
             copy_to_iter(rctx.bounce, req.cryptlen, req.dst.copy())
         kmem.kfree_sensitive(rctx.bounce)
         rctx.bounce = 0
-    for rm in (rctx.dst_map, rctx.src_map):
-        if rm is not None and rm.pinned:
-            engine_aes_release(rm, ok and rm.dir != DMA_TO_DEVICE)
+    rm = rctx.dst_map
+    if rm is not None and rm.pinned:
+        engine_aes_release(rm, ok and rm.dir != DMA_TO_DEVICE)
+    rm = rctx.src_map
+    if rm is not None and rm.pinned:
+        engine_aes_release(rm, ok and rm.dir != DMA_TO_DEVICE)
     rctx.src_map = rctx.dst_map = None
 
 
@@ -546,13 +553,15 @@ def engine_aes_map(dd: EngineAesDev, req: SkcipherRequest, rctx: object) -> tupl
 def engine_aes_unmap_dma(dev: Device, rctx: object) -> None:
     """Release a request's mappings, the bounce's or the ranges' (the
     skcipher and the gcm paths map the same way)."""
-    if rctx.bounce and rctx.bounce_dma:
-        dma_unmap_phys(dev, rctx.bounce_dma, rctx.bounce_size, DMA_BIDIRECTIONAL, 0)
-        rctx.bounce_dma = 0
-    elif not rctx.bounce:
-        for rm in (rctx.dst_map, rctx.src_map):
-            if rm is not None:
-                engine_aes_unmap_ranges(dev, rm)
+    if rctx.bounce:
+        if rctx.bounce_dma:
+            dma_unmap_phys(dev, rctx.bounce_dma, rctx.bounce_size, DMA_BIDIRECTIONAL, 0)
+            rctx.bounce_dma = 0
+        return
+    if rctx.dst_map is not None:
+        engine_aes_unmap_ranges(dev, rctx.dst_map)
+    if rctx.src_map is not None:
+        engine_aes_unmap_ranges(dev, rctx.src_map)
 
 
 def engine_aes_unmap(dd: EngineAesDev, req: SkcipherRequest, rctx: object, ok: bool) -> None:

@@ -235,13 +235,25 @@ def _bvec_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int
         n += 1
         size += ln
         if n >= count or off + ln != PAGE_SIZE:
+            done += ln
             break
         done += ln
         bi_size -= ln
         if done == bv.bv_len:
             idx += 1
             done = 0
-    iter_advance(i, size)               # (i and size are known good here)
+    if not inside:
+        iter_advance(i, size)           # (it finds where the array runs out)
+        return size, pages, offset0
+    # iov_iter_advance(i, size), from where the walk stopped rather than
+    # from the start: past every bio_vec used up, empty ones included.
+    while idx < end and done >= bvecs[idx].bv_len:
+        done -= bvecs[idx].bv_len
+        idx += 1
+    i.count -= size
+    i.iov_offset = done
+    i._u = end - idx
+    i.vec_idx = idx
     return size, pages, offset0
 
 

@@ -3,6 +3,7 @@ get_pages (references)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import kmem
@@ -12,6 +13,7 @@ from iovcrypto import (
     ITER_SOURCE,
     bio_vec,
     iov_iter,
+    iov_iter_advance,
     iov_iter_bvec,
     iov_iter_discard,
     iov_iter_extract_pages,
@@ -281,3 +283,49 @@ def test_bvec_extraction_past_the_array_is_a_bug_not_an_index_error():
     finally:
         kmem.__free_pages(a, 0)
         kmem.__free_pages(b, 0)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_bvec_extraction_leaves_the_iterator_where_iov_iter_advance_would(seed):
+    """BVEC extraction sets the iterator's end state from where its walk
+    stopped instead of advancing from the start: it must be exactly what
+    iov_iter_advance() by the extracted length gives, empty bio_vecs after
+    the stop included, for any layout, maxsize and maxpages."""
+    rng = np.random.default_rng(seed)
+    folios = [kmem.alloc_pages(kmem.GFP_KERNEL, 2) for _ in range(3)]
+    try:
+        bv = []
+        for _ in range(int(rng.integers(1, 9))):
+            f = folios[int(rng.integers(0, 3))]
+            shape = int(rng.integers(0, 5))
+            if shape == 0:
+                off, n = 0, 0                               # an empty bio_vec
+            elif shape == 1:
+                off, n = 0, PAGE * int(rng.integers(1, 4))  # whole pages
+            elif shape == 2:
+                off = int(rng.integers(0, 3 * PAGE))        # past its first page too
+                n = int(rng.integers(1, 4 * PAGE - off + 1))
+            elif shape == 3:
+                off = PAGE - int(rng.integers(1, PAGE))     # running to a page end
+                n = PAGE - off
+            else:
+                off, n = PAGE * int(rng.integers(0, 3)), int(rng.integers(1, PAGE + 1))
+            bv.append(bio_vec(f, n, off))
+        total = sum(b.bv_len for b in bv)
+        if not total:
+            return
+        it = iov_iter()
+        iov_iter_bvec(it, ITER_SOURCE, bv, len(bv), total)
+        skip = int(rng.integers(0, total))
+        iov_iter_advance(it, skip)
+        while it.count:
+            ref = it.copy()
+            maxsize = int(rng.integers(1, 3 * PAGE))
+            ret = iov_iter_extract_pages(it, None, maxsize, int(rng.integers(1, 6)))[0]
+            assert ret > 0
+            iov_iter_advance(ref, ret)
+            state = (it.vec_idx, it.iov_offset, it.count, it._u)
+            assert state == (ref.vec_idx, ref.iov_offset, ref.count, ref._u)
+    finally:
+        for f in folios:
+            kmem.__free_pages(f, 2)
