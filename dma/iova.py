@@ -104,33 +104,37 @@ def dma_iova_try_alloc(dev: Device, state: DmaIovaState, phys: int, size: int) -
     return True
 
 
+def _link_refused(m: DmaMapping | None, state: DmaIovaState, phys: int, offset: int,
+                  size: int) -> int:
+    """dma_iova_link's argument errors, in the order it checks them: a
+    WARN and -EIO."""
+    iova = state.addr + offset
+    if m is None:
+        WARN(True, "dma_iova_link: no IOVA range allocated")
+    elif offset < 0 or size <= 0 or offset + size > state.size:
+        WARN(True, f"dma_iova_link: [{offset}, +{size}) outside the {state.size}-byte range")
+    else:
+        WARN(True, f"dma_iova_link: IOVA {iova:#x} and phys {phys:#x} differ in their page "
+                   f"offsets")
+    return -E.EIO
+
+
 def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size: int,
                   dir: int, attrs: int = 0) -> int:
     # (The per-range hot path of a converted driver: the checks of
-    # check_dev_dir and _state inline, messages formatted only when a
-    # check fails.)
+    # check_dev_dir and _state inline, one test for the argument errors
+    # and their messages formatted only when one fails.)
     if type(dev) is not Device or dir not in _DIRS:
         check_dev_dir(dev, dir)
     if type(state) is not DmaIovaState:
         _state(state)
-    table = dev.mappings
-    m = table.get(("iova", id(state)))
-    if m is None:
-        WARN(True, "dma_iova_link: no IOVA range allocated")
-        return -E.EIO
-    if offset < 0 or size <= 0 or offset + size > state.size:
-        WARN(True, f"dma_iova_link: [{offset}, +{size}) outside the {state.size}-byte range")
-        return -E.EIO
+    m = dev.mappings.get(("iova", id(state)))
     iova = state.addr + offset
-    if (iova ^ phys) & _OFF:
-        WARN(True, f"dma_iova_link: IOVA {iova:#x} and phys {phys:#x} differ in their page "
-                   f"offsets")
-        return -E.EIO
+    if m is None or offset < 0 or size <= 0 or offset + size > state.size or \
+            (iova ^ phys) & _OFF:
+        return _link_refused(m, state, phys, offset, size)
     pfn = phys >> PAGE_SHIFT
-    if pfn >= DEVICE_PFN_BASE:          # is_device_phys()
-        if not attrs & DMA_ATTR_MMIO or not dev.p2p:
-            return -E.EREMOTEIO
-    else:
+    if pfn < DEVICE_PFN_BASE:
         # check_for_stack(), without its call: only the holder's kind
         # matters.  A page in mem_map is allocated and knows its head; a
         # tail page not looked up yet needs the frame table.
@@ -142,12 +146,15 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
             folio = mem_map.get(head) if head >= 0 else None
         if folio is not None and folio.kind is _STACK:
             check_for_stack(dev, phys, size)
+    elif not attrs & DMA_ATTR_MMIO or not dev.p2p:     # is_device_phys()
+        return -E.EREMOTEIO
     # The links so far, as sorted (start, end) spans: a link overlapping
     # one is refused, one starting where another ends extends a segment.
     spans = m.spans
-    if not spans or spans[-1][1] <= iova:
-        k = -1                          # in order, as drivers link: nothing after it
-        joins = bool(spans) and spans[-1][1] == iova
+    if not spans:
+        k, joins = -1, False
+    elif spans[-1][1] <= iova:          # in order, as drivers link: nothing after it
+        k, joins = -1, spans[-1][1] == iova
     else:
         k = bisect.bisect_left(spans, (iova, iova))
         if (k < len(spans) and spans[k][0] < iova + size) or (k and spans[k - 1][1] > iova):
@@ -161,7 +168,7 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
     else:
         spans.insert(k, (iova, iova + size))
     m.pieces.append(DmaPiece(iova, size, phys, dir, False))     # not synced yet
-    table._index = None                 # (MappingTable.changed(), inline)
+    dev.mappings._index = None          # (MappingTable.changed(), inline)
     if m.dir == -1:
         m.dir = dir
     if _stats.ON:

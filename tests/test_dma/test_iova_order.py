@@ -53,3 +53,32 @@ def test_teardown_in_the_wrong_direction_is_recorded():
     assert not dev.mappings
     for p in pages:
         kmem.__free_page(p)
+
+
+def test_link_argument_errors_keep_their_order_and_messages():
+    """dma_iova_link tests its argument errors in one condition and names
+    the first that fails (no range, outside the range, page offsets that
+    differ): each gets its own WARN and -EIO, and nothing is linked."""
+    dev = Device()
+    pages = [kmem.alloc_page(kmem.GFP_KERNEL) for _ in range(2)]
+    phys = kmem.page_to_phys(pages[0])
+    state = DmaIovaState()
+
+    def refused(off, size, p, message):
+        with kmem.expect_violations("warn") as got:
+            assert dma_iova_link(dev, state, p, off, size, DMA_TO_DEVICE) == -E.EIO
+        assert len(got) == 1 and message in got[0].message, got
+
+    refused(0, 64, phys, "no IOVA range allocated")
+    assert dma_iova_try_alloc(dev, state, phys, 2 * PAGE_SIZE)
+    refused(-16, 64, phys - 16, "outside the")
+    refused(0, 0, phys, "outside the")
+    refused(PAGE_SIZE, PAGE_SIZE + 1, kmem.page_to_phys(pages[1]), "outside the")
+    refused(PAGE_SIZE + 8, 2 * PAGE_SIZE, phys, "outside the")   # both: the range first
+    refused(8, 64, phys, "differ in their page offsets")
+    assert dev.mappings[("iova", id(state))].pieces == []
+    assert dma_iova_link(dev, state, phys, 0, 64, DMA_TO_DEVICE) == 0
+    dma_iova_destroy(dev, state, 64, DMA_TO_DEVICE)
+    assert not dev.mappings
+    for p in pages:
+        kmem.__free_page(p)
