@@ -130,10 +130,9 @@ def _crypt(req: AeadRequest, op: str) -> int:
     ad, n = req.assoclen, req.cryptlen
     consumed = ad + n
     if op == "encrypt":
-        return run_on_iters(req.base, req.src, req.dst, consumed, consumed + authsize,
+        return run_on_iters(req, consumed, consumed + authsize,
                             lambda: _api.call_driver(req, op))
-    return run_on_iters(req.base, req.src, req.dst, consumed, consumed - authsize,
-                        lambda: _api.call_driver(req, op),
+    return run_on_iters(req, consumed, consumed - authsize, lambda: _api.call_driver(req, op),
                         zero_on_error=(ad, n - authsize))
 
 

@@ -21,10 +21,11 @@ here, once, for skcipher and AEAD alike (:func:`run_on_iters`): on success
 produced; on any error both are left exactly where they were; when an
 AEAD decryption fails in the driver (-EBADMSG, or a fault or allocation
 failure part way) the plaintext area of ``dst`` is zeroed, as far as it
-can be written.  Drivers never move the caller's
-iterators: the walk (iovcrypto.skcipher_walk) and the copy helpers work on
-private copies, as the kernel's skcipher_walk works on its own
-scatter_walk state.
+can be written.  Drivers never see the caller's iterators: while one
+runs, the request holds one private copy of each, and the caller's are
+moved by the API alone, on success (the walk, iovcrypto.skcipher_walk,
+and the positional copy helpers leave even the copies where they are, as
+the kernel's skcipher_walk works on its own scatter_walk state).
 """
 
 from __future__ import annotations
@@ -130,29 +131,39 @@ def check_directions(src: iov_iter | None, dst: iov_iter | None) -> int:
     return 0
 
 
-def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter | None,
-                 need_src: int, need_dst: int, call: Callable[[], int],
+def run_on_iters(req: object, need_src: int, need_dst: int, call: Callable[[], int],
                  zero_on_error: tuple[int, int] | None = None) -> int:
-    """Run ``call()`` (the driver) under the iov_iter API's contract.
+    """Run ``call()`` (the driver, on ``req``) under the iov_iter API's
+    contract.
 
     ``need_src``/``need_dst`` are the bytes the operation consumes from
-    ``src`` and produces into ``dst``.  Before the driver runs: -EINVAL
-    (with a WARN) for a wrong direction (:func:`check_directions`); -EINVAL
-    if either iterator holds fewer bytes (a model choice: the kernel has no
-    length to check a scatterlist against and would walk off its end).
-    After: both iterators are first put back where they were, whatever the
-    driver did; then on success advanced by ``need_src``/``need_dst`` (the
-    same iterator object as src and dst, in place, is advanced once, by
-    the larger); on an error from the driver the ``(offset, length)`` area
-    of dst named by ``zero_on_error`` is zeroed (up to the first byte that
-    cannot be written: a fault in dst stops it).  -EINPROGRESS/-EBUSY: the contract is
-    applied when the completion is delivered (the caller's completion
-    then sees the iterators already moved).  Only an asynchronous tfm
-    (CRYPTO_ALG_ASYNC) gets that completion wrapper: a synchronous
+    ``req.src`` and produces into ``req.dst``.  Before the driver runs:
+    -EINVAL (with a WARN) for a wrong direction (:func:`check_directions`);
+    -EINVAL if either iterator holds fewer bytes (a model choice: the
+    kernel has no length to check a scatterlist against and would walk off
+    its end).
+
+    The driver is handed private copies: while it runs, ``req.src`` and
+    ``req.dst`` are one copy of each caller's iterator (one copy for the
+    same object as both), so whatever a driver does to them never reaches
+    the caller's, and there is nothing to put back.  The caller's are
+    back in the request when the call returns (or raises), and then, on
+    success, advanced by ``need_src``/``need_dst`` (the same object as
+    src and dst, in place, once, by the larger); on an error from the
+    driver the ``(offset, length)`` area of dst named by ``zero_on_error``
+    is zeroed (up to the first byte that cannot be written: a fault in dst
+    stops it).
+
+    -EINPROGRESS/-EBUSY: the copies stay in the request for the driver to
+    finish with, and the contract is applied when the completion is
+    delivered, before the caller's completion is called (which so sees
+    its iterators in the request, already moved).  Only an asynchronous
+    tfm (CRYPTO_ALG_ASYNC) gets that completion wrapper: a synchronous
     driver's return is final, and if it says -EINPROGRESS anyway its
     iterators just stay where they were."""
-    if src is not None and src is dst:
-        if src.data_source or src.iter_type == ITER_DISCARD:
+    src, dst = req.src, req.dst
+    if src is dst:
+        if src is not None and (src.data_source or src.iter_type == ITER_DISCARD):
             return check_directions(src, dst)
     elif (src is not None and not src.data_source) or (dst is not None and dst.data_source):
         return check_directions(src, dst)
@@ -160,20 +171,44 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
         return -E.EINVAL
     if need_dst and (dst is None or dst.count < need_dst):
         return -E.EINVAL
-    # Where the iterators are now.  Drivers work on private copies (the
-    # walk's, the copy helpers'), so on a correct driver these are only
-    # compared, never written back; a driver that moved the caller's
-    # iterator anyway has it put back before the contract is applied.
-    saved_src = _iter_state(src) if src is not None else None
-    saved_dst = _iter_state(dst) if dst is not None and dst is not src else None
+    if src is not None:
+        req.src = _private_copy(src)
+        req.dst = req.src if dst is src else (_private_copy(dst) if dst is not None else None)
+    elif dst is not None:
+        req.dst = _private_copy(dst)
+    base = req.base
     if not base.tfm.alg.cra_flags & CRYPTO_ALG_ASYNC:
         # A synchronous driver's return is its completion: the contract is
         # applied right here, with no completion wrapper to install (the
         # caller's callback is never called, as in the kernel).
-        err = call()
-        _settle(src, dst, saved_src, saved_dst, need_src, need_dst, zero_on_error, err)
+        try:
+            err = call()
+        finally:
+            req.src, req.dst = src, dst
+        if err:
+            _settle(src, dst, need_src, need_dst, zero_on_error, err)
+        elif src is not dst:
+            if src is not None:
+                iter_advance(src, need_src)
+            if dst is not None:
+                iter_advance(dst, need_dst)
+        elif src is not None:
+            iter_advance(src, need_src if need_src > need_dst else need_dst)
         return err
+    return _run_async(req, base, src, dst, need_src, need_dst, call, zero_on_error)
 
+
+# The copy of an iterator a driver is handed (C struct assignment).  A
+# name of its own so that a planted "no private copy" bug can replace it.
+_private_copy = iov_iter.copy
+
+
+def _run_async(req: object, base: CryptoAsyncRequest, src: iov_iter | None,
+               dst: iov_iter | None, need_src: int, need_dst: int, call: Callable[[], int],
+               zero_on_error: tuple[int, int] | None) -> int:
+    """run_on_iters() for an asynchronous tfm: the contract is applied by a
+    completion wrapper, once, whichever of the driver's return and its
+    completion comes first with the final result."""
     orig_complete = base.complete
     delivered = False
 
@@ -182,7 +217,8 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
         if err != -E.EINPROGRESS:
             delivered = True
             base.complete = orig_complete
-            _settle(src, dst, saved_src, saved_dst, need_src, need_dst, zero_on_error, err)
+            req.src, req.dst = src, dst
+            _settle(src, dst, need_src, need_dst, zero_on_error, err)
         if orig_complete is not None:
             orig_complete(data, err)
 
@@ -191,30 +227,25 @@ def run_on_iters(base: CryptoAsyncRequest, src: iov_iter | None, dst: iov_iter |
         err = call()
     except BaseException:
         base.complete = orig_complete
+        req.src, req.dst = src, dst
         raise
-    if err in (-E.EINPROGRESS, -E.EBUSY):
-        if not delivered:
-            # The driver completes later (from its tasklet): until then the
-            # iterators stay where they were, and the wrapper stays
-            # installed so that the completion applies the contract.
-            _settle(src, dst, saved_src, saved_dst, need_src, need_dst, zero_on_error,
-                    -E.EINPROGRESS)
+    if err == -E.EINPROGRESS or err == -E.EBUSY:
+        # The driver completes later (from its tasklet): until then the
+        # request keeps the copies it works on, and the wrapper stays
+        # installed so that the completion applies the contract.
         return err
-    base.complete = orig_complete
-    _settle(src, dst, saved_src, saved_dst, need_src, need_dst, zero_on_error, err)
+    if not delivered:
+        base.complete = orig_complete
+        req.src, req.dst = src, dst
+        _settle(src, dst, need_src, need_dst, zero_on_error, err)
     return err
 
 
-def _settle(src: iov_iter | None, dst: iov_iter | None, saved_src: tuple | None,
-            saved_dst: tuple | None, need_src: int, need_dst: int,
+def _settle(src: iov_iter | None, dst: iov_iter | None, need_src: int, need_dst: int,
             zero_on_error: tuple[int, int] | None, err: int) -> None:
-    """Apply the contract once the driver's result is known: put back
-    whatever the driver did to the caller's iterators, then advance them
-    on success or zero dst's plaintext area on an error."""
-    if saved_src is not None and _iter_state(src) != saved_src:
-        _put_back(src, saved_src)
-    if saved_dst is not None and _iter_state(dst) != saved_dst:
-        _put_back(dst, saved_dst)
+    """Apply the contract to the caller's iterators (never touched by the
+    driver) once its result is known: advance them on success, or zero
+    dst's plaintext area on an error."""
     if err == 0:
         if src is dst:
             if src is not None:

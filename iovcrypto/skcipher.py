@@ -151,7 +151,7 @@ def _crypt(req: SkcipherRequest, op: str) -> int:
     if err:
         return err
     n = req.cryptlen
-    return run_on_iters(req.base, req.src, req.dst, n, n, lambda: _api.call_driver(req, op))
+    return run_on_iters(req, n, n, lambda: _api.call_driver(req, op))
 
 
 def crypto_skcipher_encrypt(req: SkcipherRequest) -> int:

@@ -95,21 +95,22 @@ def test_alloc_fault_counts_then_fails_each_allocation() -> None:
 
 
 def test_a_driver_that_moves_iterators_on_a_fault_is_caught(monkeypatch) -> None:
-    """Planted: the API forgets to put the iterators back after an error,
-    and the driver has moved src by the time user memory faults."""
+    """Planted: the API hands the driver the caller's iterators instead of
+    private copies, and the driver has moved src by the time user memory
+    faults."""
     import iovcrypto.api as A
     import iovcrypto.skcipher as SK
 
     orig_run = A.run_on_iters
 
-    def run(base, src, dst, need_src, need_dst, call, zero_on_error=None):
+    def run(req, need_src, need_dst, call, zero_on_error=None):
         def call_and_advance():
             err = call()
-            if err == -kmem.errno.EFAULT and src is not None:
-                iov.iov_iter_advance(src, min(16, src.count))
+            if err == -kmem.errno.EFAULT and req.src is not None:
+                iov.iov_iter_advance(req.src, min(16, req.src.count))
             return err
-        return orig_run(base, src, dst, need_src, need_dst, call_and_advance, zero_on_error)
-    monkeypatch.setattr(A, "_put_back", lambda it, state: None)
+        return orig_run(req, need_src, need_dst, call_and_advance, zero_on_error)
+    monkeypatch.setattr(A, "_private_copy", lambda it: it)
     monkeypatch.setattr(SK, "run_on_iters", run)
     rep = S.run(S.Options(alg="cbc(aes)", api="iter", fuzz=0))
     msgs = [f.message for _, r in rep.results for f in r.failures]

@@ -45,8 +45,9 @@ def _wrap_run_on_iters(mp: MP, after: Callable) -> None:
     calls the real one and then ``after(src, dst, need_src, need_dst, err)``."""
     real = api.run_on_iters
 
-    def run(base, src, dst, need_src, need_dst, call, zero_on_error=None):
-        err = real(base, src, dst, need_src, need_dst, call, zero_on_error)
+    def run(req, need_src, need_dst, call, zero_on_error=None):
+        src, dst = req.src, req.dst
+        err = real(req, need_src, need_dst, call, zero_on_error)
         after(src, dst, need_src, need_dst, err)
         return err
     mp.setattr(sk, "run_on_iters", run)
@@ -142,8 +143,9 @@ def no_zeroing_on_fault(mp: MP) -> None:
     """dst's plaintext area is zeroed on -EBADMSG only, not after a fault."""
     real = api.run_on_iters
 
-    def run(base, src, dst, need_src, need_dst, call, zero_on_error=None):
-        err = real(base, src, dst, need_src, need_dst, call, None)
+    def run(req, need_src, need_dst, call, zero_on_error=None):
+        dst = req.dst
+        err = real(req, need_src, need_dst, call, None)
         if err == -E.EBADMSG and zero_on_error is not None:
             z = dst.copy()
             iov_iter_advance(z, zero_on_error[0])
@@ -377,11 +379,11 @@ def length_check_off_by_one(mp: MP) -> None:
     """The API's "iterator too short" check rejects an exact fit."""
     real = api.run_on_iters
 
-    def run(base, src, dst, need_src, need_dst, call, zero_on_error=None):
-        for it, need in ((src, need_src), (dst, need_dst)):
+    def run(req, need_src, need_dst, call, zero_on_error=None):
+        for it, need in ((req.src, need_src), (req.dst, need_dst)):
             if need and it is not None and it.count <= need:
                 return -E.EINVAL
-        return real(base, src, dst, need_src, need_dst, call, zero_on_error)
+        return real(req, need_src, need_dst, call, zero_on_error)
     mp.setattr(sk, "run_on_iters", run)
 
 
@@ -550,7 +552,8 @@ def iterators_moved_after_completion(mp: MP) -> None:
     where they were."""
     real = api.run_on_iters
 
-    def run(base, src, dst, need_src, need_dst, call, zero_on_error=None):
+    def run(req, need_src, need_dst, call, zero_on_error=None):
+        base = req.base
         user = base.complete
         base.complete = None
 
@@ -567,7 +570,7 @@ def iterators_moved_after_completion(mp: MP) -> None:
                 base.complete = cur
             base.complete = late
             return call()
-        err = real(base, src, dst, need_src, need_dst, call_late, zero_on_error)
+        err = real(req, need_src, need_dst, call_late, zero_on_error)
         if base.complete is None:
             base.complete = user
         return err

@@ -323,6 +323,124 @@ def test_async_completion_applies_the_contract():
     dst.free()
 
 
+class _MovingXor(XorSkcipher):
+    """A careless driver: moves the iterators it finds in the request (by
+    ``move`` bytes, after its walk), then returns ``fail_with``; it also
+    notes what the request held while it ran."""
+
+    move = 5
+
+    def encrypt(self, req):
+        self.held = (req.src, req.dst)
+        self.held_pos = (position(req.src), position(req.dst))
+        err = super().encrypt(req)
+        iov_iter_advance(req.src, self.move)
+        if req.dst is not req.src:
+            iov_iter_advance(req.dst, self.move)
+        return err
+
+
+@pytest.mark.parametrize("kind", ["kvec", "bvec", "ubuf", "folioq"])
+@pytest.mark.parametrize("fail", [0, -E.EIO])
+def test_driver_moving_its_iterators_never_moves_the_callers(kind, fail):
+    """The driver is handed private copies (at the callers' positions):
+    whatever it does to them, the caller's iterators end advanced by
+    exactly cryptlen on success and where they were on an error, and the
+    request holds the caller's again once the call returns."""
+    drv = _MovingXor(driver="xor-toy-moving")
+    drv.fail_with = fail
+    assert crypto_register_skcipher(drv) == 0
+    tfm = crypto_alloc_skcipher("xor-toy-moving")
+    crypto_skcipher_setkey(tfm, KEY, 16)
+    src, dst = build(kind, 100, [3, 50, 47], seed=3), build(kind, 100, source=False, seed=4)
+    start = (position(src.it), position(dst.it))
+    want = (_advanced(src.it, 64), _advanced(dst.it, 64)) if not fail else start
+    req = _req(tfm, src.it, dst.it, 64, bytearray(16))
+    assert crypto_skcipher_encrypt(req) == fail
+    assert drv.held[0] is not src.it and drv.held[1] is not dst.it
+    assert drv.held_pos == start
+    assert (position(src.it), position(dst.it)) == want
+    assert req.src is src.it and req.dst is dst.it
+    # In place with one object: one copy, handed as both.
+    inplace = build(kind, 100, source=False, seed=5)
+    want = _advanced(inplace.it, 64) if not fail else position(inplace.it)
+    skcipher_request_set_iter(req, inplace.it, inplace.it, 64, bytearray(16))
+    assert crypto_skcipher_encrypt(req) == fail
+    assert drv.held[0] is drv.held[1] and drv.held[0] is not inplace.it
+    assert position(inplace.it) == want
+    assert req.src is inplace.it and req.dst is inplace.it
+    skcipher_request_free(req)
+    crypto_free_skcipher(tfm)
+    crypto_unregister_skcipher(drv)
+    for b in (src, dst, inplace):
+        b.free()
+
+
+def test_a_raising_driver_leaves_the_request_and_iterators_alone(tfm, drivers):
+    low, _high = drivers
+    src, dst = build("kvec", 64), build("kvec", 64, source=False)
+    req = _req(tfm, src.it, dst.it, 32, bytearray(16))
+
+    def boom(req):
+        iov_iter_advance(req.src, 8)
+        raise kmem.KernelBug("driver bug")
+    low.encrypt = boom
+    with pytest.raises(kmem.KernelBug):
+        crypto_skcipher_encrypt(req)
+    assert req.src is src.it and req.dst is dst.it and src.it.count == 64
+    skcipher_request_free(req)
+    src.free()
+    dst.free()
+
+
+class _LaterXor(XorSkcipher):
+    """Asynchronous: queues the request and returns -EINPROGRESS; the test
+    completes it (``finish``), after moving the request's iterators."""
+
+    def encrypt(self, req):
+        self.queued = req
+        self.held = (req.src, req.dst)
+        return -E.EINPROGRESS
+
+    def finish(self, fail=0):
+        req = self.queued
+        err = XorSkcipher.encrypt(self, req) or fail
+        iov_iter_advance(req.src, 3)
+        req.base.complete(req.base.data, err)
+
+
+@pytest.mark.parametrize("fail", [0, -E.EIO])
+def test_async_request_keeps_the_copies_until_its_completion(fail):
+    drv = _LaterXor(driver="xor-toy-later", flags=CRYPTO_ALG_ASYNC)
+    assert crypto_register_skcipher(drv) == 0
+    tfm = crypto_alloc_skcipher("xor-toy-later")
+    crypto_skcipher_setkey(tfm, KEY, 16)
+    src, dst = build("bvec", 48), build("bvec", 48, source=False)
+    start = (position(src.it), position(dst.it))
+    want = (_advanced(src.it, 32), _advanced(dst.it, 32)) if not fail else start
+    seen = []
+
+    def done(data, err):
+        seen.append((err, req.src is src.it and req.dst is dst.it,
+                     (position(src.it), position(dst.it))))
+    req = skcipher_request_alloc(tfm, kmem.GFP_KERNEL)
+    skcipher_request_set_callback(req, 0, done, None)
+    skcipher_request_set_iter(req, src.it, dst.it, 32, bytearray(16))
+    assert crypto_skcipher_encrypt(req) == -E.EINPROGRESS
+    # Until the completion: the driver's copies in the request, the
+    # caller's iterators where they were.
+    assert req.src is drv.held[0] is not src.it and req.dst is drv.held[1] is not dst.it
+    assert (position(src.it), position(dst.it)) == start
+    drv.finish(fail)
+    assert seen == [(fail, True, want)]
+    assert req.base.complete is done
+    skcipher_request_free(req)
+    crypto_free_skcipher(tfm)
+    crypto_unregister_skcipher(drv)
+    src.free()
+    dst.free()
+
+
 def test_type_errors(tfm):
     req = skcipher_request_alloc(tfm, kmem.GFP_KERNEL)
     with pytest.raises(TypeError):
