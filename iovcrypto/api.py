@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from functools import partial
 
 from ciphers.algapi import (  # noqa: F401  (re-exported)
     CRYPTO_ALG_ASYNC,
@@ -206,39 +207,45 @@ _private_copy = iov_iter.copy
 def _run_async(req: object, base: CryptoAsyncRequest, src: iov_iter | None,
                dst: iov_iter | None, need_src: int, need_dst: int, call: Callable[[], int],
                zero_on_error: tuple[int, int] | None) -> int:
-    """run_on_iters() for an asynchronous tfm: the contract is applied by a
-    completion wrapper, once, whichever of the driver's return and its
-    completion comes first with the final result."""
-    orig_complete = base.complete
-    delivered = False
-
-    def complete(data: object, err: int) -> None:
-        nonlocal delivered
-        if err != -E.EINPROGRESS:
-            delivered = True
-            base.complete = orig_complete
-            req.src, req.dst = src, dst
-            _settle(src, dst, need_src, need_dst, zero_on_error, err)
-        if orig_complete is not None:
-            orig_complete(data, err)
-
-    base.complete = complete
+    """run_on_iters() for an asynchronous tfm: the contract is applied once,
+    by whichever of the driver's return and its completion comes first with
+    the final result.  While the driver owns the request, its completion
+    is :func:`_complete_on_iters` bound to the contract's state (a C
+    partial over a list: no closure cells per request)."""
+    state = [req, src, dst, need_src, need_dst, zero_on_error, base.complete, False]
+    base.complete = partial(_complete_on_iters, state)
     try:
         err = call()
     except BaseException:
-        base.complete = orig_complete
-        req.src, req.dst = src, dst
+        _give_back(state)
         raise
     if err == -E.EINPROGRESS or err == -E.EBUSY:
         # The driver completes later (from its tasklet): until then the
-        # request keeps the copies it works on, and the wrapper stays
-        # installed so that the completion applies the contract.
+        # request keeps the copies it works on and the API's completion.
         return err
-    if not delivered:
-        base.complete = orig_complete
-        req.src, req.dst = src, dst
+    if not state[7]:
+        _give_back(state)
         _settle(src, dst, need_src, need_dst, zero_on_error, err)
     return err
+
+
+def _give_back(state: list) -> None:
+    """Put the caller's iterators and completion back in the request."""
+    req = state[0]
+    req.src, req.dst = state[1], state[2]
+    req.base.complete = state[6]
+
+
+def _complete_on_iters(state: list, data: object, err: int) -> None:
+    """The completion an asynchronous driver calls while run_on_iters'
+    contract is pending: on the final result, give the request back and
+    apply the contract, then call the caller's completion."""
+    if err != -E.EINPROGRESS:
+        state[7] = True
+        _give_back(state)
+        _settle(state[1], state[2], state[3], state[4], state[5], err)
+    if state[6] is not None:
+        state[6](data, err)
 
 
 def _settle(src: iov_iter | None, dst: iov_iter | None, need_src: int, need_dst: int,
