@@ -297,6 +297,12 @@ class AccelChaCha20:
         """XOR src with the keystream into dst (any length, dst may be src)."""
         s, d = check_pair(src, dst)
         n = s.size
+        if n <= self._room and not np.may_share_memory(s, d):
+            # The usual step: out of place, no counter wrap inside it.
+            self._ctx.update_into(s, d)
+            self._room -= n
+            self.consumed += n
+            return
         pos = 0
         while pos < n:
             if self._room == 0:
@@ -363,6 +369,16 @@ class AccelXChaCha20(AccelChaCha20):
     key's kept :class:`HChaCha20Lib` (the accelerated driver's schedule)."""
 
     def __init__(self, key: bytes | np.ndarray | HChaCha20Lib, iv: bytes | np.ndarray) -> None:
+        if type(key) is HChaCha20Lib and type(iv) is bytes and len(iv) == XCHACHA_IV_SIZE:
+            # The driver's call (its key schedule, its IV copy), once per
+            # request: _start() inlined, the subkey and real IV being right
+            # by construction.
+            sub, real_iv = key(iv[:16]), iv[24:32] + iv[16:24]
+            self._key, self._nonce, self.xiv, self.consumed = sub, real_iv[4:], iv, 0
+            self._counter0 = counter = int.from_bytes(iv[24:28], "little")
+            self._ctx = lib_cipher_ctx(algorithms.ChaCha20(sub, real_iv), None, True)
+            self._room = ((1 << 32) - counter) * CHACHA_BLOCK_SIZE  # bytes before the wrap
+            return
         if type(key) is HChaCha20Lib:
             hchacha = key
         else:
