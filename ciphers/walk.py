@@ -95,3 +95,54 @@ def walk_return_iv(walk: Any) -> None:
     if walk._iv_bounced:
         copy_views(walk._oiv_views, [walk.iv])
         walk._iv_bounced = False
+
+
+def _host_addrs(views: list[np.ndarray]) -> list[int]:
+    return [v.__array_interface__["data"][0] for v in views]
+
+
+def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
+              dviews: list[np.ndarray], daddrs: list[int] | None
+              ) -> tuple[list[int], list[np.ndarray], list[np.ndarray], list[int]]:
+    """The pieces a walk steps through, over the runs of memory both sides
+    have resolved from their positions on: each piece is as long as the
+    shorter of the src and dst runs at its start (so a step is at most a
+    piece, and a piece is what the kernel's per-step ``min`` of the two
+    sides' contiguous bytes gives), up to the end of the shorter side.
+    ``saddrs``/``daddrs`` are where each run starts (physical addresses,
+    or None: then the views' own addresses are compared), and tell in
+    place from out of place.
+
+    Returns the pieces' lengths, their src and dst views (the same object
+    where a piece is in place), and each piece's step flag
+    (SKCIPHER_WALK_DIFF or 0).  Both sides with the same runs, the common
+    case, take no numpy at all."""
+    slens, dlens = list(map(len, sviews)), list(map(len, dviews))
+    if saddrs is None or daddrs is None:
+        saddrs, daddrs = _host_addrs(sviews), _host_addrs(dviews)
+    if slens == dlens:
+        flags = [SKCIPHER_WALK_DIFF if a != b else 0 for a, b in zip(saddrs, daddrs)]
+        if all(flags):
+            return slens, sviews, dviews, flags
+        return slens, [s if f else d for s, d, f in zip(sviews, dviews, flags)], dviews, flags
+    sl, dl = np.array(slens, np.int64), np.array(dlens, np.int64)
+    cs, cd = np.cumsum(sl), np.cumsum(dl)
+    end = min(int(cs[-1]), int(cd[-1]))
+    ends = np.union1d(cs, cd)
+    ends = ends[:int(np.searchsorted(ends, end, "right"))]
+    starts = np.concatenate(([0], ends[:-1]))
+    lens = ends - starts
+    si = np.searchsorted(cs, starts, "right")
+    di = np.searchsorted(cd, starts, "right")
+    so = starts - (cs[si] - sl[si])
+    do = starts - (cd[di] - dl[di])
+    diff = (np.array(saddrs, np.int64)[si] + so) != (np.array(daddrs, np.int64)[di] + do)
+    swhole = (so == 0) & (lens == sl[si])
+    dwhole = (do == 0) & (lens == dl[di])
+    n = lens.tolist()
+    dst = [dviews[i] if w else dviews[i][o:o + k]
+           for i, o, k, w in zip(di.tolist(), do.tolist(), n, dwhole.tolist())]
+    src = [(sviews[i] if w else sviews[i][o:o + k]) if f else d
+           for i, o, k, w, f, d in zip(si.tolist(), so.tolist(), n, swhole.tolist(),
+                                       diff.tolist(), dst)]
+    return n, src, dst, (diff * SKCIPHER_WALK_DIFF).tolist()

@@ -67,6 +67,7 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
     STEP_FLAGS,
     walk_begin,
     walk_gfp,
+    walk_plan,
     walk_return_iv,
     walk_set_alg,
     walk_setup_iv,
@@ -102,6 +103,9 @@ _STEP_FLAGS = STEP_FLAGS
 
 WINDOW = 1 << 20      # bytes of views resolved at a time by one side of a walk
 WALK_STEP_LIMIT: int | None = None    # as sgl.skcipher_walk: PAGE_SIZE gives the kernel's steps
+#: How many resolved runs of each side one plan takes (None: all).  1 plans
+#: one step at a time, the per-step walk the tests compare the plan with.
+PLAN_RUNS: int | None = None
 
 
 class _Side:
@@ -217,6 +221,31 @@ class _Side:
         self.idx = self.pos = 0
         return True
 
+    def rest(self, most: int | None) -> tuple[list[np.ndarray], list[int] | None]:
+        """The views from the cursor on (``most`` of them at most), and
+        where each starts."""
+        views, addrs, idx, pos = self.views, self.addrs, self.idx, self.pos
+        if idx or most:
+            end = idx + most if most else len(views)
+            views = views[idx:end]
+            addrs = addrs[idx:end] if addrs is not None else None
+        if pos:
+            views = [views[0][pos:], *views[1:]]
+            addrs = [addrs[0] + pos, *addrs[1:]] if addrs is not None else None
+        return views, addrs
+
+    def move_on(self, n: int, rest: int) -> None:
+        """Move the cursor ``n`` bytes on (``rest``: the bytes it has
+        resolved from the cursor, if known)."""
+        if n == rest and not PLAN_RUNS:
+            self.idx, self.pos = len(self.views), 0
+            return
+        views, idx, pos = self.views, self.idx, self.pos + n
+        while idx < len(views) and pos >= len(views[idx]):
+            pos -= len(views[idx])
+            idx += 1
+        self.idx, self.pos = idx, pos
+
     def head(self) -> int:
         """Contiguous bytes available at the cursor (0 at a fault or the
         end of the iterator; ``err`` says which)."""
@@ -282,7 +311,8 @@ class SkcipherWalk:
     (always 0: no copy path), and ``in_``/``out``, the private sides.
     """
 
-    __slots__ = ("_iv_bounced", "_oiv_views", "_same", "alignmask", "blocksize", "buffer",
+    __slots__ = ("_iv_bounced", "_k", "_off", "_oiv_views", "_pdst", "_pflags", "_plens",
+                 "_psrc", "_same", "_slow_dst", "alignmask", "blocksize", "buffer",
                  "dst_view", "flags", "in_", "iv", "ivsize", "nbytes", "oiv", "out", "page",
                  "src_view", "stride", "total")
 
@@ -305,12 +335,24 @@ class SkcipherWalk:
         self._iv_bounced = False
         self._oiv_views: list[np.ndarray] = []
         self._same = False
+        self._reset_plan()
+
+    def _reset_plan(self) -> None:
+        # The plan: the pieces both sides have resolved (see _plan_more),
+        # and the cursor in them (piece, bytes into it).
+        self._plens: list[int] = []
+        self._psrc: list[np.ndarray] = []
+        self._pdst: list[np.ndarray] = []
+        self._pflags: list[int] = []
+        self._slow_dst: list[np.ndarray] = []
+        self._k = self._off = 0
 
 
 def _start_sides(walk: SkcipherWalk, req: object, skip: int) -> int:
     src, dst = req.src, req.dst
     if not isinstance(src, iov_iter) or not isinstance(dst, iov_iter):
         raise kmem.KernelBug("skcipher_walk: request without src/dst iterators")
+    walk._reset_plan()
     walk._same = _same_bytes(src, dst, skip + walk.total)
     if walk._same:
         # One memory sequence: only the dst side is resolved and walked.
@@ -414,76 +456,101 @@ def _walk_first(walk: SkcipherWalk) -> int:
 
 
 def _walk_next(walk: SkcipherWalk) -> int:
-    # The hot path of every step, with the sides' head() inlined (and no
-    # min()/max() calls: this runs once per segment).
+    # Once per step: the next piece of the plan (no numpy, no min()/max()).
     total = walk.total
     bsize = total if total > walk.blocksize else walk.blocksize
     if bsize > walk.stride:
         bsize = walk.stride
-    o = walk.out
-    if o.idx >= len(o.views) and not o._refill():
-        return skcipher_walk_done(walk, o.err)
-    ov_, op = o.views[o.idx], o.pos
-    n = len(ov_) - op
+    k = walk._k
+    if k >= len(walk._plens):
+        err = _plan_more(walk)
+        if err:
+            return skcipher_walk_done(walk, err)
+        k = 0
+    off = walk._off
+    pn = walk._plens[k]
+    n = pn - off
     if n > total:
         n = total
     if WALK_STEP_LIMIT and n > WALK_STEP_LIMIT:
         n = WALK_STEP_LIMIT
-    if walk._same:
-        if n < bsize:
-            if total < walk.blocksize:
-                return skcipher_walk_done(walk, -E.EINVAL)
-            return _next_slow(walk, bsize)
-        walk.nbytes = n
-        walk.src_view = walk.dst_view = ov_ if not op and n == len(ov_) else ov_[op:op + n]
-        return 0
-    i = walk.in_
-    if i.idx >= len(i.views) and not i._refill():
-        return skcipher_walk_done(walk, i.err)
-    iv_, ip = i.views[i.idx], i.pos
-    if len(iv_) - ip < n:
-        n = len(iv_) - ip
     if n < bsize:
         if total < walk.blocksize:
             return skcipher_walk_done(walk, -E.EINVAL)
         return _next_slow(walk, bsize)
     walk.nbytes = n
-    # Whole views (the common step) are handed over without re-slicing.
-    dv = walk.dst_view = ov_ if not op and n == len(ov_) else ov_[op:op + n]
-    sv = iv_ if not ip and n == len(iv_) else iv_[ip:ip + n]
-    ia, oa = i.addrs, o.addrs
-    if ia is not None and oa is not None:
-        # Both views at known physical addresses: in place if they start
-        # at the same byte (they have the same length).
-        if ia[i.idx] + ip == oa[o.idx] + op:
-            walk.src_view = dv
-        else:
-            walk.flags |= SKCIPHER_WALK_DIFF
-            walk.src_view = sv
-        return 0
-    sb, db = sv.base, dv.base
-    if (sb is not db and sb is not None and db is not None
-            and sb.flags.owndata and db.flags.owndata):
-        # Views into two different arrays that own their memory (two banks
-        # of simulated RAM): different bytes, no need to compare addresses.
-        walk.flags |= SKCIPHER_WALK_DIFF
-        walk.src_view = sv
-    elif np.may_share_memory(sv, dv) and _addr(sv) == _addr(dv):
-        walk.src_view = dv
-    else:
-        walk.flags |= SKCIPHER_WALK_DIFF
-        walk.src_view = sv
+    dv, sv = walk._pdst[k], walk._psrc[k]
+    if off or n != pn:
+        # Part of a piece (the driver left bytes, or the step limit).
+        sv = sv[off:off + n] if sv is not dv else None
+        dv = dv[off:off + n]
+        if sv is None:
+            sv = dv
+    walk.dst_view = dv
+    walk.src_view = sv
+    walk.flags |= walk._pflags[k]
     return 0
 
 
-def _addr(v: np.ndarray) -> int:
-    return v.__array_interface__["data"][0]
+def _plan_more(walk: SkcipherWalk) -> int:
+    """Plan the pieces over what both sides have resolved, resolving the
+    next window of a side that has nothing left (dst first); 0 or the
+    side's -errno.  The sides' cursors move to the plan's end."""
+    o = walk.out
+    if o.idx >= len(o.views) and not o._refill():
+        return o.err
+    dviews, daddrs = o.rest(PLAN_RUNS)
+    if walk._same:
+        walk._plens = list(map(len, dviews))
+        walk._psrc = walk._pdst = dviews
+        walk._pflags = [0] * len(dviews)
+        n = sum(walk._plens)
+        o.move_on(n, n)
+    else:
+        i = walk.in_
+        if i.idx >= len(i.views) and not i._refill():
+            return i.err
+        sviews, saddrs = i.rest(PLAN_RUNS)
+        walk._plens, walk._psrc, walk._pdst, walk._pflags = walk_plan(sviews, saddrs,
+                                                                      dviews, daddrs)
+        done = sum(walk._plens)
+        i.move_on(done, sum(map(len, sviews)))
+        o.move_on(done, sum(map(len, dviews)))
+    walk._k = walk._off = 0
+    return 0
 
 
 def _collect(base: np.ndarray, progress: int, length: int, out: list, _priv2: object) -> int:
     if length:
         out.append(base)
     return 0
+
+
+def _plan_span(walk: SkcipherWalk, n: int) -> tuple[list[np.ndarray], list[np.ndarray], int]:
+    """The src and dst pieces of the next ``n`` bytes of the plan, as far
+    as it goes, and how many bytes they hold."""
+    src, dst = [], []
+    k, off, got = walk._k, walk._off, 0
+    plens = walk._plens
+    while got < n and k < len(plens):
+        m = plens[k] - off
+        if m > n - got:
+            m = n - got
+        src.append(walk._psrc[k][off:off + m])
+        dst.append(walk._pdst[k][off:off + m])
+        got += m
+        k += 1
+        off = 0
+    return src, dst, got
+
+
+def _plan_advance(walk: SkcipherWalk, n: int) -> None:
+    k, off = walk._k, walk._off + n
+    plens = walk._plens
+    while k < len(plens) and off >= plens[k]:
+        off -= plens[k]
+        k += 1
+    walk._k, walk._off = k, off if k < len(plens) else 0
 
 
 def _next_slow(walk: SkcipherWalk, bsize: int) -> int:
@@ -494,12 +561,17 @@ def _next_slow(walk: SkcipherWalk, bsize: int) -> int:
             return skcipher_walk_done(walk, -E.ENOMEM)
     addr = (walk.buffer + am) & ~am
     view = virt_views(addr, bsize, write=True)[0]
-    if walk._same:
-        ok, side = walk.out.peek(view, bsize), walk.out
-    else:
-        ok, side = walk.in_.transfer(view, bsize, False), walk.in_
-    if not ok:
-        return skcipher_walk_done(walk, side.err)
+    # The block straddles pieces: gathered from the plan, and past its end
+    # from the side itself (in place only looked at: the write-back moves it).
+    src, walk._slow_dst, got = _plan_span(walk, bsize)
+    copy_views([view[:got]], src)
+    if got < bsize:
+        if walk._same:
+            ok, side = walk.out.peek(view[got:], bsize - got), walk.out
+        else:
+            ok, side = walk.in_.transfer(view[got:], bsize - got, False), walk.in_
+        if not ok:
+            return skcipher_walk_done(walk, side.err)
     walk.src_view = walk.dst_view = view
     walk.nbytes = bsize
     walk.flags |= SKCIPHER_WALK_SLOW
@@ -526,23 +598,18 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
                 n -= res
                 total = walk.total - n
         if not walk.flags & SKCIPHER_WALK_SLOW:
-            o = walk.out
-            if not walk._same:
-                i = walk.in_
-                i.pos += n
-                if i.pos >= len(i.views[i.idx]):
-                    i.idx += 1
-                    i.pos = 0
-            o.pos += n
-            if o.pos >= len(o.views[o.idx]):
-                o.idx += 1
-                o.pos = 0
+            off = walk._off + n
+            if off >= walk._plens[walk._k]:
+                walk._k += 1
+                off = 0
+            walk._off = off
         elif res > 0:
             res = -E.EINVAL
             total = 0
-        elif not walk.out.transfer(walk.dst_view, n, True):
-            res = walk.out.err
-            total = 0
+        else:
+            err = _slow_done(walk, n)
+            if err:
+                res, total = err, 0
         if res > 0:
             res = 0
         walk.total = total
@@ -560,6 +627,18 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
     kmem.kfree(walk.buffer)
     walk.buffer = 0
     return res
+
+
+def _slow_done(walk: SkcipherWalk, n: int) -> int:
+    """Write a slow step's block back: into the plan's dst pieces, and
+    past the plan's end through the dst side; 0 or its -errno."""
+    view = walk.dst_view
+    got = sum(map(len, walk._slow_dst))
+    copy_views(walk._slow_dst, [view[:got]])
+    _plan_advance(walk, got)
+    if got < n and not walk.out.transfer(view[got:n], n - got, True):
+        return walk.out.err
+    return 0
 
 
 def skcipher_walk_abort(walk: SkcipherWalk) -> None:
