@@ -11,6 +11,7 @@ iov_iters; each keeps its own ``SkcipherWalk`` with the fields used here
 
 from __future__ import annotations
 
+from operator import ne
 from typing import Any
 
 import numpy as np
@@ -103,7 +104,7 @@ def _host_addrs(views: list[np.ndarray]) -> list[int]:
 
 def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
               dviews: list[np.ndarray], daddrs: list[int] | None
-              ) -> tuple[list[int], list[np.ndarray], list[np.ndarray], list[int]]:
+              ) -> tuple[list[int], list[np.ndarray], list[np.ndarray], list[int], int]:
     """The pieces a walk steps through, over the runs of memory both sides
     have resolved from their positions on: each piece is as long as the
     shorter of the src and dst runs at its start (so a step is at most a
@@ -114,17 +115,23 @@ def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
     place from out of place.
 
     Returns the pieces' lengths, their src and dst views (the same object
-    where a piece is in place), and each piece's step flag
-    (SKCIPHER_WALK_DIFF or 0).  Both sides with the same runs, the common
-    case, take no numpy at all."""
-    slens, dlens = list(map(len, sviews)), list(map(len, dviews))
+    where a piece is in place), whether each piece is out of place
+    (SKCIPHER_WALK_DIFF), and how many bytes src has past the plan's end
+    (negative: dst has).  Both sides with the same runs, the common case, take no numpy
+    at all."""
     if saddrs is None or daddrs is None:
         saddrs, daddrs = _host_addrs(sviews), _host_addrs(dviews)
+    if len(sviews) == 1 and len(dviews) == 1 and len(sviews[0]) == len(dviews[0]):
+        # One run each, of one length (a one-step request): one piece.
+        sv, dv = sviews[0], dviews[0]
+        diff = saddrs[0] != daddrs[0]
+        return [len(dv)], [sv if diff else dv], dviews, [diff], 0
+    slens, dlens = list(map(len, sviews)), list(map(len, dviews))
     if slens == dlens:
-        flags = [SKCIPHER_WALK_DIFF if a != b else 0 for a, b in zip(saddrs, daddrs)]
-        if all(flags):
-            return slens, sviews, dviews, flags
-        return slens, [s if f else d for s, d, f in zip(sviews, dviews, flags)], dviews, flags
+        diff = list(map(ne, saddrs, daddrs))
+        if all(diff):
+            return slens, sviews, dviews, diff, 0
+        return slens, [s if f else d for s, d, f in zip(sviews, dviews, diff)], dviews, diff, 0
     sl, dl = np.array(slens, np.int64), np.array(dlens, np.int64)
     cs, cd = np.cumsum(sl), np.cumsum(dl)
     end = min(int(cs[-1]), int(cd[-1]))
@@ -145,4 +152,4 @@ def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
     src = [(sviews[i] if w else sviews[i][o:o + k]) if f else d
            for i, o, k, w, f, d in zip(si.tolist(), so.tolist(), n, swhole.tolist(),
                                        diff.tolist(), dst)]
-    return n, src, dst, (diff * SKCIPHER_WALK_DIFF).tolist()
+    return n, src, dst, diff.tolist(), int(cs[-1]) - int(cd[-1])

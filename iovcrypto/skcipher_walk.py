@@ -221,12 +221,18 @@ class _Side:
         self.idx = self.pos = 0
         return True
 
-    def rest(self, most: int | None) -> tuple[list[np.ndarray], list[int] | None]:
-        """The views from the cursor on (``most`` of them at most), and
-        where each starts."""
+    def take(self) -> tuple[list[np.ndarray], list[int] | None]:
+        """The runs resolved from the cursor on (PLAN_RUNS of them at
+        most), and where each starts; the cursor moves past them."""
         views, addrs, idx, pos = self.views, self.addrs, self.idx, self.pos
-        if idx or most:
-            end = idx + most if most else len(views)
+        end = len(views)
+        if not (idx or pos or PLAN_RUNS):
+            self.idx = end
+            return views, addrs
+        if PLAN_RUNS and end > idx + PLAN_RUNS:
+            end = idx + PLAN_RUNS
+        self.idx, self.pos = end, 0
+        if idx or end < len(views):
             views = views[idx:end]
             addrs = addrs[idx:end] if addrs is not None else None
         if pos:
@@ -234,17 +240,13 @@ class _Side:
             addrs = [addrs[0] + pos, *addrs[1:]] if addrs is not None else None
         return views, addrs
 
-    def move_on(self, n: int, rest: int) -> None:
-        """Move the cursor ``n`` bytes on (``rest``: the bytes it has
-        resolved from the cursor, if known)."""
-        if n == rest and not PLAN_RUNS:
-            self.idx, self.pos = len(self.views), 0
-            return
-        views, idx, pos = self.views, self.idx, self.pos + n
-        while idx < len(views) and pos >= len(views[idx]):
-            pos -= len(views[idx])
-            idx += 1
-        self.idx, self.pos = idx, pos
+    def give_back(self, n: int) -> None:
+        """Move the cursor ``n`` bytes back (bytes taken and not planned)."""
+        views, idx = self.views, self.idx
+        while n > 0:
+            idx -= 1
+            n -= len(views[idx])
+        self.idx, self.pos = idx, -n
 
     def head(self) -> int:
         """Contiguous bytes available at the cursor (0 at a fault or the
@@ -311,7 +313,7 @@ class SkcipherWalk:
     (always 0: no copy path), and ``in_``/``out``, the private sides.
     """
 
-    __slots__ = ("_iv_bounced", "_k", "_off", "_oiv_views", "_pdst", "_pflags", "_plens",
+    __slots__ = ("_iv_bounced", "_k", "_off", "_oiv_views", "_pdiff", "_pdst", "_plens",
                  "_psrc", "_same", "_slow_dst", "alignmask", "blocksize", "buffer",
                  "dst_view", "flags", "in_", "iv", "ivsize", "nbytes", "oiv", "out", "page",
                  "src_view", "stride", "total")
@@ -340,12 +342,11 @@ class SkcipherWalk:
     def _reset_plan(self) -> None:
         # The plan: the pieces both sides have resolved (see _plan_more),
         # and the cursor in them (piece, bytes into it).
-        self._plens: list[int] = []
-        self._psrc: list[np.ndarray] = []
-        self._pdst: list[np.ndarray] = []
-        self._pflags: list[int] = []
-        self._slow_dst: list[np.ndarray] = []
+        self._plens = self._psrc = self._pdst = self._pdiff = self._slow_dst = _NO_PLAN
         self._k = self._off = 0
+
+
+_NO_PLAN: tuple = ()
 
 
 def _start_sides(walk: SkcipherWalk, req: object, skip: int) -> int:
@@ -488,34 +489,34 @@ def _walk_next(walk: SkcipherWalk) -> int:
             sv = dv
     walk.dst_view = dv
     walk.src_view = sv
-    walk.flags |= walk._pflags[k]
+    if walk._pdiff[k]:
+        walk.flags |= SKCIPHER_WALK_DIFF
     return 0
 
 
 def _plan_more(walk: SkcipherWalk) -> int:
     """Plan the pieces over what both sides have resolved, resolving the
     next window of a side that has nothing left (dst first); 0 or the
-    side's -errno.  The sides' cursors move to the plan's end."""
+    side's -errno."""
     o = walk.out
     if o.idx >= len(o.views) and not o._refill():
         return o.err
-    dviews, daddrs = o.rest(PLAN_RUNS)
     if walk._same:
+        dviews = o.take()[0]
         walk._plens = list(map(len, dviews))
         walk._psrc = walk._pdst = dviews
-        walk._pflags = [0] * len(dviews)
-        n = sum(walk._plens)
-        o.move_on(n, n)
+        walk._pdiff = [False] * len(dviews)
     else:
         i = walk.in_
         if i.idx >= len(i.views) and not i._refill():
             return i.err
-        sviews, saddrs = i.rest(PLAN_RUNS)
-        walk._plens, walk._psrc, walk._pdst, walk._pflags = walk_plan(sviews, saddrs,
-                                                                      dviews, daddrs)
-        done = sum(walk._plens)
-        i.move_on(done, sum(map(len, sviews)))
-        o.move_on(done, sum(map(len, dviews)))
+        sviews, saddrs = i.take()
+        dviews, daddrs = o.take()
+        walk._plens, walk._psrc, walk._pdst, walk._pdiff, left = walk_plan(sviews, saddrs,
+                                                                            dviews, daddrs)
+        if left:
+            # Runs of the longer side past the shorter's end: for the next plan.
+            (i if left > 0 else o).give_back(abs(left))
     walk._k = walk._off = 0
     return 0
 
