@@ -203,13 +203,9 @@ def walk_reload_one_byte_late(mp: MP) -> None:
 
 
 def walk_cursor_off_by_one(mp: MP) -> None:
-    """The cursor steps to the next view only past its end, not at it."""
-    def advance(self, n):
-        self.pos += n
-        if self.pos > len(self.views[self.idx]):
-            self.idx += 1
-            self.pos = 0
-    mp.setattr(walk._Side, "advance", advance)
+    """After a bounced block the plan's cursor lands one byte short."""
+    real = walk._plan_advance
+    mp.setattr(walk, "_plan_advance", lambda w, n: real(w, n - 1 if n > 1 else n))
 
 
 # -- shims: iov_iter -> scatterlist ---------------------------------------
