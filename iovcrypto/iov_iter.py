@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from iovcrypto.iterate import iterate_and_advance
-from iovcrypto.iterate_bulk import bulk_copy
+from iovcrypto.iterate_bulk import bulk_advance, bulk_copy
 from iovcrypto.uio import (
     INT_MAX,
     ITER_BVEC,
@@ -457,7 +457,7 @@ def _elem(i: iov_iter, idx: int) -> Any:
 
 
 def _vec_advance(i: iov_iter, size: int, bvec: bool) -> None:
-    if not i.count:
+    if not i.count or bulk_advance(i, size, bvec):
         return
     i.count -= size
     size += i.iov_offset

@@ -440,3 +440,35 @@ def bulk_copy(it: iov_iter, n: int, buf: np.ndarray, to_iter: bool) -> bool:
     copy_ranges(r, buf, to_iter)
     commit()
     return True
+
+
+#: Fewer segments than this are cheaper to advance over one by one.
+BULK_ADVANCE_MIN = 64
+
+
+def bulk_advance(it: iov_iter, size: int, bvec: bool) -> bool:
+    """iov_iter_advance() of a BVEC/KVEC/IOVEC iterator over many segments
+    at once, from the lengths kept with the array: the segments whose
+    running total stays within ``size`` (plus the offset into the first)
+    are passed, as the per-segment loop passes them.  False (nothing done)
+    if the loop must (few segments, an array shorter than the iterator
+    says, or one it cannot describe)."""
+    vec, idx, nseg = it._ptr, it.vec_idx, it._u
+    if nseg < BULK_ADVANCE_MIN or type(vec) is not list or idx < 0 or idx + nseg > len(vec):
+        return False
+    try:
+        got = _columns(vec, idx, nseg, _BV_COLS if bvec else _IOV_COLS)
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return False
+    if got is None:
+        return False
+    cum = np.cumsum(got[0])
+    it.count -= size
+    size += it.iov_offset
+    j = int(np.searchsorted(cum, size, "right"))
+    if j:
+        size -= int(cum[j - 1])
+    it.iov_offset = size
+    it._u = nseg - j
+    it.vec_idx = idx + j
+    return True
