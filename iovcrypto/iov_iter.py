@@ -462,23 +462,8 @@ def _vec_advance(i: iov_iter, size: int, bvec: bool) -> None:
     i.count -= size
     size += i.iov_offset
     idx = start = i.vec_idx
+    end = idx + i._u
     vec = i._ptr
-    nsegs = i._u
-    if nsegs and 0 <= idx < len(vec):
-        # The common advance stays in the current segment, or ends exactly
-        # at its end with no empty segment after it: O(1), no loop.
-        seg = vec[idx]
-        n = seg.bv_len if bvec else seg.iov_len
-        if size < n:
-            i.iov_offset = size
-            return
-        if size == n and (nsegs == 1 or (idx + 1 < len(vec) and (
-                vec[idx + 1].bv_len if bvec else vec[idx + 1].iov_len))):
-            i.iov_offset = 0
-            i._u = nsegs - 1
-            i.vec_idx = idx + 1
-            return
-    end = idx + nsegs
     # The array bounds are checked once for every element the loop may
     # visit; otherwise _elem() checks each and says where it ran out.
     inside = idx >= 0 and end <= len(vec)
@@ -583,16 +568,34 @@ def iov_iter_advance(i: iov_iter, size: int) -> None:
 def iter_advance(i: iov_iter, size: int) -> None:
     """iov_iter_advance() for the model's own callers, whose arguments are
     already known good (an iov_iter and a size_t)."""
-    if i.count < size:
-        size = i.count
+    count = i.count
+    if count < size:
+        size = count
     t = i.iter_type
-    if t == ITER_BVEC:
-        _vec_advance(i, size, True)
+    if t in (ITER_BVEC, ITER_KVEC, ITER_IOVEC):
+        bvec = t == ITER_BVEC
+        idx, vec, nsegs = i.vec_idx, i._ptr, i._u
+        if count and nsegs and 0 <= idx < len(vec):
+            # The common advance stays in the current segment, or ends
+            # exactly at its end with no empty segment after it: O(1), here.
+            off = i.iov_offset + size
+            seg = vec[idx]
+            n = seg.bv_len if bvec else seg.iov_len
+            if off < n:
+                i.count = count - size
+                i.iov_offset = off
+                return
+            if off == n and (nsegs == 1 or (idx + 1 < len(vec) and (
+                    vec[idx + 1].bv_len if bvec else vec[idx + 1].iov_len))):
+                i.count = count - size
+                i.iov_offset = 0
+                i._u = nsegs - 1
+                i.vec_idx = idx + 1
+                return
+        _vec_advance(i, size, bvec)
     elif t in (ITER_UBUF, ITER_XARRAY):
         i.iov_offset += size
         i.count -= size
-    elif t in (ITER_IOVEC, ITER_KVEC):
-        _vec_advance(i, size, False)
     elif t == ITER_BVECQ:
         _bvecq_advance(i, size)
     elif t == ITER_FOLIOQ:
