@@ -31,6 +31,8 @@ iter_pcopy_to, iter_pviews, iter_pcopy), which never move the iterators.
 
 from __future__ import annotations
 
+from functools import partial
+
 from ciphers import aead_api as _api
 from ciphers.aead_api import (  # noqa: F401  (re-exported kernel names)
     AeadRequestBase,
@@ -129,10 +131,10 @@ def _crypt(req: AeadRequest, op: str) -> int:
     authsize = req.base.tfm.authsize
     ad, n = req.assoclen, req.cryptlen
     consumed = ad + n
+    call = partial(_api.call_driver, req, op)
     if op == "encrypt":
-        return run_on_iters(req, consumed, consumed + authsize,
-                            lambda: _api.call_driver(req, op))
-    return run_on_iters(req, consumed, consumed - authsize, lambda: _api.call_driver(req, op),
+        return run_on_iters(req, consumed, consumed + authsize, call)
+    return run_on_iters(req, consumed, consumed - authsize, call,
                         zero_on_error=(ad, n - authsize))
 
 

@@ -24,6 +24,8 @@ private copies of the iterators.  Register it with
 
 from __future__ import annotations
 
+from functools import partial
+
 from ciphers import skcipher_api as _api
 from ciphers.skcipher_api import (  # noqa: F401  (re-exported kernel names)
     CRYPTO_SKCIPHER_REQ_CONT,
@@ -151,7 +153,7 @@ def _crypt(req: SkcipherRequest, op: str) -> int:
     if err:
         return err
     n = req.cryptlen
-    return run_on_iters(req, n, n, lambda: _api.call_driver(req, op))
+    return run_on_iters(req, n, n, partial(_api.call_driver, req, op))
 
 
 def crypto_skcipher_encrypt(req: SkcipherRequest) -> int:
