@@ -188,6 +188,7 @@ def run_on_iters(req: object, need_src: int, need_dst: int, call: Callable[[], i
             req.src, req.dst = src, dst
         if err:
             _settle(src, dst, need_src, need_dst, zero_on_error, err)
+        # _settle's success branch, written out: it runs on every request.
         elif src is not dst:
             if src is not None:
                 iter_advance(src, need_src)
