@@ -48,13 +48,16 @@ from kmem.sanitizer import WARN
 
 
 class DmaIovaState:
-    """``struct dma_iova_state``."""
+    """``struct dma_iova_state``; ``key`` is the model's own: where the
+    device's mapping table (dma-debug's hash) files the range, made once
+    rather than on every call of the API."""
 
-    __slots__ = ("addr", "size")
+    __slots__ = ("addr", "key", "size")
 
     def __init__(self) -> None:
         self.addr = 0
         self.size = 0
+        self.key = ("iova", id(self))
 
     def __repr__(self) -> str:
         return f"<dma_iova_state addr={self.addr:#x} size={self.size}>"
@@ -63,10 +66,6 @@ class DmaIovaState:
 _DIRS = (DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE)
 _OFF = PAGE_SIZE - 1
 _STACK = Kind.STACK                     # (bound once: an Enum lookup is a search)
-
-
-def _key(state: DmaIovaState) -> tuple:
-    return ("iova", id(state))
 
 
 def _state(state: object) -> DmaIovaState:
@@ -99,7 +98,7 @@ def dma_iova_try_alloc(dev: Device, state: DmaIovaState, phys: int, size: int) -
     state.addr, state.size = base + off, size
     # (Positional: the dataclass's keyword and default-factory handling
     # cost more than the mapping's other work.)
-    dev.mappings[("iova", id(state))] = DmaMapping("iova", -1, size, [], 0, (base, off + size),
+    dev.mappings[state.key] = DmaMapping("iova", -1, size, [], 0, (base, off + size),
                                                    True, [])
     return True
 
@@ -128,7 +127,7 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
         check_dev_dir(dev, dir)
     if type(state) is not DmaIovaState:
         _state(state)
-    m = dev.mappings.get(("iova", id(state)))
+    m = dev.mappings.get(state.key)
     iova = state.addr + offset
     if m is None or offset < 0 or size <= 0 or offset + size > state.size or \
             (iova ^ phys) & _OFF:
@@ -182,7 +181,7 @@ def dma_iova_sync(dev: Device, state: DmaIovaState, offset: int, size: int) -> i
     """The IOTLB sync after linking: the links in range become visible."""
     if type(state) is not DmaIovaState:
         _state(state)
-    m = dev.mappings.get(("iova", id(state)))
+    m = dev.mappings.get(state.key)
     if m is None:
         return -E.EIO
     lo = state.addr + offset
@@ -216,7 +215,7 @@ def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, di
         check_dev_dir(dev, dir)
     if type(state) is not DmaIovaState:
         _state(state)
-    m = dev.mappings.get(("iova", id(state)))
+    m = dev.mappings.get(state.key)
     lo, hi = state.addr + offset, state.addr + offset + size
     if m is not None and _links_within(m, lo, hi):
         _unlink_all(dev, m, dir)
@@ -243,7 +242,7 @@ def dma_iova_free(dev: Device, state: DmaIovaState) -> None:
     """Give the IOVA range back (links must be gone)."""
     if type(state) is not DmaIovaState:
         _state(state)
-    m = dev.mappings.pop(("iova", id(state)), None)
+    m = dev.mappings.pop(state.key, None)
     if m is None:
         dma_debug_err(dev.name, "dma_iova_free of an IOVA range that is not allocated")
         return
@@ -260,7 +259,7 @@ def dma_iova_destroy(dev: Device, state: DmaIovaState, mapped_len: int, dir: int
         # The teardown's case, in one lookup: every link goes, then the
         # range (what dma_iova_unlink and dma_iova_free would do, in order).
         table = dev.mappings
-        key = ("iova", id(state))
+        key = state.key
         m = table.get(key)
         if m is not None:
             spans, lo = m.spans, state.addr

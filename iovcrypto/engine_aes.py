@@ -385,29 +385,26 @@ def engine_aes_map_ranges(dev: Device, rm: RangeMap) -> tuple[int, list]:
     # The bus segments (offsets from the IOVA base until it is known) are
     # collected on the way: slots that follow each other join up.
     ranges, mask = rm.ranges, PAGE_SIZE - 1
-    first = ranges[0][0]
+    first, pos = ranges[0]
     pad = first & mask
-    offsets, rel, pos = [], [], 0
-    for paddr, n in ranges:
-        if pos and ((pad + pos) & mask or paddr & mask):
+    offsets, rel = [0], [[0, pos]]
+    for k in range(1, len(ranges)):
+        paddr, n = ranges[k]
+        if (pad + pos) & mask or paddr & mask:
             pos = ((pad + pos + mask) & ~mask) - pad + (paddr & mask)
             rel.append([pos, n])
-        elif rel:
-            rel[-1][1] += n
         else:
-            rel.append([pos, n])
+            rel[-1][1] += n
         offsets.append(pos)
         pos += n
     state, dir = rm.state, rm.dir
     if dma_iova_try_alloc(dev, state, first, pos):
         # Link each range: the IOVA pages are mapped one physical range
         # at a time, as the IOMMU maps them.
-        mmios = rm.mmio
-        for k, (paddr, n) in enumerate(ranges):
-            err = dma_iova_link(dev, state, paddr, offsets[k], n, dir,
-                                DMA_ATTR_MMIO if mmios[k] else 0)
+        for (paddr, n), off, mmio in zip(ranges, offsets, rm.mmio):
+            err = dma_iova_link(dev, state, paddr, off, n, dir, DMA_ATTR_MMIO if mmio else 0)
             if err:
-                dma_iova_destroy(dev, state, offsets[k], dir, 0)
+                dma_iova_destroy(dev, state, off, dir, 0)
                 return err, []
         rm.iova_len = pos
         dma_iova_sync(dev, state, 0, pos)
