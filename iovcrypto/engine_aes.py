@@ -343,14 +343,16 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0,
         if will_pin:
             rm.pinned += pages
         rm.chunks.append((pages, off, got))
-        left = got
+        pages_off = off
+        # Every page is taken to its end here (only the first starts at an
+        # offset, and only the last may end early): the last page's
+        # overshoot is taken off the range it ends, once, after the loop.
         for page in pages:
-            n = PAGE_SIZE - off if left > PAGE_SIZE - off else left
             # page_to_phys() and is_pci_p2pdma_page(), inline: once per page.
             phys = (page.pfn << PAGE_SHIFT) + off
             mmio = page.head.kind is _DEVICE
             if start + run == phys and run_mmio is mmio:
-                run += n
+                run += PAGE_SIZE - off
             else:
                 # Each range becomes a bus segment at its own page offset:
                 # the engine's rules, checked as the ranges are built.
@@ -359,9 +361,9 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0,
                 if run:
                     ranges.append(_phys_vec(PhysVec, (start, run)))
                     mmios.append(run_mmio)
-                start, run, run_mmio = phys, n, mmio
-            left -= n
+                start, run, run_mmio = phys, PAGE_SIZE - off, mmio
             off = 0
+        run -= (-(got + pages_off)) % PAGE_SIZE
         len -= got
     if run:
         ranges.append(_phys_vec(PhysVec, (start, run)))
