@@ -159,6 +159,23 @@ def fixed_cost(rounds: int) -> None:
     kmem.__free_page(page_b)
 
 
+def run_iov_in_place(driver: str, key: bytes, lay: bs.SgLayout,
+                     ivsize: int) -> Callable[[], None]:
+    """An in-place 1 MiB request through the iov_iter API the way the
+    scatterlist side makes one (bench_skcipher.run_sg passes its one list
+    as both src and dst): one iterator as both, set up per request as the
+    caller of a consuming API must (bench_aead's rows do the same)."""
+    tfm = iovcrypto.crypto_alloc_skcipher(driver)
+    assert iovcrypto.crypto_skcipher_setkey(tfm, key, len(key)) == 0
+    req = iovcrypto.skcipher_request_alloc(tfm, kmem.GFP_KERNEL)
+
+    def go() -> None:
+        it = lay.bvec_iter(ITER_DEST)
+        iovcrypto.skcipher_request_set_iter(req, it, it, MIB, bytearray(ivsize))
+        assert iovcrypto.crypto_skcipher_encrypt(req) == 0
+    return go
+
+
 def skcipher_aead(rounds: int) -> None:
     src = np.random.default_rng(1).integers(0, 256, MIB, np.uint8)
     dst = np.empty(MIB + 16, np.uint8)
@@ -171,7 +188,7 @@ def skcipher_aead(rounds: int) -> None:
     for name, drv in names:
         key = os.urandom(bs.KEYLEN.get(name, 32))
         ivsize = 16
-        r = median_ratio(bs.run_sg(drv, key, lay, ivsize), bs.run_iov(drv, key, lay, ivsize),
+        r = median_ratio(bs.run_sg(drv, key, lay, ivsize), run_iov_in_place(drv, key, lay, ivsize),
                          rounds)
         worst.append((1 / r, drv, take_spread()))
     alay = ba.Layout(False)
