@@ -415,7 +415,14 @@ class AccelXtsStream(BlockModeCore):
     def _blocks(self, src: np.ndarray, dst: np.ndarray) -> None:
         if self.finalized:
             raise ValueError("XTS data unit already finalized")
-        lib_update_into(self._ctx(), src, dst, stream=False)
+        # In place, the span goes through the kept unit scratch (the
+        # library refuses overlap, and its update() would take fresh pages).
+        out = unit_scratch(src.size) if np.may_share_memory(src, dst) else None
+        if out is None:
+            lib_update_into(self._ctx(), src, dst, stream=False)
+        else:
+            self._ctx().update_into(src, out)
+            dst[:] = out
         self._tweak_blocks += src.size // BS
 
     def final(self, src: np.ndarray, dst: np.ndarray) -> None:
