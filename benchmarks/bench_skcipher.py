@@ -38,6 +38,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from timing import cpu, median_ratio, median_slope, take_spread
 
@@ -122,6 +123,10 @@ def oneshot(name: str, key: bytes, iv: bytes) -> Callable[[np.ndarray, np.ndarra
     for the block modes); None where the library lacks the algorithm."""
     ctx = _lib_stream(name, key)
     if ctx is None:
+        return None
+    try:
+        ctx(iv)
+    except UnsupportedAlgorithm:        # e.g. Camellia has no library CTR
         return None
     return lambda s, d: ctx(iv).update_into(s, d)
 
