@@ -104,7 +104,8 @@ def _host_addrs(views: list[np.ndarray]) -> list[int]:
 
 def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
               dviews: list[np.ndarray], daddrs: list[int] | None
-              ) -> tuple[list[int], list[np.ndarray], list[np.ndarray], list[int], int]:
+              ) -> tuple[list[int], list[np.ndarray], list[np.ndarray], list[bool], int,
+                         tuple[list[int], list[int], list[int], list[int]] | None]:
     """The pieces a walk steps through, over the runs of memory both sides
     have resolved from their positions on: each piece is as long as the
     shorter of the src and dst runs at its start (so a step is at most a
@@ -116,22 +117,25 @@ def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
 
     Returns the pieces' lengths, their src and dst views (the same object
     where a piece is in place), whether each piece is out of place
-    (SKCIPHER_WALK_DIFF), and how many bytes src has past the plan's end
-    (negative: dst has).  Both sides with the same runs, the common case, take no numpy
-    at all."""
+    (SKCIPHER_WALK_DIFF), how many bytes src has past the plan's end
+    (negative: dst has), and where each piece starts: None when piece k is
+    run k of both sides, else (src run, bytes into it, dst run, bytes into
+    it) of each piece.  Both sides with the same runs, the common case,
+    take no numpy at all."""
     if saddrs is None or daddrs is None:
         saddrs, daddrs = _host_addrs(sviews), _host_addrs(dviews)
     if len(sviews) == 1 and len(dviews) == 1 and len(sviews[0]) == len(dviews[0]):
         # One run each, of one length (a one-step request): one piece.
         sv, dv = sviews[0], dviews[0]
         diff = saddrs[0] != daddrs[0]
-        return [len(dv)], [sv if diff else dv], dviews, [diff], 0
+        return [len(dv)], [sv if diff else dv], dviews, [diff], 0, None
     slens, dlens = list(map(len, sviews)), list(map(len, dviews))
     if slens == dlens:
         diff = list(map(ne, saddrs, daddrs))
         if all(diff):
-            return slens, sviews, dviews, diff, 0
-        return slens, [s if f else d for s, d, f in zip(sviews, dviews, diff)], dviews, diff, 0
+            return slens, sviews, dviews, diff, 0, None
+        return (slens, [s if f else d for s, d, f in zip(sviews, dviews, diff)], dviews, diff, 0,
+                None)
     sl, dl = np.array(slens, np.int64), np.array(dlens, np.int64)
     cs, cd = np.cumsum(sl), np.cumsum(dl)
     end = min(int(cs[-1]), int(cd[-1]))
@@ -147,9 +151,10 @@ def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
     swhole = (so == 0) & (lens == sl[si])
     dwhole = (do == 0) & (lens == dl[di])
     n = lens.tolist()
+    where = si.tolist(), so.tolist(), di.tolist(), do.tolist()
     dst = [dviews[i] if w else dviews[i][o:o + k]
-           for i, o, k, w in zip(di.tolist(), do.tolist(), n, dwhole.tolist())]
+           for i, o, k, w in zip(where[2], where[3], n, dwhole.tolist())]
     src = [(sviews[i] if w else sviews[i][o:o + k]) if f else d
-           for i, o, k, w, f, d in zip(si.tolist(), so.tolist(), n, swhole.tolist(),
+           for i, o, k, w, f, d in zip(where[0], where[1], n, swhole.tolist(),
                                        diff.tolist(), dst)]
-    return n, src, dst, diff.tolist(), int(cs[-1]) - int(cd[-1])
+    return n, src, dst, diff.tolist(), int(cs[-1]) - int(cd[-1]), where

@@ -512,8 +512,8 @@ def _plan_more(walk: SkcipherWalk) -> int:
             return i.err
         sviews, saddrs = i.take()
         dviews, daddrs = o.take()
-        walk._plens, walk._psrc, walk._pdst, walk._pdiff, left = walk_plan(sviews, saddrs,
-                                                                            dviews, daddrs)
+        walk._plens, walk._psrc, walk._pdst, walk._pdiff, left, _ = walk_plan(
+            sviews, saddrs, dviews, daddrs)
         if left:
             # Runs of the longer side past the shorter's end: for the next plan.
             (i if left > 0 else o).give_back(abs(left))

@@ -51,10 +51,11 @@ _DIRECT_MAP_END = PAGE_OFFSET + (DEVICE_PFN_BASE << PAGE_SHIFT)
 _RAM_BASE = PFN_BASE << PAGE_SHIFT
 
 
-def _entries(sg: ScatterlistPtr | None, want: int, nents: int | None
+def _entries(sg: ScatterlistPtr | None, want: int, nents: int | None, entries: list | None = None
              ) -> tuple[list[int], list[int], list[int]] | None:
     """pfn, offset and length of the entries from ``sg`` until ``want``
-    bytes, the end mark or ``nents`` entries; None if any is unusual."""
+    bytes, the end mark or ``nents`` entries (appended to ``entries``
+    too, if given); None if any is unusual."""
     e = _ptr(sg)
     if e is None or e._flags & SG_CHAIN:
         return None
@@ -69,6 +70,8 @@ def _entries(sg: ScatterlistPtr | None, want: int, nents: int | None
         pfns.append(link.pfn)
         offs.append(e.offset)
         lens.append(n)
+        if entries is not None:
+            entries.append(e)
         got += n
         if e._flags & SG_END:
             break
@@ -165,7 +168,8 @@ def _described(arr: list) -> _Kept | None:
 _OLD = object()                     # not for the columns: walk the entries
 
 
-def _kept_entries_of(e: Scatterlist, want: int, nents: int | None) -> object:
+def _kept_entries_of(e: Scatterlist, want: int, nents: int | None,
+                     entries: list | None = None) -> object:
     """What _entries() answers, from the kept columns of the arrays the
     list runs through: (pfns, offsets, lengths) arrays, None, or _OLD when
     something about the arrays is unusual (the entry walk then decides)."""
@@ -204,6 +208,8 @@ def _kept_entries_of(e: Scatterlist, want: int, nents: int | None) -> object:
         if k.bad[i:j].any():
             return None
         parts.append((k.pfns[i:j], k.offs[i:j], lens[:take]))
+        if entries is not None:
+            entries += arr[i:j]
         got += int(cum[take - 1])
         left -= take
         last = j - 1
@@ -226,10 +232,14 @@ def _kept_entries_of(e: Scatterlist, want: int, nents: int | None) -> object:
 
 
 def sg_ranges(sg: ScatterlistPtr | None, pos: int, nbytes: int,
-              nents: int | None = None) -> Ranges | None:
+              nents: int | None = None, entries: list | None = None) -> Ranges | None:
     """The checked ranges of the list's bytes [pos, pos + nbytes), or of as
     many as it has from ``pos`` on (``r.total`` says how many; none past
-    its end); None where the per-step path must go."""
+    its end); None where the per-step path must go.  An ``entries`` list
+    receives the entry each range lies in; its caller steps entry by
+    entry, so the last entry is then not cut at ``nbytes`` (a step never
+    ends inside an entry for want of a plan), and fewer than
+    BULK_MIN_ENTRIES entries are refused whatever their pages."""
     if _stats.ON or nbytes <= 0:
         return None
     try:
@@ -237,25 +247,28 @@ def sg_ranges(sg: ScatterlistPtr | None, pos: int, nbytes: int,
         if e is None or e._flags & SG_CHAIN:
             return None
         arr = e._arr
+        ents = [] if entries is not None else None
         if arr is None or len(arr) < KEEP_MIN:
-            got = _entries(sg, pos + nbytes, nents)
+            got = _entries(sg, pos + nbytes, nents, ents)
         elif _holding(arr) is not None:
-            got = _kept_entries_of(e, pos + nbytes, nents)
+            got = _kept_entries_of(e, pos + nbytes, nents, ents)
             if got is _OLD:
-                got = _entries(sg, pos + nbytes, nents)
+                ents = [] if entries is not None else None
+                got = _entries(sg, pos + nbytes, nents, ents)
         else:
             # Not described yet: walk the entries, and keep a description
             # for the next copy when this one covered most of the array (a
             # small copy out of a big array that changes between copies
             # must not pay for the whole array each time).
-            got = _entries(sg, pos + nbytes, nents)
+            got = _entries(sg, pos + nbytes, nents, ents)
             if got is not None and arr is not None and len(arr) <= 2 * len(got[0]) + 64:
                 _described(arr)
     except (AttributeError, TypeError, ValueError):
         return None                 # the per-step path says what is wrong
     if got is None or not len(got[0]):
         return None
-    if len(got[0]) < BULK_MIN_ENTRIES and _steps(got[1], got[2], pos, nbytes) < BULK_MIN_ENTRIES:
+    if len(got[0]) < BULK_MIN_ENTRIES and (
+            entries is not None or _steps(got[1], got[2], pos, nbytes) < BULK_MIN_ENTRIES):
         return None
     pfns, offs = np.asarray(got[0], np.int64), np.asarray(got[1], np.int64)
     lens = np.array(got[2], np.int64)    # a copy: trimmed below, and may be kept columns
@@ -269,11 +282,15 @@ def sg_ranges(sg: ScatterlistPtr | None, pos: int, nbytes: int,
     phys[0] += into
     lens[0] -= into
     over = int(lens.sum()) - nbytes
-    if over > 0:
+    j = len(lens) - 1
+    if over > 0 and entries is None:
         j = int(np.searchsorted(np.cumsum(lens), nbytes))
         phys, lens = phys[:j + 1], lens[:j + 1]
         lens[j] -= int(lens.sum()) - nbytes
-    return resolve_ranges(phys, lens)
+    r = resolve_ranges(phys, lens)
+    if r is not None and entries is not None:
+        entries += ents[i0:i0 + j + 1]
+    return r
 
 
 def _steps(offs: list[int], lens: list[int], pos: int, nbytes: int) -> int:

@@ -44,6 +44,7 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
     STEP_FLAGS,
     walk_begin,
     walk_gfp,
+    walk_plan,
     walk_return_iv,
     walk_set_alg,
     walk_setup_iv,
@@ -51,7 +52,10 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
 from kmem import PAGE_OFFSET, PAGE_SHIFT, Page
 from kmem import errno as E
 from kmem.access import copy_views, page_views, virt_views
+from kmem.bulk import Ranges, range_views
+from kmem.page_alloc import BANK_SHIFT, PFN_BASE
 from sgl.aead import AeadRequest
+from sgl.scatterlist import SG_END
 from sgl.scatterlist_iter import _Cursor
 from sgl.scatterwalk import (
     ScatterWalk,
@@ -61,21 +65,29 @@ from sgl.scatterwalk import (
     scatterwalk_start,
     scatterwalk_start_at_pos,
 )
+from sgl.sg_bulk import sg_ranges
 from sgl.skcipher import SkcipherRequest
 
 _STEP_FLAGS = STEP_FLAGS
+_BANK_BYTES_SHIFT = BANK_SHIFT + PAGE_SHIFT
+_RAM_BASE = PFN_BASE << PAGE_SHIFT
 
 WALK_STEP_LIMIT: int | None = None
+#: Bytes of both sides planned at a time.
+WINDOW = 1 << 20
+#: False: every step takes the per-step path (the tests compare the plan with it).
+PLAN = True
 
 
 class _Virt:
     """``walk->src.virt`` / ``walk->dst.virt``: the address of the step,
-    shared with the scatter_walk it overlays (``addr``)."""
+    shared with the scatter_walk it overlays (``addr``), or the planned
+    piece's during a planned step."""
 
-    __slots__ = ("_sw",)
+    __slots__ = ("_src", "_walk")
 
-    def __init__(self, sw: ScatterWalk) -> None:
-        self._sw = sw
+    def __init__(self, walk: SkcipherWalk, src: bool) -> None:
+        self._walk, self._src = walk, src
 
     @property
     def virt(self) -> _Virt:
@@ -83,7 +95,10 @@ class _Virt:
 
     @property
     def addr(self) -> int:
-        return self._sw.addr
+        w = self._walk
+        if w._plens and w.nbytes and not w._synced:
+            return PAGE_OFFSET + _plan_phys(w, self._src)
+        return (w.in_ if self._src else w.out).addr
 
 
 class SkcipherWalk:
@@ -114,15 +129,18 @@ class SkcipherWalk:
     - ``in_`` / ``out``: the underlying scatter_walks (private in C).
     """
 
-    __slots__ = ("_iv_bounced", "_oiv_views", "alignmask", "blocksize", "buffer", "dst",
-                 "dst_view", "flags", "in_", "iv", "ivsize", "nbytes", "oiv", "out", "page",
-                 "src", "src_view", "stride", "total")
+    __slots__ = ("_bulk", "_druns", "_iv_bounced", "_k", "_off", "_oiv_views", "_pdiff",
+                 "_pdst", "_plens", "_psrc", "_pwhere", "_sruns", "_synced", "alignmask",
+                 "blocksize", "buffer", "dst", "dst_view", "flags", "in_", "iv", "ivsize",
+                 "nbytes", "oiv", "out", "page", "src", "src_view", "stride", "total")
 
     def __init__(self) -> None:
         self.in_ = ScatterWalk()
         self.out = ScatterWalk()
-        self.src = _Virt(self.in_)
-        self.dst = _Virt(self.out)
+        self.src = _Virt(self, True)
+        self.dst = _Virt(self, False)
+        self._bulk = True
+        self._reset_plan()
         self.nbytes = 0
         self.total = 0
         self.page = 0
@@ -138,6 +156,19 @@ class SkcipherWalk:
         self.dst_view: np.ndarray | None = None
         self._iv_bounced = False
         self._oiv_views: list[np.ndarray] = []
+
+    def _reset_plan(self) -> None:
+        # The plan (see _plan_more): the pieces both sides' runs give, the
+        # cursor in them (piece, bytes into it), where each side's runs
+        # start (entries and physical addresses) and whether the
+        # scatter_walks are at the cursor (_synced).
+        self._plens = self._psrc = self._pdst = self._pdiff = _NO_PLAN
+        self._sruns = self._druns = self._pwhere = None
+        self._k = self._off = 0
+        self._synced = True
+
+
+_NO_PLAN: tuple = ()
 
 
 def _one_view(views: list[np.ndarray]) -> np.ndarray | None:
@@ -160,6 +191,8 @@ def skcipher_walk_virt(walk: SkcipherWalk, req: SkcipherRequest, atomic: bool) -
     scatterwalk_start(walk.in_, req.src)
     scatterwalk_start(walk.out, req.dst)
     walk_set_alg(walk, alg, aead=False)
+    walk._reset_plan()
+    walk._bulk = True
     return _walk_first(walk)
 
 
@@ -179,6 +212,8 @@ def _walk_aead(walk: SkcipherWalk, req: AeadRequest, atomic: bool, total: int) -
     scatterwalk_start_at_pos(walk.in_, req.src, req.assoclen)
     scatterwalk_start_at_pos(walk.out, req.dst, req.assoclen)
     walk_set_alg(walk, alg, aead=True)
+    walk._reset_plan()
+    walk._bulk = True
     return _walk_first(walk)
 
 
@@ -197,8 +232,10 @@ def _walk_first(walk: SkcipherWalk) -> int:
 
 
 def _walk_next(walk: SkcipherWalk) -> int:
-    # This runs once per step: scatterwalk_clamp() on both sides inlined,
-    # and no min()/max() calls.
+    if walk._k < len(walk._plens) or _plan_more(walk):
+        return _plan_step(walk)
+    # A step over memory not planned: scatterwalk_clamp() on both sides
+    # inlined, and no min()/max() calls.
     n = total = walk.total
     bsize = n if n > walk.blocksize else walk.blocksize
     if bsize > walk.stride:
@@ -239,6 +276,127 @@ def _walk_next(walk: SkcipherWalk) -> int:
     if (i.offset | o.offset) & walk.alignmask:
         return _next_copy(walk, bsize)
     return _next_fast(walk, bsize)
+
+
+def _plan_more(walk: SkcipherWalk) -> bool:
+    """Plan the next window of both sides: their entries from the walks'
+    positions, resolved and checked in bulk (sgl.sg_bulk), merged into
+    pieces by walk_plan.  False (no plan: the step takes the per-step
+    path from the scatter_walks, now and for the rest of the walk) where
+    the bulk path refuses: few entries, unusual memory, anything that
+    would make a record or a fault."""
+    if not walk._bulk:
+        return False
+    if not walk._synced:
+        _sync(walk)
+    walk._reset_plan()
+    i, o = walk.in_, walk.out
+    want = walk.total if walk.total < WINDOW else WINDOW
+    if not PLAN or i.sg is None or o.sg is None or i.sg._flags & SG_END:
+        # (A last entry is one step: planned only for lists of many.)
+        walk._bulk = False
+        return False
+    sents: list = []
+    sr = sg_ranges(i.sg, i.offset - i.sg.offset, want, entries=sents)
+    if sr is None:
+        walk._bulk = False
+        return False
+    if o.sg is i.sg and o.offset == i.offset:
+        dr, dents = sr, sents       # in place: one list, one resolution
+    else:
+        dents = []
+        dr = sg_ranges(o.sg, o.offset - o.sg.offset, want, entries=dents)
+        if dr is None:
+            walk._bulk = False
+            return False
+    sviews, sphys = range_views(sr), _phys(sr)
+    dviews, dphys = (sviews, sphys) if dr is sr else (range_views(dr), _phys(dr))
+    walk._plens, walk._psrc, walk._pdst, walk._pdiff, _, walk._pwhere = walk_plan(
+        sviews, sphys, dviews, dphys)
+    walk._sruns, walk._druns = (sents, sphys), (dents, dphys)
+    return True
+
+
+def _phys(r: Ranges) -> list[int]:
+    return ((r.bank << _BANK_BYTES_SHIFT) + r.starts + _RAM_BASE).tolist()
+
+
+def _plan_phys(walk: SkcipherWalk, src: bool) -> int:
+    """Physical address of the cursor on one side."""
+    k, off, where = walk._k, walk._off, walk._pwhere
+    phys = (walk._sruns if src else walk._druns)[1]
+    if where is None:
+        return phys[k] + off
+    run, into = (where[0], where[1]) if src else (where[2], where[3])
+    return phys[run[k]] + into[k] + off
+
+
+def _sync(walk: SkcipherWalk, at_step: bool = False) -> None:
+    """Put the scatter_walks where the plan's cursor is: after the last
+    byte done, as the per-step walk leaves them between steps, or (at a
+    step the plan hands to the bounce paths) where that step's clamp puts
+    them, at the start of the cursor's piece."""
+    k, off = walk._k, walk._off
+    if k or off or at_step:
+        if not off and not at_step:
+            k -= 1
+            off = walk._plens[k]
+        where = walk._pwhere
+        for sw, (ents, phys), j in ((walk.in_, walk._sruns, 0), (walk.out, walk._druns, 2)):
+            run, into = (k, 0) if where is None else (where[j][k], where[j + 1][k])
+            e = ents[run]
+            sw.sg = e
+            sw.offset = phys[run] + into + off - (e._link.pfn << PAGE_SHIFT)
+    walk._synced = True
+
+
+def _plan_step(walk: SkcipherWalk) -> int:
+    # Once per planned step: the next piece (no numpy, no min()/max()).
+    total = walk.total
+    bsize = total if total > walk.blocksize else walk.blocksize
+    if bsize > walk.stride:
+        bsize = walk.stride
+    k, off = walk._k, walk._off
+    pn = walk._plens[k]
+    n = pn - off
+    if n > total:
+        n = total
+    if WALK_STEP_LIMIT and n > WALK_STEP_LIMIT:
+        n = WALK_STEP_LIMIT
+    if n < bsize:
+        if total < walk.blocksize:
+            return skcipher_walk_done(walk, -E.EINVAL)
+        _sync(walk, at_step=True)
+        return _next_slow(walk, bsize)
+    walk.nbytes = n
+    am = walk.alignmask
+    if am and (_plan_phys(walk, True) | _plan_phys(walk, False)) & am:
+        _sync(walk, at_step=True)
+        return _next_copy(walk, bsize)
+    dv, sv = walk._pdst[k], walk._psrc[k]
+    if off or n != pn:
+        # Part of a piece (the driver left bytes, or the step limit).
+        sv = sv[off:off + n] if sv is not dv else None
+        dv = dv[off:off + n]
+        if sv is None:
+            sv = dv
+    walk.dst_view = dv
+    walk.src_view = sv
+    walk._synced = False
+    if walk._pdiff[k]:
+        walk.flags |= SKCIPHER_WALK_DIFF
+    return 0
+
+
+def _plan_advance(walk: SkcipherWalk, n: int) -> None:
+    """Move the plan's cursor ``n`` bytes on (after a bounced step, which
+    moved the scatter_walks themselves)."""
+    k, off = walk._k, walk._off + n
+    plens = walk._plens
+    while k < len(plens) and off >= plens[k]:
+        off -= plens[k]
+        k += 1
+    walk._k, walk._off = k, off if k < len(plens) else 0
 
 
 def _next_slow(walk: SkcipherWalk, bsize: int) -> int:
@@ -330,8 +488,15 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
                 total = walk.total - n
         flags = walk.flags
         if not flags & _STEP_FLAGS or flags & SKCIPHER_WALK_DIFF:
-            walk.in_.offset += n
-            walk.out.offset += n
+            if walk._plens:
+                off = walk._off + n
+                if off >= walk._plens[walk._k]:
+                    walk._k += 1
+                    off = 0
+                walk._off = off
+            else:
+                walk.in_.offset += n
+                walk.out.offset += n
         elif flags & SKCIPHER_WALK_COPY:
             walk.in_.offset += n
             out = walk.out
@@ -339,12 +504,16 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
                 copy_views(page_views(out.sg._link, out.offset, n, write=True),
                            [walk.dst_view[:n]])
             out.offset += n
+            if walk._plens:
+                _plan_advance(walk, n)
         else:
             if res > 0:
                 res = -E.EINVAL
                 total = 0
             else:
                 _walk_copy(walk.out, _Cursor([walk.dst_view]), n, True)
+                if walk._plens:
+                    _plan_advance(walk, n)
         if res > 0:
             res = 0
         walk.total = total
@@ -356,6 +525,8 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
     walk.nbytes = 0
     walk.total = 0
     walk.src_view = walk.dst_view = None
+    if not walk._synced:
+        _sync(walk)
     if not (walk.buffer or walk.page):
         return res
     walk_return_iv(walk)
