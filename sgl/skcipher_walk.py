@@ -139,8 +139,8 @@ class SkcipherWalk:
         self.out = ScatterWalk()
         self.src = _Virt(self, True)
         self.dst = _Virt(self, False)
-        self._bulk = True
-        self._reset_plan()
+        self._plens = _NO_PLAN      # the rest of the plan is set when a walk starts
+        self._synced = True
         self.nbytes = 0
         self.total = 0
         self.page = 0
@@ -160,12 +160,12 @@ class SkcipherWalk:
     def _reset_plan(self) -> None:
         # The plan (see _plan_more): the pieces both sides' runs give, the
         # cursor in them (piece, bytes into it), where each side's runs
-        # start (entries and physical addresses) and whether the
-        # scatter_walks are at the cursor (_synced).
+        # start (entries and physical addresses), whether the
+        # scatter_walks are at the cursor (_synced), and whether to plan.
         self._plens = self._psrc = self._pdst = self._pdiff = _NO_PLAN
         self._sruns = self._druns = self._pwhere = None
         self._k = self._off = 0
-        self._synced = True
+        self._synced = self._bulk = True
 
 
 _NO_PLAN: tuple = ()
@@ -192,7 +192,6 @@ def skcipher_walk_virt(walk: SkcipherWalk, req: SkcipherRequest, atomic: bool) -
     scatterwalk_start(walk.out, req.dst)
     walk_set_alg(walk, alg, aead=False)
     walk._reset_plan()
-    walk._bulk = True
     return _walk_first(walk)
 
 
@@ -213,7 +212,6 @@ def _walk_aead(walk: SkcipherWalk, req: AeadRequest, atomic: bool, total: int) -
     scatterwalk_start_at_pos(walk.out, req.dst, req.assoclen)
     walk_set_alg(walk, alg, aead=True)
     walk._reset_plan()
-    walk._bulk = True
     return _walk_first(walk)
 
 
@@ -232,7 +230,7 @@ def _walk_first(walk: SkcipherWalk) -> int:
 
 
 def _walk_next(walk: SkcipherWalk) -> int:
-    if walk._k < len(walk._plens) or _plan_more(walk):
+    if walk._k < len(walk._plens) or (walk._bulk and _plan_more(walk)):
         return _plan_step(walk)
     # A step over memory not planned: scatterwalk_clamp() on both sides
     # inlined, and no min()/max() calls.
@@ -285,36 +283,41 @@ def _plan_more(walk: SkcipherWalk) -> bool:
     path from the scatter_walks, now and for the rest of the walk) where
     the bulk path refuses: few entries, unusual memory, anything that
     would make a record or a fault."""
-    if not walk._bulk:
-        return False
+    i, o = walk.in_, walk.out
+    if not PLAN or i.sg is None or o.sg is None or i.sg._flags & SG_END:
+        # (A last entry is one step: planned only for lists of many.)
+        return _no_plan(walk)
     if not walk._synced:
         _sync(walk)
     walk._reset_plan()
-    i, o = walk.in_, walk.out
     want = walk.total if walk.total < WINDOW else WINDOW
-    if not PLAN or i.sg is None or o.sg is None or i.sg._flags & SG_END:
-        # (A last entry is one step: planned only for lists of many.)
-        walk._bulk = False
-        return False
     sents: list = []
     sr = sg_ranges(i.sg, i.offset - i.sg.offset, want, entries=sents)
     if sr is None:
-        walk._bulk = False
-        return False
+        return _no_plan(walk)
     if o.sg is i.sg and o.offset == i.offset:
         dr, dents = sr, sents       # in place: one list, one resolution
     else:
         dents = []
         dr = sg_ranges(o.sg, o.offset - o.sg.offset, want, entries=dents)
         if dr is None:
-            walk._bulk = False
-            return False
+            return _no_plan(walk)
     sviews, sphys = range_views(sr), _phys(sr)
     dviews, dphys = (sviews, sphys) if dr is sr else (range_views(dr), _phys(dr))
     walk._plens, walk._psrc, walk._pdst, walk._pdiff, _, walk._pwhere = walk_plan(
         sviews, sphys, dviews, dphys)
     walk._sruns, walk._druns = (sents, sphys), (dents, dphys)
     return True
+
+
+def _no_plan(walk: SkcipherWalk) -> bool:
+    """The per-step path from the scatter_walks, for the rest of the walk."""
+    if walk._plens:
+        if not walk._synced:
+            _sync(walk)
+        walk._reset_plan()
+    walk._bulk = False
+    return False
 
 
 def _phys(r: Ranges) -> list[int]:
