@@ -84,15 +84,17 @@ from iovcrypto.engine_aes import (
     ENGINE_PRIORITY,
     ENGINE_TIMEOUT,
     EngineAesDev,
-    RangeMap,
     engine_aes_complete,
-    engine_aes_extract,
     engine_aes_handle_queue,
+    engine_aes_unmap_dma,
+    engine_dd,
+)
+from iovcrypto.engine_buffer_mgr import (
+    RangeMap,
+    engine_aes_extract,
     engine_aes_map_ranges,
     engine_aes_release,
-    engine_aes_unmap_dma,
     engine_aes_unmap_ranges,
-    engine_dd,
 )
 from iovcrypto.iov_iter import iov_iter_advance, iov_iter_truncate
 from iovcrypto.iov_iter_query import iov_iter_is_aligned, iov_iter_single_seg_count

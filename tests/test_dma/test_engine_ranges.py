@@ -1,5 +1,5 @@
 """The converted engine driver's mapping of physical ranges
-(iovcrypto.engine_aes.engine_aes_map_ranges): the IOVA layout and the bus
+(iovcrypto.engine_buffer_mgr.engine_aes_map_ranges): the IOVA layout and the bus
 segments it hands the engine, against a reference computed the plain way
 (an IOVA offset per range, then segments joined where one link ends at
 the next one's bus address), and the bytes the device reads through
@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 import iovcrypto as iov
 import kmem
 from dma import DMA_TO_DEVICE, Device, PhysVec
-from iovcrypto.engine_aes import RangeMap, engine_aes_map_ranges, engine_aes_unmap_ranges
+from iovcrypto.engine_buffer_mgr import RangeMap, engine_aes_map_ranges, engine_aes_unmap_ranges
 from kmem import PAGE_SIZE
 
 
