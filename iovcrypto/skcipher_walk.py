@@ -459,9 +459,6 @@ def _walk_first(walk: SkcipherWalk) -> int:
 def _walk_next(walk: SkcipherWalk) -> int:
     # Once per step: the next piece of the plan (no numpy, no min()/max()).
     total = walk.total
-    bsize = total if total > walk.blocksize else walk.blocksize
-    if bsize > walk.stride:
-        bsize = walk.stride
     k = walk._k
     if k >= len(walk._plens):
         err = _plan_more(walk)
@@ -475,6 +472,13 @@ def _walk_next(walk: SkcipherWalk) -> int:
         n = total
     if WALK_STEP_LIMIT and n > WALK_STEP_LIMIT:
         n = WALK_STEP_LIMIT
+    # bsize = min(stride, max(total, blocksize)) is at most the stride: a
+    # step of a stride or more needs no more.
+    bsize = walk.stride
+    if n < bsize and total < bsize:
+        bsize = total if total > walk.blocksize else walk.blocksize
+        if bsize > walk.stride:
+            bsize = walk.stride
     if n < bsize:
         if total < walk.blocksize:
             return skcipher_walk_done(walk, -E.EINVAL)

@@ -356,9 +356,6 @@ def _sync(walk: SkcipherWalk, at_step: bool = False) -> None:
 def _plan_step(walk: SkcipherWalk) -> int:
     # Once per planned step: the next piece (no numpy, no min()/max()).
     total = walk.total
-    bsize = total if total > walk.blocksize else walk.blocksize
-    if bsize > walk.stride:
-        bsize = walk.stride
     k, off = walk._k, walk._off
     pn = walk._plens[k]
     n = pn - off
@@ -366,6 +363,13 @@ def _plan_step(walk: SkcipherWalk) -> int:
         n = total
     if WALK_STEP_LIMIT and n > WALK_STEP_LIMIT:
         n = WALK_STEP_LIMIT
+    # bsize = min(stride, max(total, blocksize)) is at most the stride: a
+    # step of a stride or more needs no more.
+    bsize = walk.stride
+    if n < bsize and total < bsize:
+        bsize = total if total > walk.blocksize else walk.blocksize
+        if bsize > walk.stride:
+            bsize = walk.stride
     if n < bsize:
         if total < walk.blocksize:
             return skcipher_walk_done(walk, -E.EINVAL)
@@ -524,7 +528,7 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
         walk.src_view = walk.dst_view = None
         if total:
             walk.flags &= ~_STEP_FLAGS
-            return _walk_next(walk)
+            return _plan_step(walk) if walk._k < len(walk._plens) else _walk_next(walk)
     walk.nbytes = 0
     walk.total = 0
     walk.src_view = walk.dst_view = None
