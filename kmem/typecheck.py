@@ -42,6 +42,9 @@ UNWRAPPED_MODULES: frozenset[str] = frozenset()
 # The packages of the model itself: their calls to each other are internal.
 INTERNAL_PACKAGES: frozenset[str] = frozenset(
     {"kmem", "dma", "ciphers", "sgl", "iovcrypto", "shims"})
+# Which calling modules are the model's own, by module name (filled as
+# callers are seen: a dictionary lookup instead of a split on every call).
+_internal_caller: dict[str, bool] = {}
 # The widest C integers: s64 and u64.
 C_INT_MIN, C_INT_MAX = -(1 << 63), (1 << 64) - 1
 # How a wrong argument type shows up when nothing checks it.
@@ -104,6 +107,28 @@ def _wrong_type(fn: str, pname: str, types_: tuple[type, ...], got: type,
                      f"got {article}{_name(got, clash)}")
 
 
+def _plain_all(fast: tuple, plain_some: Callable[[tuple], bool]) -> Callable[[tuple], bool]:
+    """``plain_some`` compiled, for a call that passes every checked
+    argument positionally (the common call): one boolean expression instead
+    of a loop, since the check runs on every call from outside the model."""
+    if not fast:
+        return plain_some
+    need = max(pos for pos, _, _ in fast) + 1
+    env: dict[str, Any] = {"plain_some": plain_some, "MIN": C_INT_MIN, "MAX": C_INT_MAX}
+    terms = []
+    for k, (pos, exact, is_int) in enumerate(fast):
+        env[f"S{k}"] = exact
+        terms.append(f"type(args[{pos}]) in S{k}")
+        if is_int:
+            terms.append(f"(type(args[{pos}]) is not int or MIN <= args[{pos}] <= MAX)")
+    src = (f"def plain(args):\n"
+           f"    if len(args) < {need}:\n"
+           f"        return plain_some(args)\n"
+           f"    return {' and '.join(terms)}\n")
+    exec(src, env)
+    return env["plain"]
+
+
 def checked(fn: Callable) -> Callable:
     """``fn`` with its hinted argument types checked on every call."""
     try:
@@ -131,7 +156,7 @@ def checked(fn: Callable) -> Callable:
                   | ({type(None)} if none_default else set()), is_int)
                  for pos, _, t, _, none_default, is_int in checks if pos >= 0)
 
-    def plain(args: tuple) -> bool:
+    def plain_some(args: tuple) -> bool:
         n = len(args)
         for pos, exact, is_int in fast:
             if pos < n:
@@ -141,6 +166,8 @@ def checked(fn: Callable) -> Callable:
                 if is_int and type(a) is int and not C_INT_MIN <= a <= C_INT_MAX:
                     return False
         return True
+
+    plain = _plain_all(fast, plain_some)
 
     def check(args: tuple, kwargs: dict, elements: bool) -> tuple | None:
         """None if the arguments pass as they are, or the (args, kwargs)
@@ -180,7 +207,10 @@ def checked(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         caller = sys._getframe(1).f_globals.get("__name__", "")
-        if caller.partition(".")[0] in INTERNAL_PACKAGES:
+        internal = _internal_caller.get(caller)
+        if internal is None:
+            internal = _internal_caller[caller] = caller.partition(".")[0] in INTERNAL_PACKAGES
+        if internal:
             return fn(*args, **kwargs)
         if kwargs or not plain(args):
             fixed = check(args, kwargs, False)

@@ -63,3 +63,37 @@ def test_exhausted_model_ram_fails_allocations_with_null(monkeypatch):
     assert kmem.kmalloc(kmem.KMALLOC_MAX_SIZE, kmem.GFP_KERNEL) == 0   # an order-10 block too
     for block in got:
         kmem.__free_pages(block, 10)
+
+
+def test_compiled_common_call_check_agrees_with_the_loop():
+    # The boundary check of an all-positional call is compiled into one
+    # expression; it must accept and refuse exactly what the loop does.
+    from kmem.typecheck import C_INT_MAX, C_INT_MIN, _plain_all
+
+    rng = np.random.default_rng(7)
+    pools = [3, -1, C_INT_MAX, C_INT_MAX + 1, C_INT_MIN, C_INT_MIN - 1, True, np.int64(4),
+             None, "s", b"b", [1], 2.5, kmem.GFP_KERNEL]
+    for _ in range(300):
+        nparams = int(rng.integers(1, 5))
+        fast = []
+        for pos in sorted(rng.choice(nparams, int(rng.integers(1, nparams + 1)), replace=False)):
+            exact = frozenset(rng.choice([int, str, bytes, list, type(None), float],
+                                         int(rng.integers(1, 3)), replace=False).tolist())
+            fast.append((int(pos), exact, int in exact))
+        fast = tuple(fast)
+
+        def loop(args, fast=fast):
+            for pos, exact, is_int in fast:
+                if pos < len(args):
+                    a = args[pos]
+                    if type(a) not in exact:
+                        return False
+                    if is_int and type(a) is int and not C_INT_MIN <= a <= C_INT_MAX:
+                        return False
+            return True
+
+        compiled = _plain_all(fast, loop)
+        for _ in range(20):
+            args = tuple(pools[int(k)] for k in rng.integers(0, len(pools),
+                                                             int(rng.integers(0, nparams + 1))))
+            assert compiled(args) == loop(args), (fast, args)
