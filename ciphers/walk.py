@@ -103,7 +103,8 @@ def _host_addrs(views: list[np.ndarray]) -> list[int]:
 
 
 def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
-              dviews: list[np.ndarray], daddrs: list[int] | None
+              dviews: list[np.ndarray], daddrs: list[int] | None,
+              slens: list[int] | None = None, dlens: list[int] | None = None
               ) -> tuple[list[int], list[np.ndarray], list[np.ndarray], list[bool], int,
                          tuple[list[int], list[int], list[int], list[int]] | None]:
     """The pieces a walk steps through, over the runs of memory both sides
@@ -113,7 +114,8 @@ def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
     sides' contiguous bytes gives), up to the end of the shorter side.
     ``saddrs``/``daddrs`` are where each run starts (physical addresses,
     or None: then the views' own addresses are compared), and tell in
-    place from out of place.
+    place from out of place; ``slens``/``dlens`` their lengths, if the
+    caller has them.
 
     Returns the pieces' lengths, their src and dst views (the same object
     where a piece is in place), whether each piece is out of place
@@ -129,7 +131,10 @@ def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
         sv, dv = sviews[0], dviews[0]
         diff = saddrs[0] != daddrs[0]
         return [len(dv)], [sv if diff else dv], dviews, [diff], 0, None
-    slens, dlens = list(map(len, sviews)), list(map(len, dviews))
+    if slens is None:
+        slens = list(map(len, sviews))
+    if dlens is None:
+        dlens = list(map(len, dviews))
     if slens == dlens:
         diff = list(map(ne, saddrs, daddrs))
         if all(diff):

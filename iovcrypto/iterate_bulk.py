@@ -408,13 +408,14 @@ def _resolve(it: iov_iter, n: int) -> tuple[Ranges, Callable[[], None]] | None:
     return None if r is None else (r, commit)
 
 
-def bulk_spans(it: iov_iter, n: int, phys: list[int] | None = None) -> list[np.ndarray] | None:
+def bulk_spans(it: iov_iter, n: int, phys: list[int] | None = None,
+               lens: list[int] | None = None) -> list[np.ndarray] | None:
     """The views of the next ``min(n, count)`` bytes, one per segment (what
     iterate_and_advance2() with page_steps=False and a collecting step
     gives), advancing the iterator past them; None (nothing done) if the
     per-segment path must resolve them.  A ``phys`` list receives the
     physical address each view starts at (the skcipher walk tells in
-    place from out of place by them)."""
+    place from out of place by them), a ``lens`` list each view's length."""
     n = min(n, it.count)
     if n <= 0 or it.iter_type in (ITER_IOVEC, ITER_UBUF):
         return None                 # user views are the walk's (merged runs)
@@ -426,6 +427,8 @@ def bulk_spans(it: iov_iter, n: int, phys: list[int] | None = None) -> list[np.n
     if phys is not None:
         phys += ((r.bank << (BANK_SHIFT + PAGE_SHIFT)) + r.starts
                  + (PFN_BASE << PAGE_SHIFT)).tolist()
+    if lens is not None:
+        lens += r.lens.tolist()
     return range_views(r)
 
 

@@ -116,7 +116,8 @@ class _Side:
     (:meth:`_own`), positioned after the bytes already resolved.  A walk
     whose bytes all lie in the current bio_vec never needs the copy."""
 
-    __slots__ = ("addrs", "err", "idx", "it", "left", "own", "pos", "skip", "views", "write")
+    __slots__ = ("addrs", "err", "idx", "it", "left", "lens", "own", "pos", "skip", "views",
+                 "write")
 
     def __init__(self) -> None:
         self.it: iov_iter | None = None
@@ -136,6 +137,7 @@ class _Side:
         # known (None otherwise): lets the walk tell in place from out of
         # place without asking numpy.
         self.addrs: list[int] | None = None
+        self.lens: list[int] | None = None     # the views' lengths, when the bulk path gave them
         self.idx = self.pos = 0
         self.left = total
         self.write = write
@@ -175,9 +177,11 @@ class _Side:
                             views = [v for v in views if len(v)]
                         self.left = 0
                         self.views = views
+                        self.lens = None
                         self.idx = self.pos = 0
                         return True
             it = self._own()
+        lens = None
         if it.iter_type == ITER_DISCARD:
             # A sink: the driver writes into scratch memory nobody reads.
             addrs = None
@@ -203,12 +207,12 @@ class _Side:
         else:
             # iov_iter_spans() on the private copy itself: resolve and
             # advance in one pass.
-            addrs = []
-            views = bulk_spans(it, want, addrs)
+            addrs, lens = [], []
+            views = bulk_spans(it, want, addrs, lens)
             if views is not None:
-                got = sum(map(len, views))
+                got = sum(lens)
             else:
-                addrs = None
+                addrs = lens = None
                 views = []
                 got = iterate_and_advance2(it, want, views, None, _collect, _collect,
                                            write=self.write, page_steps=False)
@@ -216,19 +220,21 @@ class _Side:
             self.err = -E.EINVAL if not it.count else -E.EFAULT
             return False
         self.addrs = addrs
+        self.lens = lens
         self.left -= got
         self.views = views
         self.idx = self.pos = 0
         return True
 
-    def take(self) -> tuple[list[np.ndarray], list[int] | None]:
+    def take(self) -> tuple[list[np.ndarray], list[int] | None, list[int] | None]:
         """The runs resolved from the cursor on (PLAN_RUNS of them at
-        most), and where each starts; the cursor moves past them."""
+        most), where each starts, and their lengths if known; the cursor
+        moves past them."""
         views, addrs, idx, pos = self.views, self.addrs, self.idx, self.pos
         end = len(views)
         if not (idx or pos or PLAN_RUNS):
             self.idx = end
-            return views, addrs
+            return views, addrs, self.lens
         if PLAN_RUNS and end > idx + PLAN_RUNS:
             end = idx + PLAN_RUNS
         self.idx, self.pos = end, 0
@@ -238,7 +244,7 @@ class _Side:
         if pos:
             views = [views[0][pos:], *views[1:]]
             addrs = [addrs[0] + pos, *addrs[1:]] if addrs is not None else None
-        return views, addrs
+        return views, addrs, None
 
     def give_back(self, n: int) -> None:
         """Move the cursor ``n`` bytes back (bytes taken and not planned)."""
@@ -264,10 +270,10 @@ class _Side:
     def peek(self, buf: np.ndarray, n: int) -> bool:
         """Copy the next ``n`` bytes into ``buf`` without consuming them."""
         it, own = self.it, self.own
-        saved = (self.views, self.idx, self.pos, self.left, self.addrs)
+        saved = (self.views, self.idx, self.pos, self.left, self.addrs, self.lens)
         state = it.copy() if own else None
         ok = self.transfer(buf, n, False)
-        self.views, self.idx, self.pos, self.left, self.addrs = saved
+        self.views, self.idx, self.pos, self.left, self.addrs, self.lens = saved
         # Back to the iterator object the side had (the caller's is never
         # moved: a private copy made meanwhile is dropped).
         if own:
@@ -506,18 +512,18 @@ def _plan_more(walk: SkcipherWalk) -> int:
     if o.idx >= len(o.views) and not o._refill():
         return o.err
     if walk._same:
-        dviews = o.take()[0]
-        walk._plens = list(map(len, dviews))
+        dviews, _, dlens = o.take()
+        walk._plens = dlens if dlens is not None else list(map(len, dviews))
         walk._psrc = walk._pdst = dviews
         walk._pdiff = [False] * len(dviews)
     else:
         i = walk.in_
         if i.idx >= len(i.views) and not i._refill():
             return i.err
-        sviews, saddrs = i.take()
-        dviews, daddrs = o.take()
+        sviews, saddrs, slens = i.take()
+        dviews, daddrs, dlens = o.take()
         walk._plens, walk._psrc, walk._pdst, walk._pdiff, left, _ = walk_plan(
-            sviews, saddrs, dviews, daddrs)
+            sviews, saddrs, dviews, daddrs, slens, dlens)
         if left:
             # Runs of the longer side past the shorter's end: for the next plan.
             (i if left > 0 else o).give_back(abs(left))
