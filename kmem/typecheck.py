@@ -149,12 +149,22 @@ def checked(fn: Callable) -> Callable:
     if not checks:
         return fn
     name = fn.__name__
-    # The common call: positional arguments whose exact types are among the
-    # hinted classes (no subclass, numpy integer or callable to look at).
-    fast = tuple((pos, frozenset(x for x in t if x not in (np.integer, np.floating,
-                                                          collections.abc.Callable))
+    # The common call: positional arguments whose exact types are known
+    # good for their parameter: the hinted classes, and each subclass or
+    # callable type once a full check has passed it as it is (learn()
+    # below; never from a call whose numpy integer had to become an int).
+    fast = tuple((pos, {x for x in t if x not in (np.integer, np.floating,
+                                                  collections.abc.Callable)}
                   | ({type(None)} if none_default else set()), is_int)
                  for pos, _, t, _, none_default, is_int in checks if pos >= 0)
+
+    def learn(args: tuple) -> None:
+        n = len(args)
+        for pos, exact, _ in fast:
+            if pos < n:
+                t = type(args[pos])
+                if t not in exact:
+                    exact.add(t)
 
     def plain_some(args: tuple) -> bool:
         n = len(args)
@@ -216,6 +226,8 @@ def checked(fn: Callable) -> Callable:
             fixed = check(args, kwargs, False)
             if fixed is not None:
                 args, kwargs = tuple(fixed[0]), fixed[1]
+            elif not kwargs:
+                learn(args)
         try:
             return fn(*args, **kwargs)
         except _WRONG_TYPE_SYMPTOMS:

@@ -97,3 +97,24 @@ def test_compiled_common_call_check_agrees_with_the_loop():
             args = tuple(pools[int(k)] for k in rng.integers(0, len(pools),
                                                              int(rng.integers(0, nparams + 1))))
             assert compiled(args) == loop(args), (fast, args)
+
+
+def test_a_subclass_passed_once_is_taken_fast_and_the_check_still_holds():
+    # A head page is a Folio, a subclass of the hinted Page: the first call
+    # takes the full check, later ones the compiled one.  Neither may let
+    # a wrong type through, and a numpy integer must still become an int.
+    import iovcrypto
+
+    page = kmem.alloc_page(kmem.GFP_KERNEL)
+    assert type(page) is not kmem.Page and isinstance(page, kmem.Page)
+    bv = iovcrypto.bio_vec()
+    for _ in range(3):
+        iovcrypto.bvec_set_page(bv, page, 16, 0)
+        assert bv.bv_page is page
+        with pytest.raises(TypeError, match=r"bvec_set_page\(\): page must be Page, got int"):
+            iovcrypto.bvec_set_page(bv, 3, 16, 0)
+        iovcrypto.bvec_set_page(bv, page, np.int64(32), 0)
+        assert type(bv.bv_len) is int and bv.bv_len == 32
+        with pytest.raises(ValueError, match="fits no C integer type"):
+            iovcrypto.bvec_set_page(bv, page, 2**64, 0)
+    kmem.folio_put(page)
