@@ -101,17 +101,11 @@ from iovcrypto.iov_iter import (
     copy_page_to_iter_nofault,
     copy_to_iter,
     copy_to_iter_full,
-    iov_iter_advance,
     iov_iter_bvec,
     iov_iter_discard,
     iov_iter_folio_queue,
     iov_iter_init,
     iov_iter_kvec,
-    iov_iter_reexpand,
-    iov_iter_restore,
-    iov_iter_revert,
-    iov_iter_save_state,
-    iov_iter_truncate,
     iov_iter_ubuf,
     iov_iter_xarray,
     iov_iter_zero,
@@ -128,6 +122,14 @@ from iovcrypto.iov_iter_import import (
     import_iovec,
     import_ubuf,
     iovec_from_user,
+)
+from iovcrypto.iov_iter_position import (
+    iov_iter_advance,
+    iov_iter_reexpand,
+    iov_iter_restore,
+    iov_iter_revert,
+    iov_iter_save_state,
+    iov_iter_truncate,
 )
 from iovcrypto.iov_iter_query import (
     fault_in_iov_iter_readable,

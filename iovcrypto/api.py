@@ -62,7 +62,8 @@ from ciphers.crypto_api import (  # noqa: F401  (re-exported)
     crypto_tfm_set_flags,
     crypto_wait_req,
 )
-from iovcrypto.iov_iter import iov_iter_advance, iov_iter_zero, iter_advance
+from iovcrypto.iov_iter import iov_iter_zero
+from iovcrypto.iov_iter_position import iov_iter_advance, iter_advance
 from iovcrypto.uio import ITER_DISCARD, iov_iter
 from kmem import errno as E
 from kmem.sanitizer import WARN

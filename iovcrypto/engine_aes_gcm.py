@@ -96,7 +96,7 @@ from iovcrypto.engine_buffer_mgr import (
     engine_aes_release,
     engine_aes_unmap_ranges,
 )
-from iovcrypto.iov_iter import iov_iter_advance, iov_iter_truncate
+from iovcrypto.iov_iter_position import iov_iter_advance, iov_iter_truncate
 from iovcrypto.iov_iter_query import iov_iter_is_aligned, iov_iter_single_seg_count
 from iovcrypto.skcipher_walk import iter_pcopy_from, iter_pcopy_to
 from iovcrypto.uio import ITER_DISCARD, iov_iter, iov_iter_extract_will_pin

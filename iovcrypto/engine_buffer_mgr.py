@@ -25,8 +25,8 @@ from dma.iova import (
 )
 from dma.mapping import dma_map_phys, dma_mapping_error, dma_unmap_phys
 from dma.types import PhysVec
-from iovcrypto.iov_iter import iov_iter_advance, iov_iter_truncate
 from iovcrypto.iov_iter_extract import iov_iter_extract_pages
+from iovcrypto.iov_iter_position import iov_iter_advance, iov_iter_truncate
 from iovcrypto.iov_iter_query import iov_iter_is_aligned
 from iovcrypto.uio import iov_iter, iov_iter_extract_will_pin
 from kmem import PAGE_SHIFT, PAGE_SIZE, Kind

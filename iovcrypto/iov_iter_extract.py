@@ -24,7 +24,7 @@ room for ``maxpages`` entries and is filled in place.
 
 from __future__ import annotations
 
-from iovcrypto.iov_iter import check_iter, iov_iter_advance, iter_advance
+from iovcrypto.iov_iter_position import iov_iter_advance, iter_advance
 from iovcrypto.uio import (
     ITER_ALLOW_P2PDMA,
     ITER_BVEC,
@@ -35,6 +35,7 @@ from iovcrypto.uio import (
     ITER_UBUF,
     ITER_XARRAY,
     MAX_RW_COUNT,
+    check_iter,
     check_size,
     iov_iter,
 )

@@ -14,7 +14,7 @@ import copy
 
 import numpy as np
 
-from iovcrypto.iov_iter import _direction, check_iter, iov_iter_init, iov_iter_ubuf
+from iovcrypto.iov_iter import _direction, iov_iter_init, iov_iter_ubuf
 from iovcrypto.uio import (
     ITER_BVEC,
     ITER_IOVEC,
@@ -23,6 +23,7 @@ from iovcrypto.uio import (
     SIZEOF_BIO_VEC,
     SIZEOF_IOVEC,
     UIO_MAXIOV,
+    check_iter,
     check_size,
     iov_iter,
     iovec,

@@ -14,7 +14,6 @@ not exist, the model treats it as contributing nothing.
 
 from __future__ import annotations
 
-from iovcrypto.iov_iter import check_iter
 from iovcrypto.uio import (
     ITER_BVEC,
     ITER_BVECQ,
@@ -23,6 +22,7 @@ from iovcrypto.uio import (
     ITER_KVEC,
     ITER_UBUF,
     ITER_XARRAY,
+    check_iter,
     check_size,
     iov_iter,
 )

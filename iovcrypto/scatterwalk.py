@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 import kmem
-from iovcrypto.iov_iter import iter_advance
+from iovcrypto.iov_iter_position import iter_advance
 from iovcrypto.iterate import iov_iter_spans
 from iovcrypto.uio import ITER_DISCARD, check_size, iov_iter
 from kmem.access import Buffer, buffer_views, copy_views

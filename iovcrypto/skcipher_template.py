@@ -38,7 +38,7 @@ import numpy as np
 
 from ciphers.algapi import IS_ERR
 from ciphers.skcipher_algs import SkcipherDriverBase, impls
-from iovcrypto.iov_iter import iov_iter_advance
+from iovcrypto.iov_iter_position import iov_iter_advance
 from iovcrypto.skcipher import (
     SYNC_SKCIPHER_REQUEST_ON_STACK,
     SkcipherRequest,

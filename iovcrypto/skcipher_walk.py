@@ -74,7 +74,7 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
 )
 from iovcrypto.aead import AeadRequest
 from iovcrypto.api import iter_assign
-from iovcrypto.iov_iter import iov_iter_advance
+from iovcrypto.iov_iter_position import iov_iter_advance
 from iovcrypto.iterate import bvec_head_views, iterate_and_advance2
 from iovcrypto.iterate_bulk import bulk_spans
 from iovcrypto.scatterwalk import (  # noqa: F401  (re-exported: drivers import them from here)

@@ -286,6 +286,13 @@ def _it(i: object) -> iov_iter:
     return i
 
 
+def check_iter(i: object) -> iov_iter:
+    """The iov_iter argument ``i`` of a lib/iov_iter.c function, checked."""
+    if not isinstance(i, iov_iter):
+        raise TypeError(f"i must be an iov_iter, got {type(i).__name__}")
+    return i
+
+
 def iov_iter_type(i: iov_iter) -> int:
     return _it(i).iter_type
 

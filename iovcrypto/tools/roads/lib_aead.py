@@ -69,7 +69,7 @@ from ciphers.lib_aes_gcm import (
     aes_gcm_key,
     aes_gcm_preparekey,
 )
-from iovcrypto.iov_iter import iov_iter_advance, iov_iter_revert
+from iovcrypto.iov_iter_position import iov_iter_advance, iov_iter_revert
 from iovcrypto.iterate import iov_iter_spans, iterate_and_advance2, iterate_and_advance_kernel
 from iovcrypto.uio import iov_iter, user_backed_iter
 from kmem import errno
