@@ -7,6 +7,10 @@ AEAD drivers use them for the AD, the tag and authenc's AD copy: each
 works on a private copy of the iterator advanced to the offset, so the
 request's iterators stay where they are (moving them is the API's job,
 iovcrypto.api.run_on_iters).
+
+Also here, as ``struct scatter_walk`` is in the kernel: :class:`ScatterWalk`,
+one side of a skcipher walk (``walk->in``/``walk->out``), the twin of
+sgl/scatterwalk.py's ScatterWalk.
 """
 
 from __future__ import annotations
@@ -14,10 +18,14 @@ from __future__ import annotations
 import numpy as np
 
 import kmem
-from iovcrypto.iov_iter_position import iter_advance
-from iovcrypto.iterate import iov_iter_spans
-from iovcrypto.uio import ITER_DISCARD, check_size, iov_iter
-from kmem.access import Buffer, buffer_views, copy_views
+from iovcrypto.api import iter_assign
+from iovcrypto.iov_iter_position import iov_iter_advance, iter_advance
+from iovcrypto.iterate import bvec_head_views, iov_iter_spans, iterate_and_advance2
+from iovcrypto.iterate_bulk import bulk_spans
+from iovcrypto.uio import ITER_BVEC, ITER_DISCARD, check_size, iov_iter
+from kmem import PAGE_SHIFT, PAGE_SIZE
+from kmem import errno as E
+from kmem.access import Buffer, buffer_views, copy_views, page_views
 
 
 def _at(it: iov_iter, off: int, what: str) -> iov_iter | None:
@@ -119,3 +127,208 @@ def _trim(views: list[np.ndarray], n: int) -> list[np.ndarray]:
         out.append(v[:left])
         left -= len(out[-1])
     return out
+
+
+# One side of a skcipher walk.
+
+WINDOW = 1 << 20      # bytes of views resolved at a time by one side of a walk
+#: How many resolved runs of each side one plan takes (None: all).  1 plans
+#: one step at a time, the per-step walk the tests compare the plan with.
+PLAN_RUNS: int | None = None
+
+
+def _collect(base: np.ndarray, progress: int, length: int, out: list, _priv2: object) -> int:
+    if length:
+        out.append(base)
+    return 0
+
+
+class ScatterWalk:
+    """One side of the walk (the kernel's ``walk->in``/``walk->out``): the
+    request's iterator, and a cursor over the views resolved and not yet
+    consumed.  ``it`` stays the caller's iterator, untouched, until a
+    window has to move it: it is then replaced by a private copy
+    (:meth:`_own`), positioned after the bytes already resolved.  A walk
+    whose bytes all lie in the current bio_vec never needs the copy."""
+
+    __slots__ = ("addrs", "err", "idx", "it", "left", "lens", "own", "pos", "skip", "views",
+                 "write")
+
+    def __init__(self) -> None:
+        self.it: iov_iter | None = None
+        self.views: list[np.ndarray] = []
+        self.idx = self.pos = self.left = 0
+
+    def start(self, it: iov_iter, skip: int, total: int, write: bool) -> int:
+        if not write and it.iter_type == ITER_DISCARD:
+            return -E.EINVAL        # a sink has no bytes to read
+        if skip and it.count < skip:
+            return -E.EINVAL
+        self.it = it
+        self.own = False
+        self.skip = skip
+        self.views = []
+        # The physical address each view of the window starts at, when
+        # known (None otherwise): lets the walk tell in place from out of
+        # place without asking numpy.
+        self.addrs: list[int] | None = None
+        self.lens: list[int] | None = None     # the views' lengths, when the bulk path gave them
+        self.idx = self.pos = 0
+        self.left = total
+        self.write = write
+        self.err = 0
+        return 0
+
+    def _own(self) -> iov_iter:
+        """Swap the caller's iterator for a private copy at the walk's start."""
+        c = self.it.copy()
+        if self.skip:
+            iov_iter_advance(c, self.skip)
+        self.it = c
+        self.own = True
+        return c
+
+    def _refill(self) -> bool:
+        it = self.it
+        left = self.left
+        want = WINDOW if left > WINDOW else left
+        if not self.own and want:
+            # The common request: everything the walk has left lies in the
+            # caller's current bio_vec.  Resolved with the page_views() call
+            # the collecting walk would make for that piece (the same checks
+            # and records), read from the caller's iterator without moving it.
+            if it.iter_type == ITER_BVEC and want == left and 0 < want + self.skip <= it.count:
+                vec, idx = it._ptr, it.vec_idx
+                if 0 <= idx < len(vec) and it._u:
+                    bv = vec[idx]
+                    off = it.iov_offset + self.skip
+                    if off + want <= bv.bv_len:
+                        views = page_views(bv.bv_page, bv.bv_offset + off, want,
+                                           write=self.write)
+                        if len(views) == 1:
+                            self.addrs = [(bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + off]
+                        else:
+                            self.addrs = None
+                            views = [v for v in views if len(v)]
+                        self.left = 0
+                        self.views = views
+                        self.lens = None
+                        self.idx = self.pos = 0
+                        return True
+            it = self._own()
+        lens = None
+        if it.iter_type == ITER_DISCARD:
+            # A sink: the driver writes into scratch memory nobody reads.
+            addrs = None
+            got = min(want, it.count, PAGE_SIZE)
+            iov_iter_advance(it, got)
+            views = [np.empty(got, np.uint8)] if got else []
+        elif (views := bvec_head_views(it, want, self.write)) is not None:
+            # The whole window lies in the current bio_vec: resolved as the
+            # collecting walk below would, and the private copy moved past
+            # it here.
+            views = [v for v in views if len(v)]
+            bv, skip = it._ptr[it.vec_idx], it.iov_offset
+            got = want
+            addrs = [(bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + skip] \
+                if len(views) == 1 else None
+            if skip + want >= bv.bv_len:
+                it.vec_idx += 1
+                it._u -= 1
+                it.iov_offset = 0
+            else:
+                it.iov_offset = skip + want
+            it.count -= want
+        else:
+            # iov_iter_spans() on the private copy itself: resolve and
+            # advance in one pass.
+            addrs, lens = [], []
+            views = bulk_spans(it, want, addrs, lens)
+            if views is not None:
+                got = sum(lens)
+            else:
+                addrs = lens = None
+                views = []
+                got = iterate_and_advance2(it, want, views, None, _collect, _collect,
+                                           write=self.write, page_steps=False)
+        if not got:
+            self.err = -E.EINVAL if not it.count else -E.EFAULT
+            return False
+        self.addrs = addrs
+        self.lens = lens
+        self.left -= got
+        self.views = views
+        self.idx = self.pos = 0
+        return True
+
+    def take(self) -> tuple[list[np.ndarray], list[int] | None, list[int] | None]:
+        """The runs resolved from the cursor on (PLAN_RUNS of them at
+        most), where each starts, and their lengths if known; the cursor
+        moves past them."""
+        views, addrs, idx, pos = self.views, self.addrs, self.idx, self.pos
+        end = len(views)
+        if not (idx or pos or PLAN_RUNS):
+            self.idx = end
+            return views, addrs, self.lens
+        if PLAN_RUNS and end > idx + PLAN_RUNS:
+            end = idx + PLAN_RUNS
+        self.idx, self.pos = end, 0
+        if idx or end < len(views):
+            views = views[idx:end]
+            addrs = addrs[idx:end] if addrs is not None else None
+        if pos:
+            views = [views[0][pos:], *views[1:]]
+            addrs = [addrs[0] + pos, *addrs[1:]] if addrs is not None else None
+        return views, addrs, None
+
+    def give_back(self, n: int) -> None:
+        """Move the cursor ``n`` bytes back (bytes taken and not planned)."""
+        views, idx = self.views, self.idx
+        while n > 0:
+            idx -= 1
+            n -= len(views[idx])
+        self.idx, self.pos = idx, -n
+
+    def head(self) -> int:
+        """Contiguous bytes available at the cursor (0 at a fault or the
+        end of the iterator; ``err`` says which)."""
+        if self.idx >= len(self.views) and not self._refill():
+            return 0
+        return len(self.views[self.idx]) - self.pos
+
+    def advance(self, n: int) -> None:
+        self.pos += n
+        if self.pos >= len(self.views[self.idx]):
+            self.idx += 1
+            self.pos = 0
+
+    def peek(self, buf: np.ndarray, n: int) -> bool:
+        """Copy the next ``n`` bytes into ``buf`` without consuming them."""
+        it, own = self.it, self.own
+        saved = (self.views, self.idx, self.pos, self.left, self.addrs, self.lens)
+        state = it.copy() if own else None
+        ok = self.transfer(buf, n, False)
+        self.views, self.idx, self.pos, self.left, self.addrs, self.lens = saved
+        # Back to the iterator object the side had (the caller's is never
+        # moved: a private copy made meanwhile is dropped).
+        if own:
+            iter_assign(it, state)
+        self.it, self.own = it, own
+        return ok
+
+    def transfer(self, buf: np.ndarray, n: int, to_iter: bool) -> bool:
+        """Copy ``n`` bytes between ``buf`` and the side, advancing it."""
+        done = 0
+        while done < n:
+            h = self.head()
+            if not h:
+                return False
+            k = min(h, n - done)
+            here = [self.views[self.idx][self.pos:self.pos + k]]
+            if to_iter:
+                copy_views(here, [buf[done:done + k]])
+            else:
+                copy_views([buf[done:done + k]], here)
+            self.advance(k)
+            done += k
+        return True

@@ -193,13 +193,13 @@ def _slow_with(done: Callable) -> Callable:
 
 def walk_reload_one_byte_late(mp: MP) -> None:
     """Each window reload after the first resumes one byte late."""
-    real = walk._Side._refill
+    real = walk.ScatterWalk._refill
 
     def refill(self):
         if self.views and self.it.count:
             iov_iter_advance(self.it, 1)
         return real(self)
-    mp.setattr(walk._Side, "_refill", refill)
+    mp.setattr(walk.ScatterWalk, "_refill", refill)
 
 
 def walk_cursor_off_by_one(mp: MP) -> None:
@@ -385,14 +385,14 @@ def length_check_off_by_one(mp: MP) -> None:
 
 def short_copy_is_the_end(mp: MP) -> None:
     """A user-memory fault in the walk is taken for the end of the data."""
-    real = walk._Side._refill
+    real = walk.ScatterWalk._refill
 
     def refill(self):
         ok = real(self)
         if not ok and self.err == -E.EFAULT:
             self.err = 0
         return ok
-    mp.setattr(walk._Side, "_refill", refill)
+    mp.setattr(walk.ScatterWalk, "_refill", refill)
 
 
 def key_through_direct_map(mp: MP) -> None:

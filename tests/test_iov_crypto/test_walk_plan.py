@@ -32,6 +32,7 @@ from iovcrypto import (
     skcipher_walk_done,
     skcipher_walk_virt,
 )
+from iovcrypto import scatterwalk as side_mod
 from iovcrypto import skcipher_walk as walk_mod
 from kmem import sanitizer
 from tests.test_iov_crypto.helpers import KINDS, build, get, position, put
@@ -165,8 +166,8 @@ def _run(case, plan_runs):
     before = position(src_it), position(dst_it)
     req = skcipher_request_alloc(tfm, kmem.GFP_KERNEL)
     skcipher_request_set_iter(req, src_it, dst_it, n, bytearray(16))
-    saved = walk_mod.PLAN_RUNS, walk_mod.WINDOW, walk_mod.WALK_STEP_LIMIT
-    walk_mod.PLAN_RUNS, walk_mod.WINDOW, walk_mod.WALK_STEP_LIMIT = \
+    saved = side_mod.PLAN_RUNS, side_mod.WINDOW, walk_mod.WALK_STEP_LIMIT
+    side_mod.PLAN_RUNS, side_mod.WINDOW, walk_mod.WALK_STEP_LIMIT = \
         plan_runs, case.window, case.limit
     mark = sanitizer.mark()
     steps = []
@@ -203,7 +204,7 @@ def _run(case, plan_runs):
             out = None if dst is None else get(dst, 0, dst.count).tobytes()
         assert (position(src_it), position(dst_it)) == before   # the walk never moves them
     finally:
-        walk_mod.PLAN_RUNS, walk_mod.WINDOW, walk_mod.WALK_STEP_LIMIT = saved
+        side_mod.PLAN_RUNS, side_mod.WINDOW, walk_mod.WALK_STEP_LIMIT = saved
         skcipher_request_free(req)
         crypto_free_skcipher(tfm)
         crypto_unregister_skcipher(drv)

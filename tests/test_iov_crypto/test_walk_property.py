@@ -31,6 +31,7 @@ from iovcrypto import (
     skcipher_walk_done,
     skcipher_walk_virt,
 )
+from iovcrypto import scatterwalk as side_mod
 from iovcrypto import skcipher_walk as walk_mod
 from kmem import errno as E
 from tests.test_iov_crypto.helpers import KINDS, build, fill, get, position
@@ -85,13 +86,13 @@ def test_walk_visits_cryptlen_bytes_in_kernel_steps(mode, skind, dkind, place, s
                                                      window):
     # The step limit, and the window of views resolved at a time (small
     # windows make the walk refill mid-segment and mid-block).
-    saved = walk_mod.WALK_STEP_LIMIT, walk_mod.WINDOW
-    walk_mod.WALK_STEP_LIMIT, walk_mod.WINDOW = limit, window
+    saved = walk_mod.WALK_STEP_LIMIT, side_mod.WINDOW
+    walk_mod.WALK_STEP_LIMIT, side_mod.WINDOW = limit, window
     try:
         _check_walk(mode, skind, dkind, place, slens, dlens, blocks, tail, start, seed, enc,
                     limit)
     finally:
-        walk_mod.WALK_STEP_LIMIT, walk_mod.WINDOW = saved
+        walk_mod.WALK_STEP_LIMIT, side_mod.WINDOW = saved
 
 
 def _check_walk(mode, skind, dkind, place, slens, dlens, blocks, tail, start, seed, enc, limit):
