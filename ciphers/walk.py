@@ -102,6 +102,18 @@ def _host_addrs(views: list[np.ndarray]) -> list[int]:
     return [v.__array_interface__["data"][0] for v in views]
 
 
+def walk_plan_advance(walk: Any, n: int) -> None:
+    """Move a walk's plan cursor (piece ``walk._k``, ``walk._off`` bytes
+    into it) ``n`` bytes on, past every piece it finishes: after a step the
+    plan handed to a bounce path, which moved the sides themselves."""
+    k, off = walk._k, walk._off + n
+    plens = walk._plens
+    while k < len(plens) and off >= plens[k]:
+        off -= plens[k]
+        k += 1
+    walk._k, walk._off = k, off if k < len(plens) else 0
+
+
 def walk_plan(sviews: list[np.ndarray], saddrs: list[int] | None,
               dviews: list[np.ndarray], daddrs: list[int] | None,
               slens: list[int] | None = None, dlens: list[int] | None = None

@@ -187,16 +187,7 @@ def run_on_iters(req: object, need_src: int, need_dst: int, call: Callable[[], i
             err = call()
         finally:
             req.src, req.dst = src, dst
-        if err:
-            _settle(src, dst, need_src, need_dst, zero_on_error, err)
-        # _settle's success branch, written out: it runs on every request.
-        elif src is not dst:
-            if src is not None:
-                iter_advance(src, need_src)
-            if dst is not None:
-                iter_advance(dst, need_dst)
-        elif src is not None:
-            iter_advance(src, need_src if need_src > need_dst else need_dst)
+        _settle(src, dst, need_src, need_dst, zero_on_error, err)
         return err
     return _run_async(req, base, src, dst, need_src, need_dst, call, zero_on_error)
 

@@ -68,6 +68,7 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
     walk_begin,
     walk_gfp,
     walk_plan,
+    walk_plan_advance,
     walk_return_iv,
     walk_set_alg,
     walk_setup_iv,
@@ -350,15 +351,6 @@ def _plan_span(walk: SkcipherWalk, n: int) -> tuple[list[np.ndarray], list[np.nd
     return src, dst, got
 
 
-def _plan_advance(walk: SkcipherWalk, n: int) -> None:
-    k, off = walk._k, walk._off + n
-    plens = walk._plens
-    while k < len(plens) and off >= plens[k]:
-        off -= plens[k]
-        k += 1
-    walk._k, walk._off = k, off if k < len(plens) else 0
-
-
 def _next_slow(walk: SkcipherWalk, bsize: int) -> int:
     am = walk.alignmask
     if not walk.buffer:
@@ -441,7 +433,7 @@ def _slow_done(walk: SkcipherWalk, n: int) -> int:
     view = walk.dst_view
     got = sum(map(len, walk._slow_dst))
     copy_views(walk._slow_dst, [view[:got]])
-    _plan_advance(walk, got)
+    walk_plan_advance(walk, got)
     if got < n and not walk.out.transfer(view[got:n], n - got, True):
         return walk.out.err
     return 0

@@ -45,6 +45,7 @@ from ciphers.walk import (  # noqa: F401  (the flags are this module's kernel na
     walk_begin,
     walk_gfp,
     walk_plan,
+    walk_plan_advance,
     walk_return_iv,
     walk_set_alg,
     walk_setup_iv,
@@ -395,17 +396,6 @@ def _plan_step(walk: SkcipherWalk) -> int:
     return 0
 
 
-def _plan_advance(walk: SkcipherWalk, n: int) -> None:
-    """Move the plan's cursor ``n`` bytes on (after a bounced step, which
-    moved the scatter_walks themselves)."""
-    k, off = walk._k, walk._off + n
-    plens = walk._plens
-    while k < len(plens) and off >= plens[k]:
-        off -= plens[k]
-        k += 1
-    walk._k, walk._off = k, off if k < len(plens) else 0
-
-
 def _next_slow(walk: SkcipherWalk, bsize: int) -> int:
     am = walk.alignmask
     if not walk.buffer:
@@ -512,7 +502,7 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
                            [walk.dst_view[:n]])
             out.offset += n
             if walk._plens:
-                _plan_advance(walk, n)
+                walk_plan_advance(walk, n)
         else:
             if res > 0:
                 res = -E.EINVAL
@@ -520,7 +510,7 @@ def skcipher_walk_done(walk: SkcipherWalk, res: int) -> int:
             else:
                 _walk_copy(walk.out, _Cursor([walk.dst_view]), n, True)
                 if walk._plens:
-                    _plan_advance(walk, n)
+                    walk_plan_advance(walk, n)
         if res > 0:
             res = 0
         walk.total = total

@@ -204,8 +204,8 @@ def walk_reload_one_byte_late(mp: MP) -> None:
 
 def walk_cursor_off_by_one(mp: MP) -> None:
     """After a bounced block the plan's cursor lands one byte short."""
-    real = walk._plan_advance
-    mp.setattr(walk, "_plan_advance", lambda w, n: real(w, n - 1 if n > 1 else n))
+    real = walk.walk_plan_advance
+    mp.setattr(walk, "walk_plan_advance", lambda w, n: real(w, n - 1 if n > 1 else n))
 
 
 # -- shims: iov_iter -> scatterlist ---------------------------------------
