@@ -256,24 +256,13 @@ def dma_iova_destroy(dev: Device, state: DmaIovaState, mapped_len: int, dir: int
                      attrs: int = 0) -> None:
     """Unlink the first ``mapped_len`` bytes and free the range."""
     if mapped_len and type(dev) is Device and dir in _DIRS and type(state) is DmaIovaState:
-        # The teardown's case, in one lookup: every link goes, then the
-        # range (what dma_iova_unlink and dma_iova_free would do, in order).
-        table = dev.mappings
-        key = state.key
-        m = table.get(key)
-        if m is not None:
-            spans, lo = m.spans, state.addr
-            if spans and spans[0][0] >= lo and spans[-1][1] <= lo + mapped_len:
-                for p in m.pieces:      # (_unlink_all, inline)
-                    if p.dir != dir:
-                        dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, "
-                                                f"linked with {dir_name(p.dir)}")
-                m.spans, m.pieces = [], []
-                del table[key]
-                base, length = m.iova
-                dev.free_iova(base, length)
-                state.addr, state.size = 0, 0
-                return
+        # The teardown's case, with arguments known good: every link goes
+        # at once, as dma_iova_unlink would take them, then the range.
+        m = dev.mappings.get(state.key)
+        if m is not None and _links_within(m, state.addr, state.addr + mapped_len):
+            _unlink_all(dev, m, dir)
+            dma_iova_free(dev, state)
+            return
     if mapped_len:
         dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs)
     dma_iova_free(dev, state)

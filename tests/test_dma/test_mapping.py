@@ -243,3 +243,23 @@ def test_two_step_maps_stack_pages_only_with_a_record():
         assert dma_iova_link(dev, state, phys, 0, 64, DMA_TO_DEVICE) == 0
     dma_iova_destroy(dev, state, 64, DMA_TO_DEVICE)
     kmem.stack_free(stack)
+
+
+@pytest.mark.parametrize("mapped", ["all", "part"])
+def test_destroy_with_another_direction_than_linked_is_a_dma_debug_record(mapped):
+    # The teardown that takes every link at once, and the one that goes
+    # through dma_iova_unlink, check the direction alike, and both leave
+    # nothing mapped.
+    dev = Device()
+    pages = _pages(2)
+    state = DmaIovaState()
+    assert dma_iova_try_alloc(dev, state, kmem.page_to_phys(pages[0]), 2 * PAGE_SIZE)
+    for i, p in enumerate(pages):
+        assert dma_iova_link(dev, state, kmem.page_to_phys(p), i * PAGE_SIZE, PAGE_SIZE,
+                             DMA_TO_DEVICE) == 0
+    n = 2 * PAGE_SIZE if mapped == "all" else PAGE_SIZE
+    with kmem.expect_violations("dma-api"):
+        dma_iova_destroy(dev, state, n, DMA_FROM_DEVICE)
+    assert not dma_use_iova(state) and not dev.mappings and dev.iova_in_use == 0
+    for p in pages:
+        kmem.__free_page(p)
