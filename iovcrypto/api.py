@@ -189,22 +189,11 @@ def run_on_iters(req: object, need_src: int, need_dst: int, call: Callable[[], i
             req.src, req.dst = src, dst
         _settle(src, dst, need_src, need_dst, zero_on_error, err)
         return err
-    return _run_async(req, base, src, dst, need_src, need_dst, call, zero_on_error)
-
-
-# The copy of an iterator a driver is handed (C struct assignment).  A
-# name of its own so that a planted "no private copy" bug can replace it.
-_private_copy = iov_iter.copy
-
-
-def _run_async(req: object, base: CryptoAsyncRequest, src: iov_iter | None,
-               dst: iov_iter | None, need_src: int, need_dst: int, call: Callable[[], int],
-               zero_on_error: tuple[int, int] | None) -> int:
-    """run_on_iters() for an asynchronous tfm: the contract is applied once,
-    by whichever of the driver's return and its completion comes first with
-    the final result.  While the driver owns the request, its completion
-    is :func:`_complete_on_iters` bound to the contract's state (a C
-    partial over a list: no closure cells per request)."""
+    # Asynchronous: the contract is applied once, by whichever of the
+    # driver's return and its completion comes first with the final result.
+    # While the driver owns the request its completion is
+    # _complete_on_iters, bound to the contract's state (a C partial over a
+    # list: no closure cells per request).
     state = [req, src, dst, need_src, need_dst, zero_on_error, base.complete, False]
     base.complete = partial(_complete_on_iters, state)
     try:
@@ -212,7 +201,7 @@ def _run_async(req: object, base: CryptoAsyncRequest, src: iov_iter | None,
     except BaseException:
         _give_back(state)
         raise
-    if err == -E.EINPROGRESS or err == -E.EBUSY:
+    if err in (_EINPROGRESS, _EBUSY):
         # The driver completes later (from its tasklet): until then the
         # request keeps the copies it works on and the API's completion.
         return err
@@ -220,6 +209,12 @@ def _run_async(req: object, base: CryptoAsyncRequest, src: iov_iter | None,
         _give_back(state)
         _settle(src, dst, need_src, need_dst, zero_on_error, err)
     return err
+
+
+# The copy of an iterator a driver is handed (C struct assignment).  A
+# name of its own so that a planted "no private copy" bug can replace it.
+_private_copy = iov_iter.copy
+_EINPROGRESS, _EBUSY = -E.EINPROGRESS, -E.EBUSY
 
 
 def _give_back(state: list) -> None:
@@ -231,14 +226,17 @@ def _give_back(state: list) -> None:
 
 def _complete_on_iters(state: list, data: object, err: int) -> None:
     """The completion an asynchronous driver calls while run_on_iters'
-    contract is pending: on the final result, give the request back and
-    apply the contract, then call the caller's completion."""
-    if err != -E.EINPROGRESS:
+    contract is pending: on the final result, give the request back
+    (:func:`_give_back`, inline) and apply the contract, then call the
+    caller's completion."""
+    req, src, dst, need_src, need_dst, zero_on_error, complete, _ = state
+    if err != _EINPROGRESS:
         state[7] = True
-        _give_back(state)
-        _settle(state[1], state[2], state[3], state[4], state[5], err)
-    if state[6] is not None:
-        state[6](data, err)
+        req.src, req.dst = src, dst
+        req.base.complete = complete
+        _settle(src, dst, need_src, need_dst, zero_on_error, err)
+    if complete is not None:
+        complete(data, err)
 
 
 def _settle(src: iov_iter | None, dst: iov_iter | None, need_src: int, need_dst: int,

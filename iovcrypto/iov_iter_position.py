@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iovcrypto.iterate_bulk import bulk_advance
+from iovcrypto.iterate_bulk import BULK_ADVANCE_MIN, bulk_advance
 from iovcrypto.uio import (
     ITER_BVEC,
     ITER_BVECQ,
@@ -40,25 +40,36 @@ def _elem(i: iov_iter, idx: int) -> Any:
 
 
 def _vec_advance(i: iov_iter, size: int, bvec: bool) -> None:
-    if not i.count or bulk_advance(i, size, bvec):
+    if not i.count:
         return
-    i.count -= size
-    size += i.iov_offset
-    idx = start = i.vec_idx
-    end = idx + i._u
-    vec = i._ptr
+    idx, vec, nsegs = i.vec_idx, i._ptr, i._u
+    end = idx + nsegs
     # The array bounds are checked once for every element the loop may
     # visit; otherwise _elem() checks each and says where it ran out.
     inside = idx >= 0 and end <= len(vec)
-    while idx < end:
-        seg = vec[idx] if inside else _elem(i, idx)
-        n = seg.bv_len if bvec else seg.iov_len
-        if size < n:
-            break
-        size -= n
-        idx += 1
+    if nsegs >= BULK_ADVANCE_MIN and inside and bulk_advance(i, size, bvec):
+        return
+    i.count -= size
+    size += i.iov_offset
+    start = idx
+    if not inside:
+        while idx < end:
+            seg = _elem(i, idx)
+            n = seg.bv_len if bvec else seg.iov_len
+            if size < n:
+                break
+            size -= n
+            idx += 1
+    elif bvec:
+        while idx < end and size >= vec[idx].bv_len:
+            size -= vec[idx].bv_len
+            idx += 1
+    else:
+        while idx < end and size >= vec[idx].iov_len:
+            size -= vec[idx].iov_len
+            idx += 1
     i.iov_offset = size
-    i._u -= idx - start
+    i._u = nsegs - (idx - start)
     i.vec_idx = idx
 
 
@@ -156,11 +167,12 @@ def iter_advance(i: iov_iter, size: int) -> None:
         size = count
     t = i.iter_type
     if t in (ITER_BVEC, ITER_KVEC, ITER_IOVEC):
-        bvec = t == ITER_BVEC
         idx, vec, nsegs = i.vec_idx, i._ptr, i._u
-        if count and nsegs and 0 <= idx < len(vec):
-            # The common advance stays in the current segment, or ends
-            # exactly at its end with no empty segment after it: O(1), here.
+        if nsegs >= BULK_ADVANCE_MIN and count and 0 <= idx < len(vec):
+            # Over a long array, the common advance stays in the current
+            # segment, or ends exactly at its end with no empty segment
+            # after it: O(1), here, rather than a bulk search.
+            bvec = t == ITER_BVEC
             off = i.iov_offset + size
             seg = vec[idx]
             n = seg.bv_len if bvec else seg.iov_len
@@ -168,14 +180,14 @@ def iter_advance(i: iov_iter, size: int) -> None:
                 i.count = count - size
                 i.iov_offset = off
                 return
-            if off == n and (nsegs == 1 or (idx + 1 < len(vec) and (
-                    vec[idx + 1].bv_len if bvec else vec[idx + 1].iov_len))):
+            if off == n and idx + 1 < len(vec) and (
+                    vec[idx + 1].bv_len if bvec else vec[idx + 1].iov_len):
                 i.count = count - size
                 i.iov_offset = 0
                 i._u = nsegs - 1
                 i.vec_idx = idx + 1
                 return
-        _vec_advance(i, size, bvec)
+        _vec_advance(i, size, t == ITER_BVEC)
     elif t in (ITER_UBUF, ITER_XARRAY):
         i.iov_offset += size
         i.count -= size
