@@ -92,7 +92,9 @@ def _want_pages_array(pages: list | None, size: int, start: int, maxpages: int
                       ) -> tuple[int, list | None]:
     """``want_pages_array()``: how many entries this call may fill, and the
     array (allocated if ``pages`` is None; (0, None) when that fails)."""
-    count = min(-(-(size + start) // PAGE_SIZE), maxpages)
+    count = -(-(size + start) // PAGE_SIZE)
+    if count > maxpages:                # (min() is a call: this is every extraction's path)
+        count = maxpages
     if not count:
         WARN(True, "iov_iter page extraction asked for no pages")
     if pages is None:
@@ -213,36 +215,50 @@ def _bvec_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int
         return -ENOMEM, pages, 0
     end = first + nr
     inside = end <= len(bvecs)
+    # The walk indexes below ``stop`` only (the bounds were checked here
+    # once), and BUGs if nr_segs sends it past the array.
+    stop = end if inside else len(bvecs)
     # (count <= len(pages): the array was sized for it, or checked.)
-    n = offset0 = 0
-    idx, bi_size, done, size = first, maxsize, skip, 0
-    while bi_size and idx < end:
-        if not inside and idx >= len(bvecs):
-            raise KernelBug("ITER_BVEC extraction ran past the bio_vec array")
+    n, idx, done, left = 0, first, skip, maxsize
+    while left:
+        if idx >= stop:
+            if not inside:
+                raise KernelBug("ITER_BVEC extraction ran past the bio_vec array")
+            break
         bv = bvecs[idx]
+        if not (done or bv.bv_offset) and bv.bv_len == PAGE_SIZE and left >= PAGE_SIZE:
+            # A whole page, the usual bio_vec: its piece is all of it, and
+            # the walk goes on to the next bio_vec (unless the array is full).
+            pages[n] = bv.bv_page
+            n += 1
+            left -= PAGE_SIZE
+            idx += 1
+            if n >= count:
+                break
+            continue
+        # bvec_iter_bvec(): what is left of this bio_vec, cut at a page end.
         mp = bv.bv_offset + done
         off = mp & _OFF
+        room = PAGE_SIZE - off
         ln = bv.bv_len - done
-        if ln > bi_size:
-            ln = bi_size
-        if ln > PAGE_SIZE - off:
-            ln = PAGE_SIZE - off
-        if n:
-            if off:
-                break
-        else:
-            offset0 = off
+        if ln > left:
+            ln = left
+        if ln > room:
+            ln = room
+        if off and n:                   # only the first page may start at an offset
+            break
         pages[n] = bv.bv_page if mp < PAGE_SIZE else _nth_page(bv.bv_page, mp // PAGE_SIZE)
         n += 1
-        size += ln
-        if n >= count or off + ln != PAGE_SIZE:
-            done += ln
-            break
         done += ln
-        bi_size -= ln
-        if done == bv.bv_len:
+        left -= ln
+        if n >= count or ln != room:    # the array is full, or a page ends early
+            break
+        if done == bv.bv_len:           # bvec_iter_advance_single()
             idx += 1
             done = 0
+    size = maxsize - left
+    # The first piece's offset in its page (its bio_vec is bvecs[first]).
+    offset0 = (bvecs[first].bv_offset + skip) & _OFF if n else 0
     if not inside:
         iter_advance(i, size)           # (it finds where the array runs out)
         return size, pages, offset0
@@ -421,7 +437,7 @@ def _xarray_pages(i: iov_iter, pages: list | None, maxsize: int, maxpages: int, 
 def _check_args(i: object, pages: object, maxsize: object, maxpages: object) -> None:
     if pages is None and type(i) is iov_iter and type(maxsize) is int and \
             type(maxpages) is int and maxsize >= 0 and maxpages >= 0:
-        return                          # (the drivers' call, checked without calls)
+        return                          # (checked without calls)
     check_iter(i)
     check_size("maxsize", maxsize)
     check_size("maxpages", maxpages)
@@ -442,17 +458,22 @@ def iov_iter_extract_pages(i: iov_iter, pages: list | None, maxsize: int, maxpag
     FOLL_NOFAULT for nofault iterators, FOLL_PCI_P2PDMA with
     ITER_ALLOW_P2PDMA), nothing for the kernel-backed types, -EFAULT for
     DISCARD.  A pin that fails at once returns its -errno or 0 unchanged."""
-    _check_args(i, pages, maxsize, maxpages)
-    maxsize = min(maxsize, i.count, MAX_RW_COUNT)
+    if pages is not None or type(i) is not iov_iter or type(maxsize) is not int or \
+            type(maxpages) is not int or maxsize < 0 or maxpages < 0:
+        _check_args(i, pages, maxsize, maxpages)    # (a driver's call passes inline)
+    if maxsize > i.count:
+        maxsize = i.count
+    if maxsize > MAX_RW_COUNT:
+        maxsize = MAX_RW_COUNT
     if not maxsize:
         return 0, pages, 0
     t = i.iter_type
+    if t == ITER_BVEC:                  # (the block layer's and the drivers' case first)
+        return _bvec_pages(i, pages, maxsize, maxpages)
     if t in (ITER_UBUF, ITER_IOVEC):
         return _user_pages(i, pages, maxsize, maxpages, extraction_flags, True)
     if t == ITER_KVEC:
         return _kvec_pages(i, pages, maxsize, maxpages)
-    if t == ITER_BVEC:
-        return _bvec_pages(i, pages, maxsize, maxpages)
     if t == ITER_BVECQ:
         return _bvecq_pages(i, pages, maxsize, maxpages)
     if t == ITER_FOLIOQ:

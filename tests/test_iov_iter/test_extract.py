@@ -329,3 +329,88 @@ def test_bvec_extraction_leaves_the_iterator_where_iov_iter_advance_would(seed):
     finally:
         for f in folios:
             kmem.__free_pages(f, 2)
+
+
+def _kernel_bvec_extract(bv: list, idx: int, skip: int, nr: int, maxsize: int,
+                         maxpages: int) -> tuple[int, list, int]:
+    """iov_iter_extract_bvec_pages() as lib/iov_iter.c writes it, piece by
+    piece through bvec_iter_bvec() and bvec_iter_advance_single(), with no
+    shortcut: (bytes, pages, offset0) from bio_vec ``idx`` at ``skip``."""
+    if nr == 0:
+        return 0, [], 0
+    if skip == bv[idx].bv_len:
+        idx, nr, skip = idx + 1, nr - 1, 0
+    maxpages = min(-(-(maxsize + skip) // PAGE), maxpages)
+    pages, size, offset0 = [], 0, 0
+    bi_idx, bi_size, done = 0, maxsize, skip
+    while bi_size and bi_idx < nr:
+        b = bv[idx + bi_idx]
+        start = b.bv_offset + done
+        off = start % PAGE
+        ln = min(bi_size, b.bv_len - done, PAGE - off)
+        if pages and off:
+            break
+        if not pages:
+            offset0 = off
+        pages.append(kmem.pfn_to_page(b.bv_page.pfn + start // PAGE))
+        size += ln
+        if len(pages) >= maxpages or off + ln != PAGE:
+            break
+        done += ln
+        bi_size -= ln
+        if done == b.bv_len:
+            bi_idx, done = bi_idx + 1, 0
+    return size, pages, offset0
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_bvec_extraction_lists_the_pages_the_kernels_walk_lists(seed):
+    """The bio_vec walk (with its whole-page step) lists the same pages,
+    bytes and first offset as the kernel's piece-by-piece walk, into an
+    allocated array or the caller's, for layouts of whole pages, empty
+    bio_vecs, pieces at offsets and pieces past a folio's first page."""
+    rng = np.random.default_rng(1000 + seed)
+    folios = [kmem.alloc_pages(kmem.GFP_KERNEL, 2) for _ in range(3)]
+    try:
+        bv = []
+        for _ in range(int(rng.integers(1, 10))):
+            f = folios[int(rng.integers(0, 3))]
+            shape = int(rng.integers(0, 6))
+            if shape == 0:
+                off, n = 0, 0
+            elif shape in (1, 2):
+                off, n = PAGE * int(rng.integers(0, 3)), PAGE      # one whole page
+            elif shape == 3:
+                off, n = 0, PAGE * int(rng.integers(1, 4))         # whole pages, one bio_vec
+            elif shape == 4:
+                off = int(rng.integers(0, 3 * PAGE))
+                n = int(rng.integers(1, 4 * PAGE - off + 1))
+            else:
+                off = PAGE - int(rng.integers(1, PAGE))
+                n = PAGE - off
+            bv.append(bio_vec(f, n, off))
+        total = sum(b.bv_len for b in bv)
+        if not total:
+            return
+        it = iov_iter()
+        iov_iter_bvec(it, ITER_SOURCE, bv, len(bv), total)
+        iov_iter_advance(it, int(rng.integers(0, total)))
+        while it.count:
+            maxsize = int(rng.integers(1, 4 * PAGE))
+            maxpages = int(rng.integers(1, 6))
+            want = _kernel_bvec_extract(bv, it.vec_idx, it.iov_offset, it._u,
+                                        min(maxsize, it.count), maxpages)
+            if rng.integers(0, 2):
+                ret, pages, off = iov_iter_extract_pages(it, None, maxsize, maxpages)
+            else:
+                pages = [None] * (maxpages + 1)
+                ret, got, off = iov_iter_extract_pages(it, pages, maxsize, maxpages)
+                assert got is pages and pages[maxpages] is None
+            # Every entry the walk filled (an empty bio_vec after a page end
+            # lists its page, for no bytes), and nothing after them.
+            k = len(want[1])
+            assert (ret, pages[:k], off) == want
+            assert all(p is None for p in pages[k:])
+    finally:
+        for f in folios:
+            kmem.__free_pages(f, 2)
