@@ -267,6 +267,10 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
     inplace = req.dst is req.src
     rctx.src_map = rctx.dst_map = None
     rctx.bounce = 0
+    try:
+        smap, dmap = rctx.maps
+    except AttributeError:              # the request's first use: its context gets its maps
+        smap, dmap = rctx.maps = RangeMap(), RangeMap()
     # Whole blocks only (the engine's cbc/xts take no partial request, and
     # a partial ctr block is not worth a descriptor rule of its own); and
     # user memory is not pinned just to be looked at: where the virtual
@@ -279,7 +283,8 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
         (not src_pins or engine_aes_virt_aligned(req.src, n)) and \
         (inplace or not dst_pins or engine_aes_virt_aligned(req.dst, n))
     if direct:
-        rm = RangeMap(DMA_BIDIRECTIONAL if inplace else DMA_TO_DEVICE)
+        rm = smap
+        rm.dir = DMA_BIDIRECTIONAL if inplace else DMA_TO_DEVICE
         err = engine_aes_extract(req.src, n, rm, 0, src_pins)
         if err:
             return err
@@ -292,7 +297,8 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
             direct = False
     if not inplace and (direct or dst_pins):
         # dst's ranges: for the device, or (bounced) for the copy back.
-        rm = RangeMap(DMA_FROM_DEVICE)
+        rm = dmap
+        rm.dir = DMA_FROM_DEVICE
         err = engine_aes_extract(req.dst, n, rm, 0, dst_pins)
         if err:
             engine_aes_unprepare(req, rctx, False)
@@ -306,7 +312,8 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
                 engine_aes_release(rm, False)
                 rctx.dst_map = None
     elif inplace and not direct and rctx.dst_map is None and dst_pins:
-        rm = RangeMap(DMA_FROM_DEVICE)
+        rm = dmap
+        rm.dir = DMA_FROM_DEVICE
         err = engine_aes_extract(req.dst, n, rm)
         if err:
             return err

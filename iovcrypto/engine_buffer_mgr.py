@@ -14,7 +14,7 @@ releases them (:func:`engine_aes_release`) after the unmap.
 from __future__ import annotations
 
 import kmem
-from dma.device import DMA_ATTR_MMIO, Device
+from dma.device import DMA_ATTR_MMIO, DMA_TO_DEVICE, Device
 from dma.engine import ENGINE_ADDR_ALIGN, ENGINE_BLOCK
 from dma.iova import (
     DmaIovaState,
@@ -53,17 +53,21 @@ def engine_aes_virt_aligned(it: iov_iter, len: int) -> bool:
 
 class RangeMap:
     """One side's memory as the engine sees it: the physical ranges, the
-    pages pinned for them (if any), and how they were mapped."""
+    pages pinned for them (if any), and how they were mapped.  The driver
+    keeps its maps in the request context (the kernel's drivers embed
+    theirs there, sized by crypto_skcipher_set_reqsize()): made with the
+    request, filled afresh by each extraction, emptied by the unmap and
+    the release."""
 
     __slots__ = ("addrs", "aligned", "chunks", "dir", "iova_len", "mmio", "pinned", "ranges",
                  "state")
 
-    def __init__(self, dir: int) -> None:
+    def __init__(self, dir: int = DMA_TO_DEVICE) -> None:
         self.dir = dir
         self.ranges: list[PhysVec] = []
         self.mmio: list[bool] = []
         self.pinned: list = []
-        self.chunks: list = []            # (pages, offset0, bytes) per extraction
+        self.chunks: list = []            # (pages, offset0, bytes) per extraction call
         self.state = DmaIovaState()
         self.addrs: list[int] = []
         self.iova_len = 0
@@ -87,22 +91,22 @@ class RangeMap:
 
 def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0,
                        will_pin: bool | None = None) -> int:
-    """The physical ranges of ``len`` bytes of ``it`` from ``skip`` on (a
-    copy is consumed, never ``it``); pins only if extraction pins (which
-    ``will_pin`` says, if the caller has asked already).  0 or -errno,
-    with nothing held on error."""
+    """Fill ``rm`` with the physical ranges of ``len`` bytes of ``it`` from
+    ``skip`` on (a copy is consumed, never ``it``); pins only if
+    extraction pins (which ``will_pin`` says, if the caller has asked
+    already).  0 or -errno, with nothing held on error."""
     t = it.copy()
     if skip:
         iov_iter_advance(t, skip)
     if will_pin is None:
         will_pin = iov_iter_extract_will_pin(it)
-    ranges, mmios = rm.ranges, rm.mmio
+    rm.ranges = ranges = []
+    rm.mmio = mmios = []
+    rm.chunks = chunks = []
+    rm.pinned = []
     # The range being built (physical start, length, device memory): it
     # goes into rm.ranges when the next page does not continue it.
-    start, run, run_mmio = -1, 0, False
-    if ranges:                            # (a map extended by a second call)
-        (start, run), run_mmio = ranges.pop(), mmios.pop()
-    aligned = rm.aligned
+    start, run, run_mmio, aligned = -1, 0, False, True
     while len:
         got, pages, off = iov_iter_extract_pages(t, None, len, EXTRACT_PAGES, 0)
         if got <= 0:
@@ -112,7 +116,7 @@ def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0,
         pages = pages[:-(-(off + got) // PAGE_SIZE)]
         if will_pin:
             rm.pinned += pages
-        rm.chunks.append((pages, off, got))
+        chunks.append((pages, off, got))
         pages_off = off
         # Every page is taken to its end here (only the first starts at an
         # offset, and only the last may end early): the last page's

@@ -370,4 +370,4 @@ def iov_iter_extract_will_pin(iter: iov_iter) -> bool:
     """``iov_iter_extract_will_pin()``: True when iov_iter_extract_pages()
     pins (the caller must unpin_user_page() each page); False when it takes
     nothing and the caller must keep the memory alive itself."""
-    return user_backed_iter(_it(iter))
+    return _it(iter).iter_type in (ITER_UBUF, ITER_IOVEC)     # user_backed_iter()

@@ -14,7 +14,12 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 import iovcrypto as iov
 import kmem
 from dma import DMA_TO_DEVICE, Device, PhysVec
-from iovcrypto.engine_buffer_mgr import RangeMap, engine_aes_map_ranges, engine_aes_unmap_ranges
+from iovcrypto.engine_buffer_mgr import (
+    RangeMap,
+    engine_aes_extract,
+    engine_aes_map_ranges,
+    engine_aes_unmap_ranges,
+)
 from kmem import PAGE_SIZE
 
 
@@ -140,3 +145,39 @@ def test_the_engine_rules_decide_direct_or_bounce(name):
         iov.crypto_free_skcipher(tfm)
         for p in pages:
             kmem.__free_page(p)
+
+
+def test_each_extraction_fills_the_map_afresh():
+    """The driver keeps its range maps in the request context and extracts
+    into them again for every request: what a map holds after an
+    extraction is that extraction's alone (ranges, device flags, pages,
+    pins, the rules' verdict), never carried over from the last request,
+    whatever that one left behind."""
+    mm = kmem.current_mm()
+    uaddr = mm.mmap(2 * PAGE_SIZE)
+    pages = [kmem.alloc_page(kmem.GFP_KERNEL) for _ in range(2)]
+    try:
+        # First a request on user memory at an odd offset: pinned pages,
+        # ranges the engine cannot take.
+        u = iov.iov_iter()
+        iov.iov_iter_ubuf(u, iov.ITER_DEST, uaddr + 2, PAGE_SIZE)
+        rm = RangeMap(DMA_TO_DEVICE)
+        assert engine_aes_extract(u, PAGE_SIZE, rm) == 0
+        stale = list(rm.pinned)
+        assert len(stale) == 2 and not rm.aligned
+        # Then whole kernel pages, into the same map (the pins above left
+        # in it): the map must equal one made for this extraction alone.
+        bv = [iov.bio_vec(p, PAGE_SIZE, 0) for p in pages]
+        k = iov.iov_iter()
+        iov.iov_iter_bvec(k, iov.ITER_DEST, bv, 2, 2 * PAGE_SIZE)
+        fresh = RangeMap(DMA_TO_DEVICE)
+        assert engine_aes_extract(k, 2 * PAGE_SIZE, fresh) == 0
+        assert engine_aes_extract(k, 2 * PAGE_SIZE, rm) == 0
+        for field in ("ranges", "mmio", "chunks", "pinned", "aligned"):
+            assert getattr(rm, field) == getattr(fresh, field), field
+        assert rm.pinned == [] and k.count == 2 * PAGE_SIZE
+        kmem.unpin_user_pages(stale, len(stale))
+    finally:
+        for p in pages:
+            kmem.__free_page(p)
+        mm.munmap(uaddr, 2 * PAGE_SIZE)
