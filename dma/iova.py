@@ -66,6 +66,9 @@ class DmaIovaState:
 _DIRS = (DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE)
 _OFF = PAGE_SIZE - 1
 _STACK = Kind.STACK                     # (bound once: an Enum lookup is a search)
+# The mapping table's plain dict store and delete, for the calls made once
+# per request, which then invalidate the table's index themselves.
+_dict_set, _dict_del = dict.__setitem__, dict.__delitem__
 
 
 def _state(state: object) -> DmaIovaState:
@@ -97,9 +100,12 @@ def dma_iova_try_alloc(dev: Device, state: DmaIovaState, phys: int, size: int) -
         return False
     state.addr, state.size = base + off, size
     # (Positional: the dataclass's keyword and default-factory handling
-    # cost more than the mapping's other work.)
-    dev.mappings[state.key] = DmaMapping("iova", -1, size, [], 0, (base, off + size),
-                                                   True, [])
+    # cost more than the mapping's other work.  Filed with dict's own
+    # store, the index invalidated by hand: MappingTable's Python override
+    # costs a frame and a super() per request.)
+    table = dev.mappings
+    _dict_set(table, state.key, DmaMapping("iova", -1, size, [], 0, (base, off + size), True, []))
+    table._index = None
     return True
 
 
@@ -186,27 +192,17 @@ def dma_iova_sync(dev: Device, state: DmaIovaState, offset: int, size: int) -> i
         return -E.EIO
     lo = state.addr + offset
     hi = lo + size
+    spans = m.spans
+    if spans and spans[0][0] >= lo and spans[-1][1] <= hi:
+        # The range holds every link (the drivers' one sync after linking;
+        # spans and pieces are one per link): no piece to test.
+        for p in m.pieces:
+            p.synced = True
+        return 0
     for p in m.pieces:
         if p.bus < hi and lo < p.bus + p.length:
             p.synced = True
     return 0
-
-
-def _links_within(m: DmaMapping, lo: int, hi: int) -> bool:
-    """Whether ``m`` has links and all of them lie in [lo, hi) (a link is
-    never empty, so the range is then linked)."""
-    spans = m.spans
-    return bool(spans) and spans[0][0] >= lo and spans[-1][1] <= hi
-
-
-def _unlink_all(dev: Device, m: DmaMapping, dir: int) -> None:
-    """Every link goes (the teardown's case): only the direction to check."""
-    for p in m.pieces:
-        if p.dir != dir:
-            dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, linked with "
-                                    f"{dir_name(p.dir)}")
-    m.spans, m.pieces = [], []
-    dev.mappings._index = None          # (MappingTable.changed(), inline)
 
 
 def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, dir: int,
@@ -217,9 +213,6 @@ def dma_iova_unlink(dev: Device, state: DmaIovaState, offset: int, size: int, di
         _state(state)
     m = dev.mappings.get(state.key)
     lo, hi = state.addr + offset, state.addr + offset + size
-    if m is not None and _links_within(m, lo, hi):
-        _unlink_all(dev, m, dir)
-        return
     if m is None or not any(p.bus < hi and lo < p.bus + p.length for p in m.pieces):
         dma_debug_err(dev.name, f"dma_iova_unlink of [{lo:#x}, {hi:#x}) that is not linked")
         return
@@ -256,13 +249,27 @@ def dma_iova_destroy(dev: Device, state: DmaIovaState, mapped_len: int, dir: int
                      attrs: int = 0) -> None:
     """Unlink the first ``mapped_len`` bytes and free the range."""
     if mapped_len and type(dev) is Device and dir in _DIRS and type(state) is DmaIovaState:
-        # The teardown's case, with arguments known good: every link goes
-        # at once, as dma_iova_unlink would take them, then the range.
-        m = dev.mappings.get(state.key)
-        if m is not None and _links_within(m, state.addr, state.addr + mapped_len):
-            _unlink_all(dev, m, dir)
-            dma_iova_free(dev, state)
-            return
+        # The teardown the kernel's callers make: [0, mapped_len) holds
+        # every link (a link is never empty, so the range is then linked).
+        # As in the kernel (__iommu_dma_iova_unlink with free_iova), the
+        # links and the range go in one pass: dma_iova_unlink's records
+        # reduce to the direction, and dma_iova_free's cannot apply.
+        table, key = dev.mappings, state.key
+        m = table.get(key)
+        if m is not None:
+            spans, lo = m.spans, state.addr
+            if spans and spans[0][0] >= lo and spans[-1][1] <= lo + mapped_len:
+                for p in m.pieces:
+                    if p.dir != dir:
+                        dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, "
+                                                f"linked with {dir_name(p.dir)}")
+                m.spans, m.pieces = [], []
+                _dict_del(table, key)   # (MappingTable.__delitem__, without its frame)
+                table._index = None
+                dev.free_iova(*m.iova)
+                state.addr, state.size = 0, 0
+                return
+    # Anything else takes the two calls, whose records say what is wrong.
     if mapped_len:
         dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs)
     dma_iova_free(dev, state)

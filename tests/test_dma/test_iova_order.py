@@ -82,3 +82,30 @@ def test_link_argument_errors_keep_their_order_and_messages():
     assert not dev.mappings
     for p in pages:
         kmem.__free_page(p)
+
+
+def test_destroy_of_a_state_moved_off_its_links_says_so():
+    """A dma_iova_state whose addr no longer starts its range (a driver
+    that overwrote it) is not torn down as the usual whole range: the
+    links left are a dma-debug record, and the destroyed range's record
+    holds no link whoever still has it."""
+    dev = Device()
+    state, pages, _ = _linked(dev, 2)
+    for k, p in enumerate(pages):
+        assert dma_iova_link(dev, state, kmem.page_to_phys(p), k * PAGE_SIZE, PAGE_SIZE,
+                             DMA_TO_DEVICE) == 0
+    state.addr += PAGE_SIZE
+    with kmem.expect_violations("dma-api") as got:
+        dma_iova_destroy(dev, state, 2 * PAGE_SIZE, DMA_TO_DEVICE)
+    assert any("1 link(s) still in place" in r.message for r in got), got
+    assert not dev.mappings and dev.iova_in_use == 0
+
+    state, more, _ = _linked(dev, 2)
+    for k, p in enumerate(more):
+        assert dma_iova_link(dev, state, kmem.page_to_phys(p), k * PAGE_SIZE, PAGE_SIZE,
+                             DMA_TO_DEVICE) == 0
+    m = dev.mappings[("iova", id(state))]
+    dma_iova_destroy(dev, state, 2 * PAGE_SIZE, DMA_TO_DEVICE)
+    assert m.pieces == [] and m.spans == [] and not dev.mappings
+    for p in pages + more:
+        kmem.__free_page(p)

@@ -185,6 +185,55 @@ def test_iova_links_unsynced_partly_unlinked_and_freed(folio):
     assert not dev.mappings
 
 
+@pytest.mark.parametrize(("offset", "size", "synced"), [
+    (0, 3 * PAGE_SIZE, (0, 1, 2)),          # the whole range: every link
+    (0, 2 * PAGE_SIZE, (0, 1)),             # not the last link
+    (PAGE_SIZE, 2 * PAGE_SIZE, (1, 2)),     # not the first
+    (PAGE_SIZE, PAGE_SIZE, (1,)),           # neither
+    (PAGE_SIZE // 2, PAGE_SIZE, (0, 1)),    # the links it touches
+])
+def test_a_sync_makes_visible_only_the_links_in_its_range(folio, offset, size, synced):
+    # dma_iova_sync over all of the links takes them without testing
+    # each; over part of them, the links outside stay unsynced.
+    dev = Device()
+    state = DmaIovaState()
+    assert dma_iova_try_alloc(dev, state, folio, 3 * PAGE_SIZE)
+    for i in range(3):
+        assert dma_iova_link(dev, state, folio + i * PAGE_SIZE, i * PAGE_SIZE, PAGE_SIZE,
+                             DMA_TO_DEVICE) == 0
+    assert dma_iova_sync(dev, state, offset, size) == 0
+    m = dev.mappings[state.key]
+    assert [p.synced for p in m.pieces] == [i in synced for i in range(3)]
+    for i in range(3):
+        addr = state.addr + i * PAGE_SIZE
+        if i in synced:
+            assert dev._resolve(addr, 8, False) == [(folio + i * PAGE_SIZE, 8)]
+        else:
+            with kmem.expect_violations("dma-api") as got:
+                dev._resolve(addr, 8, False)
+            assert "not synced" in got[0].message
+    dma_iova_destroy(dev, state, 3 * PAGE_SIZE, DMA_TO_DEVICE)
+    assert not dev.mappings and dev.iova_in_use == 0
+
+
+def test_a_range_allocated_over_a_live_state_is_seen_as_the_scan_sees_it(folio):
+    # A driver bug: dma_iova_try_alloc again on a state still in use.  The
+    # table's entry for the state is replaced, links and all, so the
+    # device's index of the old links must go with it.
+    dev = Device()
+    state = DmaIovaState()
+    assert dma_iova_try_alloc(dev, state, folio, PAGE_SIZE)
+    assert dma_iova_link(dev, state, folio, 0, PAGE_SIZE, DMA_TO_DEVICE) == 0
+    dma_iova_sync(dev, state, 0, PAGE_SIZE)
+    old = state.addr
+    assert dev._resolve(old, 8, False) == [(folio, 8)]      # (the index is built)
+    assert dma_iova_try_alloc(dev, state, folio, PAGE_SIZE)
+    assert _outcome(dev._resolve, old, 8, False) == _outcome(dev._resolve_scan, old, 8, False)
+    assert "unmapped" in _faults(dev, old, 8, False)
+    dma_iova_free(dev, state)
+    assert not dev.mappings
+
+
 def test_a_range_the_cpu_owns_is_recorded_until_given_back(folio):
     dev = Device()
     bus = dma_map_phys(dev, folio, PAGE_SIZE, DMA_BIDIRECTIONAL)
