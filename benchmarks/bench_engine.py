@@ -79,6 +79,7 @@ from sgl.scatterlist import SIZEOF_SCATTERLIST
 _free_pages = kmem.__free_pages  # (inside a class body the name would be mangled)
 GOAL = 1.05
 LAYOUTS = ("pages", "contig", "user")
+COUNTS = (4, 16, 64)
 
 
 class Layout:
@@ -251,7 +252,7 @@ def main() -> int:
     ap.add_argument("--pairs", type=int, help="interleaved sg/iov block pairs per row")
     ap.add_argument("--layout", action="append", choices=LAYOUTS, help="repeatable")
     args = ap.parse_args()
-    counts = (4, 16, 64)
+    counts = COUNTS
     pairs = args.pairs or (15 if args.quick else 31)
     block_ns = 8e6 if args.quick else 20e6
     layouts = args.layout or LAYOUTS

@@ -10,7 +10,7 @@ goals (µs per segment, ms per request) are CPU time too, but still move
 with the machine's load (caches, frequency): read them with that in mind.
 
     python3 benchmarks/run_all.py [--quick] [--rounds N] [--no-compare]
-                                  [--only copies|walks|drivers|compare]
+                                  [--only copies|walks|drivers|engine|compare]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_aead as ba
+import bench_engine as be
 import bench_iov_iter as bi
 import bench_skcipher as bs
 from timing import median_ratio, median_slope, median_time, take_spread
@@ -256,6 +257,29 @@ def gcm_fresh_key(rounds: int) -> None:
     kmem.__free_page(page)
 
 
+def engine(rounds: int) -> None:
+    """Issue #12's rows: the DMA engine driver of each world, cbc(aes) in
+    place, per layout and segment count (benchmarks/bench_engine.py, which
+    interleaves its own blocks: ``rounds`` scales its block pairs)."""
+    sg, iov = be.World("sg"), be.World("iov")
+    try:
+        for kind in be.LAYOUTS:
+            lays = [be.Layout(kind, n) for n in be.COUNTS]
+            try:
+                rows = be.measure(sg, iov, lays, 4 * rounds + 1, 8e6)
+            finally:
+                for lay in lays:
+                    lay.free()
+            for n, r in zip(be.COUNTS, rows, strict=True):
+                row(f"engine cbc(aes) {kind} x{n}: iov_iter / scatterlist driver",
+                    f"{r['ratio']:.3f}, descB {r['desc_iov']}/{r['desc_sg']}",
+                    f"<= {be.GOAL}, fewer descB",
+                    r["ratio"] <= be.GOAL and r["desc_iov"] < r["desc_sg"])
+    finally:
+        sg.free()
+        iov.free()
+
+
 def compare_copies() -> None:
     env = dict(os.environ)
     proc = subprocess.run([sys.executable, "-m", "iovcrypto.tools.cli", "compare", "--format",
@@ -290,7 +314,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer rounds, 16 MiB copies")
     ap.add_argument("--rounds", type=int, default=0)
     ap.add_argument("--no-compare", action="store_true")
-    ap.add_argument("--only", choices=["copies", "walks", "drivers", "compare"],
+    ap.add_argument("--only", choices=["copies", "walks", "drivers", "engine", "compare"],
                     help="run one group of figures")
     args = ap.parse_args()
     rounds = args.rounds or (3 if args.quick else 5)
@@ -308,6 +332,8 @@ def main() -> None:
     if only in (None, "drivers"):
         skcipher_aead(rounds)
         gcm_fresh_key(rounds)
+    if only in (None, "engine"):
+        engine(rounds)
     if only == "compare" or (only is None and not args.no_compare):
         compare_copies()
     missed = [r for r in ROWS if not r[3]]
