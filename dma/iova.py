@@ -133,7 +133,8 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
         check_dev_dir(dev, dir)
     if type(state) is not DmaIovaState:
         _state(state)
-    m = dev.mappings.get(state.key)
+    table = dev.mappings
+    m = table.get(state.key)
     iova = state.addr + offset
     if m is None or offset < 0 or size <= 0 or offset + size > state.size or \
             (iova ^ phys) & _OFF:
@@ -156,30 +157,24 @@ def dma_iova_link(dev: Device, state: DmaIovaState, phys: int, offset: int, size
     # The links so far, as sorted (start, end) spans: a link overlapping
     # one is refused, one starting where another ends extends a segment.
     spans = m.spans
-    if not spans:
-        k, joins = -1, False
-    elif spans[-1][1] <= iova:          # in order, as drivers link: nothing after it
-        k, joins = -1, spans[-1][1] == iova
-    else:
+    if spans and spans[-1][1] > iova:   # out of order: its place, and no overlap
         k = bisect.bisect_left(spans, (iova, iova))
         if (k < len(spans) and spans[k][0] < iova + size) or (k and spans[k - 1][1] > iova):
             WARN(True, f"dma_iova_link: [{iova:#x}, +{size}) already linked")
             return -E.EEXIST
-        joins = bool(k) and spans[k - 1][1] == iova
+    else:
+        k = len(spans)                  # in order, as drivers link: after the last
     if dev.fail_maps > 0 and dev.take_fail_map():
         return -E.ENOMEM
-    if k < 0:
-        spans.append((iova, iova + size))
-    else:
-        spans.insert(k, (iova, iova + size))
+    spans.insert(k, (iova, iova + size))
     m.pieces.append(DmaPiece(iova, size, phys, dir, False))     # not synced yet
-    dev.mappings._index = None          # (MappingTable.changed(), inline)
+    table._index = None                 # (MappingTable.changed(), inline)
     if m.dir == -1:
         m.dir = dir
     if _stats.ON:
         _stats.note_dma_map()
-        if not joins:                   # a new device-visible segment
-            _stats.note_dma_segments(1)
+        if not (k and spans[k - 1][1] == iova):   # not continuing the link before it:
+            _stats.note_dma_segments(1)           # a new device-visible segment
     return 0
 
 
@@ -266,7 +261,8 @@ def dma_iova_destroy(dev: Device, state: DmaIovaState, mapped_len: int, dir: int
                 m.spans, m.pieces = [], []
                 _dict_del(table, key)   # (MappingTable.__delitem__, without its frame)
                 table._index = None
-                dev.free_iova(*m.iova)
+                base, length = m.iova       # (a plain call: a *-call costs more)
+                dev.free_iova(base, length)
                 state.addr, state.size = 0, 0
                 return
     # Anything else takes the two calls, whose records say what is wrong.

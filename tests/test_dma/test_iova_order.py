@@ -109,3 +109,28 @@ def test_destroy_of_a_state_moved_off_its_links_says_so():
     assert m.pieces == [] and m.spans == [] and not dev.mappings
     for p in pages + more:
         kmem.__free_page(p)
+
+
+def test_a_link_counts_a_new_device_segment_unless_it_continues_the_one_before():
+    """kmem.stats (compare's dsegs): each link is a mapping; it is a new
+    device-visible segment unless it starts where the link before it (in
+    IOVA order, whatever the order of the calls) ends."""
+    dev = Device()
+    state, pages, _ = _linked(dev, 6)
+    phys = [kmem.page_to_phys(p) for p in pages]
+
+    def link(i):
+        assert dma_iova_link(dev, state, phys[i], i * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE) == 0
+
+    with kmem.cost_counters() as c:
+        segs = []
+        for i in (0, 1, 3, 2, 5, 4):
+            link(i)
+            segs.append(c.dma_segments)
+    # 0 starts one; 1 continues it; 3 leaves a gap; 2 fills it, after 1;
+    # 5 leaves a gap; 4 comes before 5, after 3.
+    assert segs == [1, 1, 2, 2, 3, 3] and c.dma_maps == 6
+    dma_iova_destroy(dev, state, 6 * PAGE_SIZE, DMA_TO_DEVICE)
+    assert not dev.mappings
+    for p in pages:
+        kmem.__free_page(p)
