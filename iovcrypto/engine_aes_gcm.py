@@ -217,12 +217,14 @@ def engine_gcm_check_aligned(it: iov_iter, skip: int, len: int) -> bool:
         iov_iter_single_seg_count(t) >= len - body
 
 
-def _pin_for_cpu(it: iov_iter, skip: int, len: int) -> tuple[int, RangeMap | None]:
-    """dst bytes the tasklet will write with the CPU: their pages, pinned,
-    when dst is user memory (None otherwise: written via the iterator)."""
+def _pin_for_cpu(it: iov_iter, skip: int, len: int, rm: RangeMap
+                 ) -> tuple[int, RangeMap | None]:
+    """dst bytes the tasklet will write with the CPU: their pages, pinned
+    into ``rm``, when dst is user memory (None otherwise: written via the
+    iterator)."""
     if not len or not iov_iter_extract_will_pin(it):
         return 0, None
-    rm = RangeMap(DMA_FROM_DEVICE)
+    rm.dir = DMA_FROM_DEVICE
     err = engine_aes_extract(it, len, rm, skip)
     return (err, None) if err else (0, rm)
 
@@ -250,23 +252,29 @@ def engine_gcm_prepare(req: AeadRequest, rctx: object) -> int:
     inplace = req.dst is req.src
     rctx.src_map = rctx.dst_map = rctx.tag_map = None
     rctx.bounce = 0
+    try:
+        smap, dmap, tmap = rctx.maps
+    except AttributeError:              # the request's first use: its context gets its maps
+        smap, dmap, tmap = rctx.maps = RangeMap(), RangeMap(), RangeMap()
     if rctx.encrypt:
-        err, rctx.tag_map = _pin_for_cpu(req.dst, ad + n, rctx.authsize)
+        err, rctx.tag_map = _pin_for_cpu(req.dst, ad + n, rctx.authsize, tmap)
         if err:
             return err
     # A DISCARD sink has no pages for the engine: the bounce takes the text.
     if engine_gcm_check_aligned(req.src, 0, ad) and engine_gcm_check_aligned(req.src, ad, n) \
             and req.dst.iter_type != ITER_DISCARD \
             and (inplace or engine_gcm_check_aligned(req.dst, ad, n)):
-        rctx.src_map = RangeMap(DMA_BIDIRECTIONAL if inplace else DMA_TO_DEVICE)
-        err = engine_aes_extract(req.src, ad + n, rctx.src_map)
+        smap.dir = DMA_BIDIRECTIONAL if inplace else DMA_TO_DEVICE
+        rctx.src_map = smap
+        err = engine_aes_extract(req.src, ad + n, smap)
         if err:
             rctx.src_map = None
             engine_gcm_drop(req, rctx)
             return err
         if n and not inplace:
-            rctx.dst_map = RangeMap(DMA_FROM_DEVICE)
-            err = engine_aes_extract(req.dst, n, rctx.dst_map, ad)
+            dmap.dir = DMA_FROM_DEVICE
+            rctx.dst_map = dmap
+            err = engine_aes_extract(req.dst, n, dmap, ad)
             if err:
                 rctx.dst_map = None
                 engine_gcm_drop(req, rctx)
@@ -284,7 +292,7 @@ def engine_gcm_prepare(req: AeadRequest, rctx: object) -> int:
             iter_pcopy_from(buf + adpad, req.src, ad, n) != n:
         engine_gcm_drop(req, rctx)
         return -E.EFAULT
-    err, rctx.dst_map = _pin_for_cpu(req.dst, ad, n)
+    err, rctx.dst_map = _pin_for_cpu(req.dst, ad, n, dmap)
     if err:
         engine_gcm_drop(req, rctx)
     return err

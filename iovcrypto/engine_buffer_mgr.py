@@ -54,10 +54,10 @@ def engine_aes_virt_aligned(it: iov_iter, len: int) -> bool:
 class RangeMap:
     """One side's memory as the engine sees it: the physical ranges, the
     pages pinned for them (if any), and how they were mapped.  The
-    cbc/ctr/xts driver keeps its two in the request context (the kernel's
-    drivers embed theirs there, sized by crypto_skcipher_set_reqsize()):
-    made with the request, filled afresh by each extraction, emptied by
-    the unmap and the release."""
+    drivers keep theirs in the request context (the kernel's drivers embed
+    theirs there, sized by crypto_skcipher_set_reqsize()): made with the
+    request, filled afresh by each extraction, emptied by the unmap and
+    the release."""
 
     __slots__ = ("addrs", "aligned", "chunks", "dir", "iova_len", "mmio", "pinned", "ranges",
                  "state")
