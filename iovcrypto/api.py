@@ -226,14 +226,12 @@ def _give_back(state: list) -> None:
 
 def _complete_on_iters(state: list, data: object, err: int) -> None:
     """The completion an asynchronous driver calls while run_on_iters'
-    contract is pending: on the final result, give the request back
-    (:func:`_give_back`, inline) and apply the contract, then call the
-    caller's completion."""
-    req, src, dst, need_src, need_dst, zero_on_error, complete, _ = state
+    contract is pending: on the final result, give the request back and
+    apply the contract, then call the caller's completion."""
+    _, src, dst, need_src, need_dst, zero_on_error, complete, _ = state
     if err != _EINPROGRESS:
         state[7] = True
-        req.src, req.dst = src, dst
-        req.base.complete = complete
+        _give_back(state)
         _settle(src, dst, need_src, need_dst, zero_on_error, err)
     if complete is not None:
         complete(data, err)
