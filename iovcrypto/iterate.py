@@ -472,21 +472,23 @@ def iov_iter_spans(i: iov_iter, len: int, *, write: bool | None = None
     return views, n
 
 
-def bvec_head_views(it: iov_iter, n: int, write: bool) -> list[np.ndarray] | None:
-    """The views of the next ``n`` bytes (0 < n <= count) of an ITER_BVEC
-    when they lie in its current bio_vec, else None: what the collecting
-    walk gives for that one piece (the same page_views() call, so the same
-    checks and records), without its machinery.  Does not advance."""
-    if it.iter_type != ITER_BVEC or not 0 < n <= it.count:
+def bvec_head_views(it: iov_iter, n: int, write: bool, skip: int = 0
+                    ) -> list[np.ndarray] | None:
+    """The views of ``n`` bytes (0 < n, skip + n <= count) of an ITER_BVEC,
+    ``skip`` bytes past its position, when they lie in its current
+    bio_vec, else None: what the collecting walk gives for that one piece
+    (the same page_views() call, so the same checks and records), without
+    its machinery.  Does not advance."""
+    if it.iter_type != ITER_BVEC or not 0 < n <= it.count - skip:
         return None
     vec, idx = it._ptr, it.vec_idx
     if not 0 <= idx < len(vec):
         return None
     bv = vec[idx]
-    skip = it.iov_offset
-    if n > bv.bv_len - skip:
+    off = it.iov_offset + skip
+    if n > bv.bv_len - off:
         return None
-    return page_views(bv.bv_page, bv.bv_offset + skip, n, write=write)
+    return page_views(bv.bv_page, bv.bv_offset + off, n, write=write)
 
 
 __all__ = [

@@ -22,10 +22,10 @@ from iovcrypto.api import iter_assign
 from iovcrypto.iov_iter_position import iov_iter_advance, iter_advance
 from iovcrypto.iterate import bvec_head_views, iov_iter_spans, iterate_and_advance2
 from iovcrypto.iterate_bulk import bulk_spans
-from iovcrypto.uio import ITER_BVEC, ITER_DISCARD, check_size, iov_iter
+from iovcrypto.uio import ITER_DISCARD, check_size, iov_iter
 from kmem import PAGE_SHIFT, PAGE_SIZE
 from kmem import errno as E
-from kmem.access import Buffer, buffer_views, copy_views, page_views
+from kmem.access import Buffer, buffer_views, copy_views
 
 
 def _at(it: iov_iter, off: int, what: str) -> iov_iter | None:
@@ -194,27 +194,10 @@ class ScatterWalk:
         want = WINDOW if left > WINDOW else left
         if not self.own and want:
             # The common request: everything the walk has left lies in the
-            # caller's current bio_vec.  Resolved with the page_views() call
-            # the collecting walk would make for that piece (the same checks
-            # and records), read from the caller's iterator without moving it.
-            if it.iter_type == ITER_BVEC and want == left and 0 < want + self.skip <= it.count:
-                vec, idx = it._ptr, it.vec_idx
-                if 0 <= idx < len(vec) and it._u:
-                    bv = vec[idx]
-                    off = it.iov_offset + self.skip
-                    if off + want <= bv.bv_len:
-                        views = page_views(bv.bv_page, bv.bv_offset + off, want,
-                                           write=self.write)
-                        if len(views) == 1:
-                            self.addrs = [(bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + off]
-                        else:
-                            self.addrs = None
-                            views = [v for v in views if len(v)]
-                        self.left = 0
-                        self.views = views
-                        self.lens = None
-                        self.idx = self.pos = 0
-                        return True
+            # caller's current bio_vec, read without moving the iterator.
+            if want == left and self._bvec_head(it, want, self.skip):
+                self.left = 0
+                return True
             it = self._own()
         lens = None
         if it.iter_type == ITER_DISCARD:
@@ -223,22 +206,19 @@ class ScatterWalk:
             got = min(want, it.count, PAGE_SIZE)
             iov_iter_advance(it, got)
             views = [np.empty(got, np.uint8)] if got else []
-        elif (views := bvec_head_views(it, want, self.write)) is not None:
-            # The whole window lies in the current bio_vec: resolved as the
-            # collecting walk below would, and the private copy moved past
-            # it here.
-            views = [v for v in views if len(v)]
-            bv, skip = it._ptr[it.vec_idx], it.iov_offset
-            got = want
-            addrs = [(bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + skip] \
-                if len(views) == 1 else None
-            if skip + want >= bv.bv_len:
+        elif self._bvec_head(it, want, 0):
+            # The whole window lies in the current bio_vec: the private copy
+            # is moved past it here.
+            skip = it.iov_offset
+            if skip + want >= it._ptr[it.vec_idx].bv_len:
                 it.vec_idx += 1
                 it._u -= 1
                 it.iov_offset = 0
             else:
                 it.iov_offset = skip + want
             it.count -= want
+            self.left -= want
+            return True
         else:
             # iov_iter_spans() on the private copy itself: resolve and
             # advance in one pass.
@@ -258,6 +238,25 @@ class ScatterWalk:
         self.lens = lens
         self.left -= got
         self.views = views
+        self.idx = self.pos = 0
+        return True
+
+    def _bvec_head(self, it: iov_iter, want: int, skip: int) -> bool:
+        """Make the window the next ``want`` bytes of ``it``, ``skip`` bytes
+        on, when they lie in its current bio_vec (resolved with the
+        page_views() call the collecting walk would make for that piece:
+        the same checks and records); False (nothing done) otherwise."""
+        views = bvec_head_views(it, want, self.write, skip)
+        if views is None:
+            return False
+        if len(views) == 1:
+            bv = it._ptr[it.vec_idx]
+            self.addrs = [(bv.bv_page.pfn << PAGE_SHIFT) + bv.bv_offset + it.iov_offset + skip]
+        else:
+            self.addrs = None
+            views = [v for v in views if len(v)]
+        self.views = views
+        self.lens = None
         self.idx = self.pos = 0
         return True
 

@@ -11,12 +11,14 @@ import kmem
 from iovcrypto import (
     ITER_DEST,
     ITER_SOURCE,
+    SKCIPHER_WALK_DIFF,
     SkcipherWalk,
     aead_request_alloc,
     aead_request_free,
     aead_request_set_ad,
     aead_request_set_callback,
     aead_request_set_iter,
+    bio_vec,
     crypto_aead_authsize,
     crypto_aead_decrypt,
     crypto_aead_driver_name,
@@ -32,6 +34,7 @@ from iovcrypto import (
     crypto_unregister_aead,
     iov_iter,
     iov_iter_advance,
+    iov_iter_bvec,
     iov_iter_discard,
     iov_iter_ubuf,
     iter_map_and_copy,
@@ -45,6 +48,7 @@ from iovcrypto import (
     skcipher_walk_aead_encrypt,
 )
 from kmem import errno as E
+from kmem.access import page_views
 from tests.test_iov_crypto.helpers import KINDS, build, fill, get, position, put
 from tests.test_iov_crypto.toy_drivers import XorAead, xor_reference
 
@@ -223,6 +227,28 @@ def test_aead_walk_starts_after_assoclen(tfm):
     aead_request_free(req)
     src.free()
     dst.free()
+
+
+def test_aead_walk_places_src_after_the_ad_it_skips(tfm):
+    # src: AD and text in one bio_vec, the text assoclen bytes in; dst: its
+    # AD elsewhere and its text where src's AD lies.  Out of place: the
+    # walk must locate src's text past the AD, not at the bio_vec's start.
+    s, n = 32, 48
+    p, q = kmem.alloc_page(kmem.GFP_KERNEL), kmem.alloc_page(kmem.GFP_KERNEL)
+    page = page_views(p, 0, kmem.PAGE_SIZE, write=True)[0]
+    page[:] = np.arange(kmem.PAGE_SIZE) % 251
+    src, dst = iov_iter(), iov_iter()
+    iov_iter_bvec(src, ITER_SOURCE, [bio_vec(p, s + n, 0)], 1, s + n)
+    iov_iter_bvec(dst, ITER_DEST, [bio_vec(q, s, 0), bio_vec(p, n, 0)], 2, s + n)
+    req = _req(tfm, src, dst, s, n)
+    walk = SkcipherWalk()
+    assert skcipher_walk_aead_encrypt(walk, req, False) == 0
+    assert walk.flags & SKCIPHER_WALK_DIFF
+    assert walk.src_view.tobytes() == page[s:s + walk.nbytes].tobytes()
+    skcipher_walk_abort(walk)
+    aead_request_free(req)
+    kmem.__free_page(p)
+    kmem.__free_page(q)
 
 
 @pytest.mark.parametrize("kind", KINDS)
