@@ -280,57 +280,52 @@ class iov_iter:
 
 # Predicates and small queries (static inlines of uio.h).
 
-def _it(i: object) -> iov_iter:
+def check_iter(i: object, name: str = "i") -> iov_iter:
+    """The iov_iter argument ``i`` (called ``name``) of a uio.h or
+    lib/iov_iter.c function, checked."""
     if not isinstance(i, iov_iter):
-        raise TypeError(f"expected an iov_iter, got {type(i).__name__}")
-    return i
-
-
-def check_iter(i: object) -> iov_iter:
-    """The iov_iter argument ``i`` of a lib/iov_iter.c function, checked."""
-    if not isinstance(i, iov_iter):
-        raise TypeError(f"i must be an iov_iter, got {type(i).__name__}")
+        raise TypeError(f"{name} must be an iov_iter, got {type(i).__name__}")
     return i
 
 
 def iov_iter_type(i: iov_iter) -> int:
-    return _it(i).iter_type
+    return check_iter(i).iter_type
 
 
 def iter_is_ubuf(i: iov_iter) -> bool:
-    return _it(i).iter_type == ITER_UBUF
+    return check_iter(i).iter_type == ITER_UBUF
 
 
 def iter_is_iovec(i: iov_iter) -> bool:
-    return _it(i).iter_type == ITER_IOVEC
+    return check_iter(i).iter_type == ITER_IOVEC
 
 
 def iov_iter_is_kvec(i: iov_iter) -> bool:
-    return _it(i).iter_type == ITER_KVEC
+    return check_iter(i).iter_type == ITER_KVEC
 
 
 def iov_iter_is_bvec(i: iov_iter) -> bool:
-    return _it(i).iter_type == ITER_BVEC
+    return check_iter(i).iter_type == ITER_BVEC
 
 
 def iov_iter_is_discard(i: iov_iter) -> bool:
-    return _it(i).iter_type == ITER_DISCARD
+    return check_iter(i).iter_type == ITER_DISCARD
 
 
 def iov_iter_is_bvecq(i: iov_iter) -> bool:
-    return _it(i).iter_type == ITER_BVECQ
+    return check_iter(i).iter_type == ITER_BVECQ
 
 
 def iov_iter_is_folioq(i: iov_iter) -> bool:
-    return _it(i).iter_type == ITER_FOLIOQ
+    return check_iter(i).iter_type == ITER_FOLIOQ
 
 
 def iov_iter_is_xarray(i: iov_iter) -> bool:
-    return _it(i).iter_type == ITER_XARRAY
+    return check_iter(i).iter_type == ITER_XARRAY
 
 
 def user_backed_iter(i: iov_iter) -> bool:
-    return _it(i).iter_type in (ITER_UBUF, ITER_IOVEC)
+    return check_iter(i).iter_type in (ITER_UBUF, ITER_IOVEC)
 
 
 def iov_iter_rw(i: iov_iter) -> int:
@@ -338,13 +333,13 @@ def iov_iter_rw(i: iov_iter) -> int:
 
 
 def iov_iter_count(i: iov_iter) -> int:
-    return _it(i).count
+    return check_iter(i).count
 
 
 def iter_iov(i: iov_iter) -> iovec | None:
     """``iter_iov()``: for UBUF the overlaid ``__ubuf_iovec`` (built here as
     ``iovec(ubuf, count)``), else the current iovec."""
-    if _it(i).iter_type == ITER_UBUF:
+    if check_iter(i).iter_type == ITER_UBUF:
         return iovec(i.ubuf, i.count)
     return i.iov
 
@@ -355,7 +350,7 @@ def iter_iov_addr(i: iov_iter) -> int:
 
 
 def iter_iov_len(i: iov_iter) -> int:
-    if _it(i).iter_type == ITER_UBUF:
+    if check_iter(i).iter_type == ITER_UBUF:
         return i.count
     cur = iter_iov(i)
     return (cur.iov_len if cur is not None else 0) - i.iov_offset
@@ -370,4 +365,4 @@ def iov_iter_extract_will_pin(iter: iov_iter) -> bool:
     """``iov_iter_extract_will_pin()``: True when iov_iter_extract_pages()
     pins (the caller must unpin_user_page() each page); False when it takes
     nothing and the caller must keep the memory alive itself."""
-    return _it(iter).iter_type in (ITER_UBUF, ITER_IOVEC)     # user_backed_iter()
+    return check_iter(iter, "iter").iter_type in (ITER_UBUF, ITER_IOVEC)     # user_backed_iter()
