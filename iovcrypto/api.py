@@ -30,7 +30,6 @@ the kernel's skcipher_walk works on its own scatter_walk state).
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from functools import partial
 
@@ -70,13 +69,6 @@ from kmem.sanitizer import WARN
 
 crypto_registry = Registry("iov")
 
-_ITER_FIELDS = iov_iter.__slots__
-# The whole of an iterator's state as one tuple (a C-speed read of every
-# slot): what run_on_iters keeps to put an iterator back, instead of a
-# second iov_iter object.
-_iter_state = operator.attrgetter(*_ITER_FIELDS)
-
-
 def check_iter_arg(it: object, name: str) -> iov_iter | None:
     """A request's ``src``/``dst``: an iov_iter, or None (only usable with
     nothing to process)."""
@@ -98,19 +90,6 @@ def set_iter_fields(req: object, src: object, dst: object, cryptlen: object,
     req.dst = dst if type(dst) is iov_iter else check_iter_arg(dst, "dst")
     req.cryptlen = cryptlen
     req.iv = iv
-
-
-def iter_assign(it: iov_iter, saved: iov_iter) -> None:
-    """``*it = *saved``: put an iterator back where a copy of it was.
-    Unlike iov_iter_restore() this works for every iterator type (the
-    kernel's restore WARNs for FOLIOQ and XARRAY)."""
-    _put_back(it, _iter_state(saved))
-
-
-def _put_back(it: iov_iter, state: tuple) -> None:
-    """Give ``it`` the state :data:`_iter_state` read from it earlier."""
-    for name, value in zip(_ITER_FIELDS, state, strict=True):
-        setattr(it, name, value)
 
 
 def check_directions(src: iov_iter | None, dst: iov_iter | None) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 import kmem
-from iovcrypto.api import iter_assign
 from iovcrypto.iov_iter_position import iov_iter_advance, iter_advance
 from iovcrypto.iterate import bvec_head_views, iov_iter_spans, iterate_and_advance2
 from iovcrypto.iterate_bulk import bulk_spans
@@ -311,7 +310,7 @@ class ScatterWalk:
         # Back to the iterator object the side had (the caller's is never
         # moved: a private copy made meanwhile is dropped).
         if own:
-            iter_assign(it, state)
+            it.assign(state)
         self.it, self.own = it, own
         return ok
 

@@ -195,6 +195,13 @@ class iov_iter:
         new.vec_idx, new._u = self.vec_idx, self._u
         return new
 
+    def assign(self, other: iov_iter) -> None:
+        """``*self = *other``: this iterator put where ``other`` is.  Unlike
+        iov_iter_restore() this works for every iterator type (the kernel's
+        restore WARNs for FOLIOQ and XARRAY)."""
+        for name in iov_iter.__slots__:
+            setattr(self, name, getattr(other, name))
+
     # The second union.
     @property
     def nr_segs(self) -> int:
