@@ -369,16 +369,6 @@ class AccelXChaCha20(AccelChaCha20):
     key's kept :class:`HChaCha20Lib` (the accelerated driver's schedule)."""
 
     def __init__(self, key: bytes | np.ndarray | HChaCha20Lib, iv: bytes | np.ndarray) -> None:
-        if type(key) is HChaCha20Lib and type(iv) is bytes and len(iv) == XCHACHA_IV_SIZE:
-            # The driver's call (its key schedule, its IV copy), once per
-            # request: _start() inlined, the subkey and real IV being right
-            # by construction.
-            sub, real_iv = key(iv[:16]), iv[24:32] + iv[16:24]
-            self._key, self._nonce, self.xiv, self.consumed = sub, real_iv[4:], iv, 0
-            self._counter0 = counter = int.from_bytes(iv[24:28], "little")
-            self._ctx = lib_cipher_ctx(algorithms.ChaCha20(sub, real_iv), None, True)
-            self._room = ((1 << 32) - counter) * CHACHA_BLOCK_SIZE  # bytes before the wrap
-            return
         if type(key) is HChaCha20Lib:
             hchacha = key
         else:
