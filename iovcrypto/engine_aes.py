@@ -79,12 +79,12 @@ from dma.engine import (
 )
 from dma.mapping import dma_map_phys, dma_mapping_error, dma_unmap_phys
 from iovcrypto.engine_buffer_mgr import (
-    RangeMap,
     engine_aes_extract,
     engine_aes_map_ranges,
     engine_aes_release,
     engine_aes_unmap_ranges,
     engine_aes_virt_aligned,
+    engine_req_maps,
 )
 from iovcrypto.iov_iter import copy_to_iter
 from iovcrypto.skcipher import (
@@ -267,10 +267,7 @@ def engine_aes_prepare(req: SkcipherRequest, rctx: object) -> int:
     inplace = req.dst is req.src
     rctx.src_map = rctx.dst_map = None
     rctx.bounce = 0
-    try:
-        smap, dmap = rctx.maps
-    except AttributeError:              # the request's first use: its context gets its maps
-        smap, dmap = rctx.maps = RangeMap(), RangeMap()
+    smap, dmap = engine_req_maps(rctx, 2)
     # Whole blocks only (the engine's cbc/xts take no partial request, and
     # a partial ctr block is not worth a descriptor rule of its own); and
     # user memory is not pinned just to be looked at: where the virtual

@@ -95,6 +95,7 @@ from iovcrypto.engine_buffer_mgr import (
     engine_aes_map_ranges,
     engine_aes_release,
     engine_aes_unmap_ranges,
+    engine_req_maps,
 )
 from iovcrypto.iov_iter_position import iov_iter_advance, iov_iter_truncate
 from iovcrypto.iov_iter_query import iov_iter_is_aligned, iov_iter_single_seg_count
@@ -252,10 +253,7 @@ def engine_gcm_prepare(req: AeadRequest, rctx: object) -> int:
     inplace = req.dst is req.src
     rctx.src_map = rctx.dst_map = rctx.tag_map = None
     rctx.bounce = 0
-    try:
-        smap, dmap, tmap = rctx.maps
-    except AttributeError:              # the request's first use: its context gets its maps
-        smap, dmap, tmap = rctx.maps = RangeMap(), RangeMap(), RangeMap()
+    smap, dmap, tmap = engine_req_maps(rctx, 3)
     if rctx.encrypt:
         err, rctx.tag_map = _pin_for_cpu(req.dst, ad + n, rctx.authsize, tmap)
         if err:

@@ -89,6 +89,18 @@ class RangeMap:
         return out
 
 
+def engine_req_maps(rctx: object, n: int) -> tuple[RangeMap, ...]:
+    """The ``n`` range maps a driver keeps in its request context, made on
+    the request's first use (the model's request context has no per-driver
+    constructor; the kernel's drivers embed theirs in the context, sized by
+    crypto_skcipher_set_reqsize())."""
+    try:
+        return rctx.maps
+    except AttributeError:
+        rctx.maps = maps = tuple(RangeMap() for _ in range(n))
+        return maps
+
+
 def engine_aes_extract(it: iov_iter, len: int, rm: RangeMap, skip: int = 0,
                        will_pin: bool | None = None) -> int:
     """Fill ``rm`` with the physical ranges of ``len`` bytes of ``it`` from
