@@ -110,6 +110,11 @@ def _bus(p: DmaPiece) -> int:
     return p.bus
 
 
+# (dict's own store and delete, called directly: the two overrides below
+# run on every mapping and unmapping, and super() costs more than they do.)
+_dict__setitem__, _dict__delitem__ = dict.__setitem__, dict.__delitem__
+
+
 class MappingTable(dict):
     """The live mappings by key (dma-debug's hash), plus the device's index
     of their pieces sorted by bus address, rebuilt on the first device
@@ -139,11 +144,11 @@ class MappingTable(dict):
 
     def __setitem__(self, key: object, value: DmaMapping) -> None:
         self._index = None
-        super().__setitem__(key, value)
+        _dict__setitem__(self, key, value)
 
     def __delitem__(self, key: object) -> None:
         self._index = None
-        super().__delitem__(key)
+        _dict__delitem__(self, key)
 
     def pop(self, *args: object) -> object:
         self._index = None

@@ -66,9 +66,6 @@ class DmaIovaState:
 _DIRS = (DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE)
 _OFF = PAGE_SIZE - 1
 _STACK = Kind.STACK                     # (bound once: an Enum lookup is a search)
-# The mapping table's plain dict store and delete, for the calls made once
-# per request, which then invalidate the table's index themselves.
-_dict_set, _dict_del = dict.__setitem__, dict.__delitem__
 
 
 def _state(state: object) -> DmaIovaState:
@@ -100,12 +97,8 @@ def dma_iova_try_alloc(dev: Device, state: DmaIovaState, phys: int, size: int) -
         return False
     state.addr, state.size = base + off, size
     # (Positional: the dataclass's keyword and default-factory handling
-    # cost more than the mapping's other work.  Filed with dict's own
-    # store, the index invalidated by hand: MappingTable's Python override
-    # costs a frame and a super() per request.)
-    table = dev.mappings
-    _dict_set(table, state.key, DmaMapping("iova", -1, size, [], 0, (base, off + size), True, []))
-    table._index = None
+    # cost more than the mapping's other work.)
+    dev.mappings[state.key] = DmaMapping("iova", -1, size, [], 0, (base, off + size), True, [])
     return True
 
 
@@ -259,8 +252,7 @@ def dma_iova_destroy(dev: Device, state: DmaIovaState, mapped_len: int, dir: int
                         dma_debug_err(dev.name, f"dma_iova_unlink with {dir_name(dir)}, "
                                                 f"linked with {dir_name(p.dir)}")
                 m.spans, m.pieces = [], []
-                _dict_del(table, key)   # (MappingTable.__delitem__, without its frame)
-                table._index = None
+                del table[key]
                 base, length = m.iova       # (a plain call: a *-call costs more)
                 dev.free_iova(base, length)
                 state.addr, state.size = 0, 0
