@@ -33,7 +33,6 @@ authenc over ctr or des, essiv) are listed, not timed.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import hmac
 import importlib
@@ -43,7 +42,7 @@ from collections.abc import Callable
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
-from timing import cpu, median_ratio, median_slope, median_time, take_spread
+from timing import cpu, driver_bench_args, median_ratio, median_slope, median_time, take_spread
 
 import iovcrypto
 import kmem
@@ -205,15 +204,8 @@ def null_driver(world: object) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="no generic ccm/authenc drivers, 3 rounds")
-    ap.add_argument("--rounds", type=int, default=0)
-    ap.add_argument("--alg", action="append", default=[], help="a cra_name (repeatable)")
-    args = ap.parse_args()
-    rounds = args.rounds or (3 if args.quick else 5)
-    print(f"CPU-time clock, GC off while timing, median of {rounds} rounds, each subject "
-          "timed beside its reference\n")
+    args = driver_bench_args(__doc__, "no generic ccm/authenc drivers, 3 rounds")
+    rounds = args.rounds
     lays = {"1x1MiB": Layout(False), "256x4KiB": Layout(True)}
     pt = os.urandom(MIB)
 

@@ -30,7 +30,6 @@ generic CBC encryptions of the 8-byte-block ciphers) is listed, not timed.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import re
@@ -40,7 +39,7 @@ from typing import Any
 import numpy as np
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
-from timing import cpu, median_ratio, median_slope, take_spread
+from timing import cpu, driver_bench_args, median_ratio, median_slope, take_spread
 
 import kmem
 import sgl
@@ -268,15 +267,8 @@ def walk_slopes(rounds: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="accelerated and AES generic drivers only, 3 rounds")
-    ap.add_argument("--rounds", type=int, default=0)
-    ap.add_argument("--alg", action="append", default=[], help="a cra_name (repeatable)")
-    args = ap.parse_args()
-    rounds = args.rounds or (3 if args.quick else 5)
-    print(f"CPU-time clock, GC off while timing, median of {rounds} rounds, each subject "
-          "timed beside its reference\n")
+    args = driver_bench_args(__doc__, "accelerated and AES generic drivers only, 3 rounds")
+    rounds = args.rounds
     walk_slopes(rounds)
     print()
 

@@ -23,6 +23,7 @@ run_all.py and bench_iov_iter.py).
 
 from __future__ import annotations
 
+import argparse
 import gc
 import statistics
 import time
@@ -119,3 +120,18 @@ def median_slope(fns: dict[int, Fn], rounds: int) -> float:
         mean_t = sum(t.values()) / len(ns)
         slopes.append(sum((n - mean_n) * (t[n] - mean_t) for n in ns) / var)
     return _median(slopes)
+
+
+def driver_bench_args(doc: str, quick_help: str) -> argparse.Namespace:
+    """The driver benchmarks' command line (``--quick``, ``--rounds``,
+    ``--alg``), with ``rounds`` resolved (3 quick, else 5), and their
+    opening line printed."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--alg", action="append", default=[], help="a cra_name (repeatable)")
+    args = ap.parse_args()
+    args.rounds = args.rounds or (3 if args.quick else 5)
+    print(f"CPU-time clock, GC off while timing, median of {args.rounds} rounds, each subject "
+          "timed beside its reference\n")
+    return args
