@@ -285,6 +285,32 @@ def test_bvec_extraction_past_the_array_is_a_bug_not_an_index_error():
         kmem.__free_pages(b, 0)
 
 
+def _random_bvecs(rng, folios, most):
+    """1 to ``most - 1`` bio_vecs over order-2 folios: empty ones, one whole
+    page, whole pages, pieces past a folio's first page, pieces running
+    to a page end, and pieces at a page start."""
+    bv = []
+    for _ in range(int(rng.integers(1, most))):
+        f = folios[int(rng.integers(0, len(folios)))]
+        shape = int(rng.integers(0, 6))
+        if shape == 0:
+            off, n = 0, 0                                       # an empty bio_vec
+        elif shape == 1:
+            off, n = PAGE * int(rng.integers(0, 3)), PAGE       # one whole page
+        elif shape == 2:
+            off, n = 0, PAGE * int(rng.integers(1, 4))          # whole pages, one bio_vec
+        elif shape == 3:
+            off = int(rng.integers(0, 3 * PAGE))                # past its first page too
+            n = int(rng.integers(1, 4 * PAGE - off + 1))
+        elif shape == 4:
+            off = PAGE - int(rng.integers(1, PAGE))             # running to a page end
+            n = PAGE - off
+        else:
+            off, n = PAGE * int(rng.integers(0, 3)), int(rng.integers(1, PAGE + 1))
+        bv.append(bio_vec(f, n, off))
+    return bv
+
+
 @pytest.mark.parametrize("seed", range(60))
 def test_bvec_extraction_leaves_the_iterator_where_iov_iter_advance_would(seed):
     """BVEC extraction sets the iterator's end state from where its walk
@@ -294,23 +320,7 @@ def test_bvec_extraction_leaves_the_iterator_where_iov_iter_advance_would(seed):
     rng = np.random.default_rng(seed)
     folios = [kmem.alloc_pages(kmem.GFP_KERNEL, 2) for _ in range(3)]
     try:
-        bv = []
-        for _ in range(int(rng.integers(1, 9))):
-            f = folios[int(rng.integers(0, 3))]
-            shape = int(rng.integers(0, 5))
-            if shape == 0:
-                off, n = 0, 0                               # an empty bio_vec
-            elif shape == 1:
-                off, n = 0, PAGE * int(rng.integers(1, 4))  # whole pages
-            elif shape == 2:
-                off = int(rng.integers(0, 3 * PAGE))        # past its first page too
-                n = int(rng.integers(1, 4 * PAGE - off + 1))
-            elif shape == 3:
-                off = PAGE - int(rng.integers(1, PAGE))     # running to a page end
-                n = PAGE - off
-            else:
-                off, n = PAGE * int(rng.integers(0, 3)), int(rng.integers(1, PAGE + 1))
-            bv.append(bio_vec(f, n, off))
+        bv = _random_bvecs(rng, folios, 9)
         total = sum(b.bv_len for b in bv)
         if not total:
             return
@@ -372,23 +382,7 @@ def test_bvec_extraction_lists_the_pages_the_kernels_walk_lists(seed):
     rng = np.random.default_rng(1000 + seed)
     folios = [kmem.alloc_pages(kmem.GFP_KERNEL, 2) for _ in range(3)]
     try:
-        bv = []
-        for _ in range(int(rng.integers(1, 10))):
-            f = folios[int(rng.integers(0, 3))]
-            shape = int(rng.integers(0, 6))
-            if shape == 0:
-                off, n = 0, 0
-            elif shape in (1, 2):
-                off, n = PAGE * int(rng.integers(0, 3)), PAGE      # one whole page
-            elif shape == 3:
-                off, n = 0, PAGE * int(rng.integers(1, 4))         # whole pages, one bio_vec
-            elif shape == 4:
-                off = int(rng.integers(0, 3 * PAGE))
-                n = int(rng.integers(1, 4 * PAGE - off + 1))
-            else:
-                off = PAGE - int(rng.integers(1, PAGE))
-                n = PAGE - off
-            bv.append(bio_vec(f, n, off))
+        bv = _random_bvecs(rng, folios, 10)
         total = sum(b.bv_len for b in bv)
         if not total:
             return
